@@ -1,0 +1,21 @@
+/**
+ * Structured findings about a store: what `ls` warns about and (later) what fsck reports.
+ * Not errors: a store with findings is still served.
+ */
+export type FindingKind =
+  | 'DUPLICATE_NAME'
+  | 'UNNAMED_ENTRY'
+  | 'INVALID_ENTRY'
+  | 'UNMAPPABLE_NAME'
+  | 'MISSING_BLOB'
+  | 'BAD_DOCUMENT';
+
+export interface Finding {
+  kind: FindingKind;
+  /** The file the finding is about (index.json, a blob path). */
+  file: string;
+  message: string;
+  /** The reference it concerns, when there is one. */
+  ref?: string;
+  digest?: string;
+}
