@@ -1,0 +1,46 @@
+import type { Digest } from '../oci/digest.js';
+import type { Closure } from '../store/closure.js';
+import type { Snapshot, ViewEntry } from './snapshot.js';
+
+/** How many view paths show each blob (nlink), and how many named references reach it. */
+export interface Census {
+  views: Map<Digest, number>;
+  refs: Map<Digest, number>;
+}
+
+const CONCURRENCY = 16;
+
+/**
+ * Walks every view's closure once per snapshot. Only the counts stay in memory; the closures go to
+ * the LRU cache and are recomputed on demand when evicted.
+ */
+export async function takeCensus(snapshot: Snapshot, closureOf: (v: ViewEntry) => Promise<Closure>): Promise<Census> {
+  // Views sharing a root share a closure: walk each root once, counting how many views show it.
+  const roots = new Map<Digest, { view: ViewEntry; views: number; refs: number }>();
+  for (const v of snapshot.views.values()) {
+    const r = roots.get(v.root.digest);
+    const named = v.name === undefined ? 0 : 1;
+    if (r) {
+      r.views++;
+      r.refs += named;
+    } else {
+      roots.set(v.root.digest, { view: v, views: 1, refs: named });
+    }
+  }
+  const views = new Map<Digest, number>();
+  const refs = new Map<Digest, number>();
+  const queue = [...roots.values()];
+  let next = 0;
+  const worker = async () => {
+    while (next < queue.length) {
+      const root = queue[next++]!;
+      const closure = await closureOf(root.view);
+      for (const digest of closure.blobs.keys()) {
+        views.set(digest, (views.get(digest) ?? 0) + root.views);
+        if (root.refs > 0) refs.set(digest, (refs.get(digest) ?? 0) + root.refs);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return { views, refs };
+}

@@ -1,0 +1,84 @@
+import { formatPlatform, type Descriptor } from '../oci/descriptor.js';
+import { isIndexType, isManifestType } from '../oci/media-types.js';
+import type { Finding } from '../store/findings.js';
+import type { ViewEntry } from './snapshot.js';
+import type { View } from './view.js';
+
+/** One line of `layoutfs ls`. */
+export interface ReferenceReport {
+  name: string;
+  viewPath: string;
+  digest: string;
+  mediaType: string;
+  platforms: string[];
+  blobs: number;
+  totalBytes: number;
+  /** Bytes of blobs that other references reach too. */
+  sharedBytes: number;
+  /** Bytes of blobs no other reference reaches: what removing this one would free. */
+  uniqueBytes: number;
+  missing: string[];
+}
+
+export interface Inventory {
+  store: string;
+  references: ReferenceReport[];
+  unnamed: { digest: string; viewPath: string }[];
+  findings: Finding[];
+}
+
+async function platformsOf(view: View, v: ViewEntry): Promise<string[]> {
+  const root = v.root;
+  if (root.platform) return [formatPlatform(root.platform)];
+  const present = view.snapshot.present;
+  if (!present.has(root.digest) || !(isIndexType(root.mediaType) || isManifestType(root.mediaType))) return [];
+  try {
+    const doc = await view.cache.readDocument(root);
+    if (isIndexType(root.mediaType)) {
+      return doc.children
+        .map((c: Descriptor) => (c.platform ? formatPlatform(c.platform) : ''))
+        .filter((p) => p !== '' && p !== 'unknown/unknown');
+    }
+    if (doc.config && present.has(doc.config.digest)) {
+      const config = JSON.parse((await view.store.readVerified(doc.config)).toString('utf8')) as {
+        os?: unknown; architecture?: unknown; variant?: unknown;
+      };
+      if (typeof config.os === 'string' && typeof config.architecture === 'string') {
+        return [formatPlatform({ os: config.os, architecture: config.architecture,
+          ...(typeof config.variant === 'string' ? { variant: config.variant } : {}) })];
+      }
+    }
+  } catch {
+    // Unreadable documents are reported as findings by the closure walk.
+  }
+  return [];
+}
+
+/** What `layoutfs ls` prints: every reference with its view path, sizes and sharing, and findings. */
+export async function inventory(view: View): Promise<Inventory> {
+  const snapshot = view.snapshot;
+  const refsOf = view.census.refs;
+  const findings: Finding[] = [...snapshot.findings];
+  const references: ReferenceReport[] = [];
+  for (const v of snapshot.named) {
+    const closure = await view.closureOf(v);
+    let shared = 0;
+    for (const [digest, blob] of closure.blobs) if ((refsOf.get(digest) ?? 0) > 1) shared += blob.size;
+    const missing = closure.missing.map((d) => d.digest);
+    for (const d of closure.missing) {
+      findings.push({ kind: 'MISSING_BLOB', file: view.store.blobFile(d.digest), ref: v.name!, digest: d.digest,
+        message: `${v.name} reaches ${d.digest} (${d.mediaType}), which the store does not have` });
+    }
+    for (const p of closure.problems) findings.push({ ...p, ref: v.name! });
+    references.push({
+      name: v.name!, viewPath: v.path, digest: v.root.digest, mediaType: v.root.mediaType,
+      platforms: await platformsOf(view, v), blobs: closure.blobs.size, totalBytes: closure.bytes,
+      sharedBytes: shared, uniqueBytes: closure.bytes - shared, missing,
+    });
+  }
+  const namedRoots = new Set(snapshot.named.map((n) => n.root.digest));
+  const unnamed = [...snapshot.views.values()]
+    .filter((v) => v.name === undefined && !namedRoots.has(v.root.digest))
+    .map((v) => ({ digest: v.root.digest, viewPath: v.path }));
+  return { store: view.store.root, references, unnamed, findings };
+}

@@ -1,0 +1,80 @@
+import { LRUCache } from 'lru-cache';
+import type { Descriptor } from '../oci/descriptor.js';
+import type { ParsedDocument } from '../oci/manifest.js';
+import type { Closure, DocumentReader } from '../store/closure.js';
+import type { BlobReader } from '../store/store-reader.js';
+import { parseDocument } from '../oci/manifest.js';
+
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+
+type Entry = { kind: 'document'; value: ParsedDocument; bytes: number } | { kind: 'closure'; value: Closure };
+
+/** Heap cost of an entry, measured roughly with heap snapshots: what the LRU's byte bound counts. */
+function entrySize(e: Entry): number {
+  if (e.kind === 'document') return 256 + e.bytes * 2;
+  return 256 + e.value.blobs.size * 120 + e.value.missing.length * 300;
+}
+
+/**
+ * The LRU metadata cache: parsed manifests/indexes (immutable, keyed by digest) and view closures
+ * (keyed by the caller, who puts the store generation in the key because blob presence changes).
+ * Bounded in bytes; concurrent misses for the same key share one load.
+ */
+export class MetadataCache implements DocumentReader {
+  private readonly lru: LRUCache<string, Entry>;
+  private readonly loading = new Map<string, Promise<Entry>>();
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly blobs: BlobReader, maxBytes = DEFAULT_CACHE_BYTES) {
+    this.lru = new LRUCache<string, Entry>({ maxSize: maxBytes, sizeCalculation: entrySize });
+  }
+
+  get maxBytes(): number {
+    return this.lru.maxSize;
+  }
+
+  get calculatedBytes(): number {
+    return this.lru.calculatedSize;
+  }
+
+  async readDocument(descriptor: Descriptor): Promise<ParsedDocument> {
+    const e = await this.load('m:' + descriptor.digest, async () => {
+      const bytes = await this.blobs.readVerified(descriptor);
+      const value = parseDocument(descriptor.mediaType, bytes, this.blobs.blobFile(descriptor.digest));
+      return { kind: 'document', value, bytes: bytes.length };
+    });
+    return e.value as ParsedDocument;
+  }
+
+  /** The cached closure for `key`, if any, without loading (the hot path's lookup). */
+  peekClosure(key: string): Closure | undefined {
+    const e = this.lru.get('c:' + key);
+    if (e?.kind !== 'closure') return undefined;
+    this.hits++;
+    return e.value;
+  }
+
+  async closure(key: string, compute: () => Promise<Closure>): Promise<Closure> {
+    const e = await this.load('c:' + key, async () => ({ kind: 'closure', value: await compute() }));
+    return e.value as Closure;
+  }
+
+  private async load(key: string, make: () => Promise<Entry>): Promise<Entry> {
+    const cached = this.lru.get(key);
+    if (cached) {
+      this.hits++;
+      return cached;
+    }
+    let pending = this.loading.get(key);
+    if (!pending) {
+      this.misses++;
+      pending = make().finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+      const entry = await pending;
+      this.lru.set(key, entry);
+      return entry;
+    }
+    return pending;
+  }
+}

@@ -1,0 +1,109 @@
+import type { Descriptor } from '../oci/descriptor.js';
+import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
+import { parseReference, type Reference } from '../oci/reference.js';
+import type { Finding } from '../store/findings.js';
+import { referenceTable } from '../store/references.js';
+import type { StoreReader } from '../store/store-reader.js';
+import { viewIndexJson } from './index-json.js';
+
+export const DIGESTS_DIR = '_digests';
+
+/** One view directory: a named reference, or an entry by digest under `_digests/`. */
+export class ViewEntry {
+  private indexJsonBytes: Buffer | undefined;
+
+  constructor(
+    /** View path, no leading `/`. */
+    readonly path: string,
+    /** The reference name; undefined for `_digests/` views. */
+    readonly name: string | undefined,
+    readonly reference: Reference | undefined,
+    readonly root: Descriptor,
+  ) {}
+
+  /** The view's index.json, built on first use (not at load: most of 10,000 views are never read). */
+  get indexJson(): Buffer {
+    return (this.indexJsonBytes ??= viewIndexJson(this.root, this.reference));
+  }
+}
+
+/** A directory that exists because of view paths (the root, repositories, `_digests/...`). */
+export interface DirEntry {
+  /** Sorted child names. */
+  children: string[];
+  /** Subdirectory count, for nlink. */
+  subdirs: number;
+}
+
+/**
+ * Everything the view knows about one state of the store, built whole and then swapped in, so a
+ * reader sees the old state or the new one, never a mix.
+ */
+export interface Snapshot {
+  generation: number;
+  loadedAt: number;
+  indexMtimeMs: number;
+  indexIno: number;
+  views: Map<string, ViewEntry>;
+  /** Named views in index.json order. */
+  named: ViewEntry[];
+  /**
+ * Directories made by view paths, by path ('' is the root): repositories, `_digests/...`, and view
+ * directories that are also parents of other views (`foo` and `foo/bar:1`).
+ */
+  dirs: Map<string, DirEntry>;
+  /** Blobs in the store, by digest (one readdir per algorithm at load). */
+  present: Set<Digest>;
+  findings: Finding[];
+}
+
+function addChild(children: Map<string, Set<string>>, dir: string, name: string): void {
+  let set = children.get(dir);
+  if (!set) children.set(dir, (set = new Set()));
+  set.add(name);
+}
+
+/** Links `viewPath` and each of its ancestors into the tree, stopping at one already linked. */
+function addAncestors(children: Map<string, Set<string>>, viewPath: string): void {
+  let child = viewPath;
+  while (child !== '') {
+    const slash = child.lastIndexOf('/');
+    const parent = slash < 0 ? '' : child.slice(0, slash);
+    const known = children.has(parent);
+    addChild(children, parent, child.slice(slash + 1));
+    if (known) return;
+    child = parent;
+  }
+}
+
+export async function loadSnapshot(store: StoreReader, generation: number): Promise<Snapshot> {
+  const index = await store.readIndex();
+  const table = referenceTable(index.file, index.entries);
+  const present = new Set<Digest>();
+  for (const alg of ['sha256', 'sha512'] as const) {
+    for (const digest of await store.listBlobs(alg)) present.add(digest);
+  }
+
+  const views = new Map<string, ViewEntry>();
+  const named: ViewEntry[] = [];
+  for (const n of table.named) {
+    const v = new ViewEntry(n.viewPath, n.name, parseReference(n.name), n.descriptor);
+    named.push(v);
+    views.set(v.path, v);
+  }
+  for (const { descriptor } of index.entries) {
+    const path = `${DIGESTS_DIR}/${digestAlgorithm(descriptor.digest)}/${digestEncoded(descriptor.digest)}`;
+    if (!views.has(path)) views.set(path, new ViewEntry(path, undefined, undefined, descriptor));
+  }
+
+  const children = new Map<string, Set<string>>([['', new Set()]]);
+  for (const path of views.keys()) addAncestors(children, path);
+  const dirs = new Map<string, DirEntry>();
+  for (const [path, set] of children) {
+    const names = [...set].sort();
+    dirs.set(path, { children: names, subdirs: names.length });
+  }
+  const findings = [...index.findings, ...table.findings];
+  return { generation, loadedAt: Date.now(), indexMtimeMs: index.mtimeMs, indexIno: index.ino,
+    views, named, dirs, present, findings };
+}
