@@ -1,0 +1,2 @@
+/** `npm run bench`: every benchmark in this folder, one after the other. */
+await import('./ls-large-store.js');
