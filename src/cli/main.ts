@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { isLayoutfsError } from '../errors.js';
 import { registerLs } from './commands/ls.js';
+import { registerMount } from './commands/mount.js';
 
 /** Exit codes: 0 ok, 1 failed, 2 bad usage. */
 const EXIT_FAILED = 1;
@@ -15,6 +16,7 @@ program
   .exitOverride()
   .configureOutput({ outputError: (str, write) => write(str) });
 registerLs(program);
+registerMount(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,41 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { mountView } from '../../fuse/mount.js';
+import { openStore } from '../../store/store-reader.js';
+import { watchStore } from '../../view/store-watcher.js';
+import { View } from '../../view/view.js';
+import { commandLogger } from '../logger.js';
+import { parseByteSize } from '../options.js';
+import { untilSignal } from '../signals.js';
+
+function parseId(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`"${s}" is not a numeric id`);
+  return n;
+}
+
+export function registerMount(program: Command): void {
+  program
+    .command('mount')
+    .description('mount every reference of STORE as its own read-only OCI layout under DIR (foreground; Ctrl-C unmounts)')
+    .argument('<store>', 'an OCI image layout directory')
+    .argument('<dir>', 'the mount point (created when missing)')
+    .option('--allow-other', 'let other users see the mount (needs user_allow_other in /etc/fuse.conf unless root)')
+    .option('--uid <uid>', 'owner of the files (default: yours)', parseId)
+    .option('--gid <gid>', 'group of the files (default: yours)', parseId)
+    .option('--cache-size <bytes>', 'byte bound of the metadata cache (e.g. 64M)', parseByteSize)
+    .option('--fuse-debug', 'print libfuse debug output')
+    .action(async (storeDir: string, dir: string, opts: { allowOther?: boolean; uid?: number; gid?: number; cacheSize?: number; fuseDebug?: boolean }, command: Command) => {
+      const log = commandLogger(command, 'info');
+      const store = await openStore(storeDir);
+      const view = await View.open(store, { cacheBytes: opts.cacheSize });
+      const mounted = await mountView(view, dir, { allowOther: opts.allowOther, uid: opts.uid, gid: opts.gid, debug: opts.fuseDebug }, log);
+      const watcher = watchStore(view, log);
+      const signal = await untilSignal();
+      log.info({ signal }, 'unmounting');
+      watcher.close();
+      await mounted.unmount();
+      // fuse-native keeps its native handle open when fusermount fails (say, the mount point was
+      // removed under it), which would keep this foreground process alive forever.
+      process.exit(0);
+    });
+}

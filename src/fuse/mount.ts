@@ -1,0 +1,86 @@
+import { close } from 'node:fs';
+import Fuse from 'fuse-native';
+import type { Logger } from 'pino';
+import { LayoutfsError } from '../errors.js';
+import type { View } from '../view/view.js';
+import { fuseOperations, type FuseCounters } from './operations.js';
+import { detach, prepareMountpoint } from './mountpoint.js';
+import type { Owner } from './stat.js';
+
+export interface MountOptions {
+  allowOther?: boolean;
+  uid?: number;
+  gid?: number;
+  debug?: boolean;
+}
+
+export interface Mounted {
+  mountpoint: string;
+  counters: FuseCounters;
+  openFiles(): number;
+  unmount(): Promise<void>;
+}
+
+/**
+ * libfuse options fuse-native 2.2.6 has no setting for (see native-notes/fuse.md). fuse-native
+ * joins its options into one `-o` string that it passes to both fuse_mount and fuse_new, so a
+ * subclass can append to it.
+ * - ro: the kernel refuses writes itself (EROFS).
+ * - use_ino: st_ino from the view, so a blob has one inode in every view (hard links).
+ * - auto_cache: keep page cache across opens while mtime and size are unchanged: blobs never
+ *   change, and a view's index.json gets a new mtime when the store's changes.
+ * - entry/attr_timeout=1, negative_timeout=0: a refresh shows within about a second; libfuse's
+ *   high-level API has one timeout for all nodes, so blobs cannot have a longer one.
+ * - default_permissions: the kernel checks modes, no access() round trips.
+ */
+const EXTRA_OPTIONS = ['ro', 'use_ino', 'auto_cache', 'entry_timeout=1', 'attr_timeout=1', 'negative_timeout=0',
+  'default_permissions', 'max_read=131072'];
+
+class LayoutFuse extends Fuse {
+  protected override _fuseOptions(): string {
+    const base = super._fuseOptions();
+    return (base ? base + ',' : '-o') + EXTRA_OPTIONS.join(',');
+  }
+}
+
+/** Mounts `view` read-only at `dir`, in this process; resolves once the kernel has the mount. */
+export async function mountView(view: View, dir: string, options: MountOptions, log: Logger): Promise<Mounted> {
+  const mountpoint = await prepareMountpoint(dir, log);
+  const owner: Owner = { uid: options.uid ?? process.getuid?.() ?? 0, gid: options.gid ?? process.getgid?.() ?? 0 };
+  const { ops, files, counters } = fuseOperations(view, owner, log);
+  const fuse = new LayoutFuse(mountpoint, ops, {
+    // Every operation answers by itself; fuse-native's 15 s timeout must never answer for it.
+    timeout: false,
+    autoUnmount: true,
+    allowOther: options.allowOther ?? false,
+    fsname: 'layoutfs',
+    subtype: 'layoutfs',
+    debug: options.debug ?? false,
+  });
+  await new Promise<void>((resolvePromise, reject) => {
+    fuse.mount((err) => (err ? reject(new LayoutfsError('UNAVAILABLE', `FUSE mount failed: ${err.message} (see native-notes/fuse.md)`, { path: mountpoint, cause: err })) : resolvePromise()));
+  });
+  log.info({ mountpoint, store: view.store.root }, 'mounted');
+  let unmounting: Promise<void> | undefined;
+  return {
+    mountpoint,
+    counters,
+    openFiles: () => files.size,
+    unmount() {
+      unmounting ??= new Promise<void>((resolvePromise) => {
+        fuse.unmount((err) => {
+          if (err) {
+            log.warn({ err, mountpoint }, 'unmount failed; detaching lazily');
+            detach(mountpoint).catch(() => undefined).finally(resolvePromise);
+          } else {
+            resolvePromise();
+          }
+        });
+      }).then(() => {
+        for (const fd of files.blobFds()) close(fd, () => undefined);
+        log.info({ mountpoint }, 'unmounted');
+      });
+      return unmounting;
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { Logger } from 'pino';
+import { LayoutfsError } from '../errors.js';
+
+const run = promisify(execFile);
+
+/** Lazily detaches a FUSE mount (works on a dead one too). */
+export async function detach(dir: string): Promise<void> {
+  await run('fusermount', ['-uz', dir]);
+}
+
+/**
+ * Makes `dir` ready to mount on: creates it when missing, detaches a dead mount left by a killed
+ * process ("Transport endpoint is not connected"), and refuses a live mount point with a message
+ * that says how to free it.
+ */
+export async function prepareMountpoint(dir: string, log: Logger): Promise<string> {
+  const abs = resolve(dir);
+  let st;
+  try {
+    st = await stat(abs);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      await mkdir(abs, { recursive: true });
+      return abs;
+    }
+    if (code !== 'ENOTCONN') throw new LayoutfsError('UNAVAILABLE', `cannot use as a mount point (${code})`, { path: abs, cause: err });
+    log.warn({ mountpoint: abs }, 'detaching a dead FUSE mount left by a killed process');
+    try {
+      await detach(abs);
+    } catch (e) {
+      throw new LayoutfsError('UNAVAILABLE', `a dead FUSE mount is there and fusermount -uz failed: ${(e as Error).message.trim()}`, { path: abs, cause: e });
+    }
+    st = await stat(abs);
+  }
+  if (!st.isDirectory()) throw new LayoutfsError('FAILED_PRECONDITION', 'a mount point must be a directory', { path: abs });
+  const parent = await stat(dirname(abs));
+  if (parent.dev !== st.dev && abs !== '/') {
+    throw new LayoutfsError('FAILED_PRECONDITION', `is already a mount point (in use); unmount it first: fusermount -u ${abs}`, { path: abs });
+  }
+  return abs;
+}

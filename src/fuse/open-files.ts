@@ -1,0 +1,40 @@
+/** What an open FUSE file handle reads from: a store blob's descriptor, or synthetic bytes. */
+export type OpenFile = { kind: 'blob'; fd: number } | { kind: 'content'; content: Buffer };
+
+/**
+ * The handle table. Synthetic files keep the bytes they had at open, and blobs keep their store
+ * descriptor, so a reader finishes with the bytes it started with even if a refresh (or a gc)
+ * happens meanwhile.
+ */
+export class OpenFiles {
+  private readonly files = new Map<number, OpenFile>();
+  private next = 1;
+
+  add(file: OpenFile): number {
+    // Handles are uint64 for libfuse but travel through fuse-native as uint32.
+    while (this.files.has(this.next)) this.next = (this.next % 0xfffffffe) + 1;
+    const fh = this.next;
+    this.next = (this.next % 0xfffffffe) + 1;
+    this.files.set(fh, file);
+    return fh;
+  }
+
+  get(fh: number): OpenFile | undefined {
+    return this.files.get(fh);
+  }
+
+  remove(fh: number): OpenFile | undefined {
+    const f = this.files.get(fh);
+    this.files.delete(fh);
+    return f;
+  }
+
+  get size(): number {
+    return this.files.size;
+  }
+
+  /** Every open blob descriptor, for closing at unmount. */
+  *blobFds(): Iterable<number> {
+    for (const f of this.files.values()) if (f.kind === 'blob') yield f.fd;
+  }
+}
