@@ -17,6 +17,7 @@ program
   .configureOutput({ outputError: (str, write) => write(str) });
 registerLs(program);
 registerMount(program);
+(await import('./commands/serve.js')).registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

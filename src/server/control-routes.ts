@@ -1,0 +1,67 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Digest } from '../oci/digest.js';
+import type { Snapshot } from '../view/snapshot.js';
+import type { View } from '../view/view.js';
+import type { ServerMetrics } from './metrics.js';
+import type { RegistryIndex } from './registry/registry-index.js';
+
+export const CONTROL_PREFIX = '/_layoutfs';
+
+export interface ControlOptions {
+  mountpoint?: string;
+  fuseCounters?: Readonly<Record<string, number>>;
+}
+
+/** Distinct blobs the views show and their bytes: one walk over the (cached) closures per store state. */
+const totals = new WeakMap<Snapshot, Promise<{ blobs: number; bytes: number }>>();
+
+function totalsOf(view: View): Promise<{ blobs: number; bytes: number }> {
+  const snapshot = view.snapshot;
+  let t = totals.get(snapshot);
+  if (!t) {
+    t = (async () => {
+      const sizes = new Map<Digest, number>();
+      for (const v of snapshot.views.values()) {
+        for (const [digest, blob] of (await view.closureOf(v)).blobs) sizes.set(digest, blob.size);
+      }
+      let bytes = 0;
+      for (const size of sizes.values()) bytes += size;
+      return { blobs: sizes.size, bytes };
+    })();
+    totals.set(snapshot, t);
+  }
+  return t;
+}
+
+function send(req: IncomingMessage, res: ServerResponse, type: string, body: string): void {
+  const bytes = Buffer.from(body);
+  res.writeHead(200, { 'Content-Type': type, 'Content-Length': bytes.length, 'Cache-Control': 'no-store' });
+  res.end(req.method === 'HEAD' ? undefined : bytes);
+}
+
+/** `GET /_layoutfs/status`: what is being served and how the cache does, as JSON. */
+export async function serveStatus(req: IncomingMessage, res: ServerResponse, view: View, registry: RegistryIndex, options: ControlOptions): Promise<void> {
+  const s = view.snapshot;
+  const { blobs, bytes } = await totalsOf(view);
+  const lookups = view.cache.hits + view.cache.misses;
+  send(req, res, 'application/json', JSON.stringify({
+    store: view.store.root,
+    mountpoint: options.mountpoint ?? null,
+    references: s.named.length,
+    repositories: registry.names.length,
+    unservedReferences: registry.unserved,
+    storeBlobs: s.present.size,
+    blobs,
+    bytes,
+    cache: { hits: view.cache.hits, misses: view.cache.misses, hitRate: lookups === 0 ? null : view.cache.hits / lookups,
+      bytes: view.cache.calculatedBytes, maxBytes: view.cache.maxBytes },
+    generation: s.generation,
+    lastRefresh: new Date(s.loadedAt).toISOString(),
+    findings: s.findings.length,
+  }));
+}
+
+/** `GET /_layoutfs/metrics`: Prometheus text format. */
+export function serveMetrics(req: IncomingMessage, res: ServerResponse, view: View, metrics: ServerMetrics, options: ControlOptions): void {
+  send(req, res, 'text/plain; version=0.0.4; charset=utf-8', metrics.render(view, options.fuseCounters));
+}

@@ -1,0 +1,44 @@
+import type { View } from '../view/view.js';
+
+/** Prometheus label values may not carry raw quotes, backslashes or newlines. */
+function label(v: string): string {
+  return v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : '\\' + c));
+}
+
+/**
+ * Counters of the server, rendered in the Prometheus text format. The route label is a fixed set
+ * chosen by the dispatcher (never the request path), so the series count stays bounded.
+ */
+export class ServerMetrics {
+  private readonly requests = new Map<string, number>();
+  /** Body bytes of responses that finished (handed whole to the kernel). */
+  bytesServed = 0;
+
+  countRequest(route: string, status: number): void {
+    const key = `${route}\t${status}`;
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+  }
+
+  render(view: View, fuseCounters?: Readonly<Record<string, number>>): string {
+    const lines: string[] = [];
+    const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+    };
+    metric('layoutfs_http_requests_total', 'counter', 'HTTP requests by route and status.',
+      [...this.requests].map(([key, n]) => {
+        const [route, status] = key.split('\t');
+        return [`{route="${label(route!)}",status="${status}"}`, n];
+      }));
+    metric('layoutfs_http_response_bytes_total', 'counter', 'Body bytes of completed HTTP responses.', [['', this.bytesServed]]);
+    metric('layoutfs_cache_hits_total', 'counter', 'Metadata cache hits.', [['', view.cache.hits]]);
+    metric('layoutfs_cache_misses_total', 'counter', 'Metadata cache misses.', [['', view.cache.misses]]);
+    metric('layoutfs_store_generation', 'gauge', 'Store states loaded so far (1 = the first load).', [['', view.snapshot.generation]]);
+    metric('layoutfs_references', 'gauge', 'Named references in the store.', [['', view.snapshot.named.length]]);
+    if (fuseCounters) {
+      metric('layoutfs_fuse_operations_total', 'counter', 'FUSE operations by name.',
+        Object.entries(fuseCounters).map(([op, n]) => [`{op="${label(op)}"}`, n]));
+    }
+    return lines.join('\n') + '\n';
+  }
+}
