@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { expectedViews } from '../fixtures/expected-views.js';
+import { buildFixtureStore } from '../fixtures/layout-builder.js';
+import { tempDir } from '../fixtures/temp.js';
+import { requireTool } from '../fixtures/tools.js';
+import { sha256File } from '../fixtures/trees.js';
+import { registryRefOf, startServeProcess } from './serve-fixtures.js';
+
+function skopeo(...args: string[]): string {
+  return execFileSync('skopeo', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** skopeo copies every reference of `store` out of `layoutfs serve`: same root digest, every blob intact. */
+async function pullEveryReference(t: TestContext, store: string) {
+  const work = tempDir(t);
+  const served = await startServeProcess(t, store);
+  const views = expectedViews(store);
+  assert.ok(views.length >= 4);
+  for (const v of views) {
+    const ref = registryRefOf(v.name);
+    const out = join(work, ref.replace(/[/:]/g, '_'));
+    // --all: the multi-platform index with every platform; --preserve-digests: Docker schema2 stays schema2.
+    skopeo('copy', '--quiet', '--all', '--preserve-digests', '--src-tls-verify=false', `docker://${served.hostPort}/${ref}`, `oci:${out}:x`);
+    const copied = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')).manifests[0];
+    assert.equal(copied.digest, v.digest, `skopeo copy of ${v.name} (as ${ref}) keeps the root digest`);
+    assert.equal(copied.mediaType, v.mediaType, `${v.name}: media type`);
+    for (const d of v.blobs) assert.equal(sha256File(join(out, 'blobs', 'sha256', d.slice(7))), d, `${v.name}: ${d} copied intact`);
+    // By digest too, as clients pin images.
+    const inspected = JSON.parse(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${served.hostPort}/${ref.replace(/:[^:/]+$/, '')}@${v.digest}`));
+    assert.equal(inspected.schemaVersion, 2);
+  }
+  assert.equal(await served.stop(), 0, 'SIGTERM stops serve cleanly');
+}
+
+test('skopeo pulls every reference of the fixture store (index with --all, Docker schema2) with the store digests', async (t) => {
+  requireTool('skopeo');
+  const store = join(tempDir(t), 'store');
+  buildFixtureStore(store);
+  await pullEveryReference(t, store);
+});
+
+test('skopeo pulls every reference of a store written by skopeo, full and bare names mixed', async (t) => {
+  requireTool('skopeo');
+  const dir = tempDir(t);
+  const src = join(dir, 'src');
+  buildFixtureStore(src);
+  const store = join(dir, 'store');
+  for (const [from, to] of [
+    ['docker.io/library/base:1', 'docker.io/library/debian:bookworm'],
+    ['registry.example:5000/team/app:v1', 'localhost:5000/team/app:v1'],
+    ['latest', '3.11'],
+    ['docker.io/library/multi:2', 'quay.io/org/multi:2'],
+    ['docker.io/library/base:1', 'stable'],
+  ]) {
+    skopeo('copy', '--quiet', '--all', '--preserve-digests', `oci:${src}:${from}`, `oci:${store}:${to}`);
+  }
+  await pullEveryReference(t, store);
+});
