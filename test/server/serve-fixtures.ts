@@ -69,7 +69,8 @@ export function rawRequest(hostPort: string, request: string | Buffer): Promise<
     const socket = connect(port, host);
     const chunks: Buffer[] = [];
     socket.on('data', (d) => chunks.push(d));
-    socket.on('error', reject);
+    // A server that refuses a request may reset the connection after its answer: keep what came.
+    socket.on('error', (err) => chunks.length === 0 && reject(err));
     socket.on('close', () => {
       const all = Buffer.concat(chunks);
       const split = all.indexOf('\r\n\r\n');

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { buildFixtureStore } from '../fixtures/layout-builder.js';
+import { tempDir } from '../fixtures/temp.js';
+import { startInProcess } from './serve-fixtures.js';
+
+test('/_layoutfs/status reports the store, references, blobs, bytes, cache, mount point and last refresh', async (t) => {
+  const store = join(tempDir(t), 'store');
+  buildFixtureStore(store);
+  const { url, view } = await startInProcess(t, store, { mountpoint: '/mnt/layouts' });
+  const status = (await (await fetch(`${url}/_layoutfs/status`)).json()) as Record<string, unknown> & { cache: { hitRate: number } };
+  assert.equal(status.store, view.store.root);
+  assert.equal(status.mountpoint, '/mnt/layouts');
+  assert.equal(status.references, 5);
+  assert.equal(status.repositories, 5);
+  assert.equal(status.storeBlobs, view.snapshot.present.size);
+  assert.equal(status.blobs, view.snapshot.present.size, 'every blob of the fixture is reachable');
+  assert.ok((status.bytes as number) > 1000);
+  assert.ok(status.cache.hitRate > 0 && status.cache.hitRate <= 1);
+  assert.equal(status.lastRefresh, new Date(view.snapshot.loadedAt).toISOString());
+});
+
+test('/_layoutfs/metrics counts requests by route and status, bytes served, cache and FUSE operations', async (t) => {
+  const store = join(tempDir(t), 'store');
+  const { base } = buildFixtureStore(store);
+  const fuseCounters = { getattr: 3, read: 7 };
+  const { url } = await startInProcess(t, store, { fuseCounters });
+  const blob = await fetch(`${url}/v2/docker.io/library/base/blobs/${base.digest}`);
+  await blob.arrayBuffer();
+  await (await fetch(`${url}/v2/docker.io/library/base/blobs/sha256:x`)).arrayBuffer();
+  fuseCounters.read = 8;
+  const res = await fetch(`${url}/_layoutfs/metrics`);
+  assert.match(res.headers.get('content-type')!, /^text\/plain; version=0\.0\.4/);
+  const text = await res.text();
+  assert.match(text, /^layoutfs_http_requests_total\{route="v2_blobs",status="200"\} 1$/m);
+  assert.match(text, /^layoutfs_http_requests_total\{route="v2_blobs",status="400"\} 1$/m);
+  assert.equal(Number(/^layoutfs_http_response_bytes_total (\d+)$/m.exec(text)![1]), base.size);
+  assert.match(text, /^layoutfs_cache_hits_total \d+$/m);
+  assert.match(text, /^layoutfs_cache_misses_total [1-9]\d*$/m);
+  assert.match(text, /^layoutfs_fuse_operations_total\{op="getattr"\} 3$/m);
+  assert.match(text, /^layoutfs_fuse_operations_total\{op="read"\} 8$/m, 'counters are read live');
+});
