@@ -11,8 +11,9 @@ declare module 'fuse-native' {
   }
   export interface Operations {
     init?(cb: Cb): void;
-    getattr?(path: string, cb: Cb<[Stat?]>): void;
-    fgetattr?(path: string, fd: number, cb: Cb<[Stat?]>): void;
+    /** layoutfs's subclass passes the stat array through (see src/fuse/mount.ts). */
+    getattr?(path: string, cb: Cb<[Uint32Array?]>): void;
+    fgetattr?(path: string, fd: number, cb: Cb<[Uint32Array?]>): void;
     readdir?(path: string, cb: Cb<[string[]?, Stat[]?]>): void;
     open?(path: string, flags: number, cb: Cb<[number?]>): void;
     read?(path: string, fd: number, buf: Buffer, len: number, pos: number, cb: (bytesOrErr: number) => void): void;
@@ -31,6 +32,9 @@ declare module 'fuse-native' {
     unmount(cb: (err: Error | null) => void): void;
     static unmount(mnt: string, cb: (err: Error | null) => void): void;
     protected _fuseOptions(): string;
+    protected ops: Operations;
+    protected _op_getattr(signal: (err: number, stat?: Uint32Array) => void, path: string): void;
+    protected _op_fgetattr(signal: (err: number, stat?: Uint32Array) => void, path: string, fd: number): void;
     static ENOENT: number; static EIO: number; static EROFS: number; static EACCES: number; static ENOTDIR: number;
     static EISDIR: number; static EBADF: number; static ENOSYS: number; static EPERM: number; static ENOTCONN: number;
     static ENOMEM: number; static EINVAL: number; static ENODATA: number; static ELOOP: number; static EAGAIN: number;

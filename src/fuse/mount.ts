@@ -41,6 +41,16 @@ class LayoutFuse extends Fuse {
     const base = super._fuseOptions();
     return (base ? base + ',' : '-o') + EXTRA_OPTIONS.join(',');
   }
+
+  /** Our getattr answers with the wire array already (src/fuse/stat.ts): pass it through. */
+  protected override _op_getattr(signal: (err: number, stat?: Uint32Array) => void, path: string): void {
+    this.ops.getattr!(path, (err, stat) => (err ? signal(err) : signal(0, stat)));
+  }
+
+  /** fuse-native 2.2.6 calls ops.getattr here and drops the file handle; call ops.fgetattr. */
+  protected override _op_fgetattr(signal: (err: number, stat?: Uint32Array) => void, path: string, fd: number): void {
+    this.ops.fgetattr!(path, fd, (err, stat) => (err ? signal(err) : signal(0, stat)));
+  }
 }
 
 /** Mounts `view` read-only at `dir`, in this process; resolves once the kernel has the mount. */

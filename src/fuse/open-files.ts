@@ -1,5 +1,9 @@
-/** What an open FUSE file handle reads from: a store blob's descriptor, or synthetic bytes. */
-export type OpenFile = { kind: 'blob'; fd: number } | { kind: 'content'; content: Buffer };
+/**
+ * What an open FUSE file handle reads from: a store blob's descriptor (read with readSync while
+ * reads stay fast, `sync`), or synthetic bytes. `stat` is the file's stat at open: the kernel
+ * asks for it (fgetattr) near EOF, and the path may be gone from the view by then.
+ */
+export type OpenFile = ({ kind: 'blob'; fd: number; sync: boolean } | { kind: 'content'; content: Buffer }) & { stat: Uint32Array };
 
 /**
  * The handle table. Synthetic files keep the bytes they had at open, and blobs keep their store

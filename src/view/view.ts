@@ -20,7 +20,12 @@ interface State {
   census: Census;
 }
 
-const VIEW_FILES = ['blobs', 'index.json', 'oci-layout'];
+/** A directory entry: enough for d_ino and d_type without a lookup. */
+export interface DirEntryInfo {
+  name: string;
+  ino: number;
+  dir: boolean;
+}
 
 /**
  * The synthetic tree of a store: path -> node. Knows nothing of FUSE or HTTP. Paths have no
@@ -112,7 +117,12 @@ export class View {
   }
 
   /** Child names of a directory, or undefined when `path` is not one. */
-  readdir(path: string): Promise<string[] | undefined> {
+  async readdir(path: string): Promise<string[] | undefined> {
+    return (await this.readdirIn(this.state, path))?.map((e) => e.name);
+  }
+
+  /** Children with their inode numbers and kinds, without a lookup each (what FUSE readdir wants). */
+  entries(path: string): Promise<DirEntryInfo[] | undefined> {
     return this.readdirIn(this.state, path);
   }
 
@@ -155,24 +165,37 @@ export class View {
     return undefined;
   }
 
-  private async readdirIn(state: State, path: string): Promise<string[] | undefined> {
+  private async readdirIn(state: State, path: string): Promise<DirEntryInfo[] | undefined> {
     const { snapshot } = state;
+    const prefix = path === '' ? '' : path + '/';
+    const dirs = (names: readonly string[]) => names.map((name) => this.dirEntry(prefix + name, name));
     const view = snapshot.views.get(path);
     const nested = snapshot.dirs.get(path)?.children;
-    if (view) return nested ? [...VIEW_FILES, ...nested].sort() : VIEW_FILES;
-    if (nested) return nested;
+    if (view) {
+      const own: DirEntryInfo[] = [
+        this.dirEntry(prefix + 'blobs', 'blobs'),
+        { name: 'index.json', ino: this.inodes.get('f:' + prefix + 'index.json'), dir: false },
+        { name: 'oci-layout', ino: this.inodes.get('f:' + prefix + 'oci-layout'), dir: false },
+      ];
+      return nested ? [...own, ...dirs(nested)].sort((x, y) => (x.name < y.name ? -1 : 1)) : own;
+    }
+    if (nested) return dirs(nested);
     const node = await this.lookupIn(state, path);
     if (node?.type !== 'dir') return undefined;
     const parts = path.split('/');
     const n = parts.length;
-    if (parts[n - 1] === 'blobs') return this.algorithms(snapshot, snapshot.views.get(parts.slice(0, n - 1).join('/'))!);
+    if (parts[n - 1] === 'blobs') return dirs(await this.algorithms(snapshot, snapshot.views.get(parts.slice(0, n - 1).join('/'))!));
     const owner = snapshot.views.get(parts.slice(0, n - 2).join('/'))!;
     const alg = parts[n - 1]!;
-    const names: string[] = [];
+    const out: DirEntryInfo[] = [];
     for (const digest of (await this.closureIn(snapshot, owner)).blobs.keys()) {
-      if (digestAlgorithm(digest) === alg) names.push(digestEncoded(digest));
+      if (digestAlgorithm(digest) === alg) out.push({ name: digestEncoded(digest), ino: this.inodes.get('b:' + digest), dir: false });
     }
-    return names.sort();
+    return out.sort((x, y) => (x.name < y.name ? -1 : 1));
+  }
+
+  private dirEntry(path: string, name: string): DirEntryInfo {
+    return { name, ino: this.inodes.get('d:' + path), dir: true };
   }
 
   /** Digest algorithms used by the blobs a view shows (its blobs/ subdirectories). */

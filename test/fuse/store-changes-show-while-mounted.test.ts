@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, openSync, readSync, closeSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { LayoutBuilder } from '../fixtures/layout-builder.js';
+import { requireFuse, startMount, waitFor } from '../fixtures/mount.js';
+import { tempDir } from '../fixtures/temp.js';
+
+/** What a writer does: a new index.json by write-temp + rename. */
+function replaceIndex(store: string, entries: unknown[]): void {
+  writeFileSync(join(store, 'index.json.new'), JSON.stringify({ schemaVersion: 2, manifests: entries }));
+  renameSync(join(store, 'index.json.new'), join(store, 'index.json'));
+}
+
+const named = (d: object, name: string) => ({ ...d, annotations: { 'org.opencontainers.image.ref.name': name } });
+
+test('references added and removed in the store show up in the mount without a remount', async (t) => {
+  if (!requireFuse(t)) return;
+  const store = join(tempDir(t), 'store');
+  const b = new LayoutBuilder(store);
+  const one = b.image({ layers: [{ a: '1' }] });
+  const two = b.image({ layers: [{ b: '2' }] });
+  replaceIndex(store, [named(one, 'app:one')]);
+  const { dir: mnt } = await startMount(t, store);
+  assert.ok(existsSync(join(mnt, 'app/one/index.json')));
+  assert.ok(!existsSync(join(mnt, 'app/two')));
+
+  replaceIndex(store, [named(one, 'app:one'), named(two, 'app:two')]);
+  await waitFor('app/two to appear', () => existsSync(join(mnt, 'app/two/index.json')));
+  replaceIndex(store, [named(two, 'app:two')]);
+  await waitFor('app/one to disappear', () => !existsSync(join(mnt, 'app/one')));
+  assert.ok(existsSync(join(mnt, `app/two/blobs/sha256/${two.digest.slice(7)}`)));
+});
+
+test('a reader in the middle of a large blob finishes with the right bytes across a refresh and a gc', async (t) => {
+  if (!requireFuse(t)) return;
+  const store = join(tempDir(t), 'store');
+  const b = new LayoutBuilder(store);
+  const big = b.blob(randomBytes(24 * 1024 * 1024), 'application/vnd.oci.image.layer.v1.tar');
+  const config = b.json({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [big.digest] } }, 'application/vnd.oci.image.config.v1+json');
+  const manifest = b.json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [big] }, 'application/vnd.oci.image.manifest.v1+json');
+  const other = b.image({ layers: [{ x: 'y' }] });
+  replaceIndex(store, [named(manifest, 'big:1'), named(other, 'other:1')]);
+  const { dir: mnt } = await startMount(t, store);
+
+  const fd = openSync(join(mnt, `big/1/blobs/sha256/${big.digest.slice(7)}`), 'r');
+  const hash = createHash('sha256');
+  const chunk = Buffer.alloc(1024 * 1024);
+  let pos = 0;
+  while (pos < big.size / 2) {
+    const n = readSync(fd, chunk, 0, chunk.length, pos);
+    hash.update(chunk.subarray(0, n));
+    pos += n;
+  }
+  // The reference goes away and gc deletes the blob while the file is open.
+  replaceIndex(store, [named(other, 'other:1')]);
+  await waitFor('big/1 to disappear', () => !existsSync(join(mnt, 'big/1')));
+  unlinkSync(join(store, 'blobs', 'sha256', big.digest.slice(7)));
+  for (let n = -1; n !== 0; pos += n) {
+    n = readSync(fd, chunk, 0, chunk.length, pos);
+    hash.update(chunk.subarray(0, n));
+  }
+  closeSync(fd);
+  assert.equal(pos, big.size);
+  assert.equal('sha256:' + hash.digest('hex'), big.digest);
+});
