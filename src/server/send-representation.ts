@@ -13,9 +13,9 @@ const fstatFd = promisify(fstat);
 const closeFd = promisify(close);
 
 /**
- * Read size of blob streams. The 64 KiB default costs a syscall and an event-loop turn per 64 KiB;
- * 1 MiB brought curl downloads of a 100 MB blob from about half of nginx's sendfile speed to
- * within reach of it (scripts/bench/server-blob-throughput.ts).
+ * Read size of blob streams. The 64 KiB default costs a syscall pair and an event-loop turn per
+ * 64 KiB: curl downloads of a 100 MB blob ran at 0.39-0.49 of nginx's sendfile throughput with it,
+ * 0.61-0.81 with 1 MiB; 2 and 4 MiB were no better (scripts/bench/server-blob-throughput.ts).
  */
 const STREAM_CHUNK = 1024 * 1024;
 
