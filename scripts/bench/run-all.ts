@@ -1,2 +1,3 @@
 /** `npm run bench`: every benchmark in this folder, one after the other. */
 await import('./ls-large-store.js');
+await import('./fuse-read.js');

@@ -1,16 +1,30 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { mountView } from '../../fuse/mount.js';
+import type { ListenAddress } from '../../server/listen-address.js';
+import { DEFAULT_BARE_REPOSITORY } from '../../server/registry/registry-names.js';
+import { startServer } from '../../server/server.js';
 import { openStore } from '../../store/store-reader.js';
 import { watchStore } from '../../view/store-watcher.js';
 import { View } from '../../view/view.js';
 import { commandLogger } from '../logger.js';
 import { parseByteSize } from '../options.js';
 import { untilSignal } from '../signals.js';
+import { parseListenOption, parseRepositoryOption } from './serve.js';
 
 function parseId(s: string): number {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`"${s}" is not a numeric id`);
   return n;
+}
+
+interface MountCommandOptions {
+  allowOther?: boolean;
+  uid?: number;
+  gid?: number;
+  cacheSize?: number;
+  serve?: ListenAddress;
+  bareRepository?: string;
+  fuseDebug?: boolean;
 }
 
 export function registerMount(program: Command): void {
@@ -23,16 +37,21 @@ export function registerMount(program: Command): void {
     .option('--uid <uid>', 'owner of the files (default: yours)', parseId)
     .option('--gid <gid>', 'group of the files (default: yours)', parseId)
     .option('--cache-size <bytes>', 'byte bound of the metadata cache (e.g. 64M)', parseByteSize)
+    .option('--serve <host:port>', 'also serve the same views over HTTP (see `layoutfs serve`), sharing one view and cache', parseListenOption)
+    .option('--bare-repository <name>', `with --serve: repository of bare tags (default: ${DEFAULT_BARE_REPOSITORY})`, parseRepositoryOption)
     .option('--fuse-debug', 'print libfuse debug output')
-    .action(async (storeDir: string, dir: string, opts: { allowOther?: boolean; uid?: number; gid?: number; cacheSize?: number; fuseDebug?: boolean }, command: Command) => {
+    .action(async (storeDir: string, dir: string, opts: MountCommandOptions, command: Command) => {
       const log = commandLogger(command, 'info');
       const store = await openStore(storeDir);
       const view = await View.open(store, { cacheBytes: opts.cacheSize });
       const mounted = await mountView(view, dir, { allowOther: opts.allowOther, uid: opts.uid, gid: opts.gid, debug: opts.fuseDebug }, log);
+      const server = opts.serve && await startServer(view, { listen: opts.serve, log,
+        bareRepository: opts.bareRepository ?? DEFAULT_BARE_REPOSITORY, mountpoint: mounted.mountpoint, fuseCounters: mounted.counters });
       const watcher = watchStore(view, log);
       const signal = await untilSignal();
       log.info({ signal }, 'unmounting');
       watcher.close();
+      await server?.close();
       await mounted.unmount();
       // fuse-native keeps its native handle open when fusermount fails (say, the mount point was
       // removed under it), which would keep this foreground process alive forever.

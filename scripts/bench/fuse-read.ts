@@ -1,0 +1,100 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnMount } from '../../test/fixtures/mount.js';
+import { generateLargeStore } from './generate-large-store.js';
+import { dropCaches, median, timeShell } from './timing.js';
+
+/**
+ * Issue 3's speed figures, each against the direct path in the same run:
+ * 1. sequential read of a 1 GiB blob through the mount, first read (store file in the page cache)
+ *    and second read, against `dd` of the store file;
+ * 2. `find -type f | xargs stat` over a store of 1,000 references, against the same tree
+ *    materialized on disk with real hard links (`cp -a` of the mount), cold and warm.
+ */
+const base = process.env.LAYOUTFS_BENCH_DIR ?? join(tmpdir(), 'layoutfs-bench-fuse');
+const GiB = 1024 ** 3;
+
+function bigStore(dir: string): string {
+  if (existsSync(join(dir, 'index.json'))) return dir;
+  mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+  writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const chunk = randomBytes(1024 * 1024);
+  const hash = createHash('sha256');
+  const tmp = join(dir, 'blobs', 'sha256', 'tmp');
+  const fd = openSync(tmp, 'w');
+  for (let i = 0; i < GiB / chunk.length; i++) {
+    chunk.writeUInt32LE(i, 0);
+    hash.update(chunk);
+    writeSync(fd, chunk);
+  }
+  closeSync(fd);
+  const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${hash.digest('hex')}`, size: GiB };
+  renameSync(tmp, join(dir, 'blobs', 'sha256', layer.digest.slice(7)));
+  const put = (obj: unknown) => {
+    const bytes = Buffer.from(JSON.stringify(obj));
+    const hex = createHash('sha256').update(bytes).digest('hex');
+    writeFileSync(join(dir, 'blobs', 'sha256', hex), bytes);
+    return { digest: `sha256:${hex}`, size: bytes.length };
+  };
+  const config = { mediaType: 'application/vnd.oci.image.config.v1+json', ...put({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } }) };
+  const manifest = put({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] });
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [
+    { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'big:1' } }] }));
+  writeFileSync(join(dir, 'layer-digest'), layer.digest);
+  return dir;
+}
+
+async function readBench(): Promise<void> {
+  const store = bigStore(join(base, 'big'));
+  const { readFileSync } = await import('node:fs');
+  const digest = readFileSync(join(store, 'layer-digest'), 'utf8');
+  const storeFile = join(store, 'blobs', 'sha256', digest.slice(7));
+  const dd = (f: string) => `dd if=${f} of=/dev/null bs=1M status=none`;
+  timeShell(dd(storeFile));
+  const direct = median([1, 2, 3].map(() => timeShell(dd(storeFile))));
+  const first: number[] = [];
+  const second: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const mnt = mkdtempSync(join(tmpdir(), 'layoutfs-bench-mnt-'));
+    const m = await spawnMount(store, mnt);
+    const file = join(mnt, 'big/1/blobs/sha256', digest.slice(7));
+    first.push(timeShell(dd(file)));
+    second.push(timeShell(dd(file)));
+    await m.stop();
+    rmSync(mnt, { recursive: true, force: true });
+  }
+  const gbps = (s: number) => (GiB / s / 1e9).toFixed(2);
+  const f = median(first);
+  const s = median(second);
+  process.stdout.write(`1 GiB blob, direct dd of the store file: ${direct.toFixed(3)} s (${gbps(direct)} GB/s)\n`);
+  process.stdout.write(`  first read through the mount:  ${f.toFixed(3)} s (${gbps(f)} GB/s), ratio ${(direct / f).toFixed(2)} of direct (aim >= 0.25)\n`);
+  process.stdout.write(`  second read through the mount: ${s.toFixed(3)} s (${gbps(s)} GB/s), ratio ${(direct / s).toFixed(2)} of direct (aim >= 0.9)\n`);
+}
+
+async function statBench(): Promise<void> {
+  const store = join(base, 'refs-1000');
+  generateLargeStore(store, 1000, 10_000);
+  const mnt = mkdtempSync(join(tmpdir(), 'layoutfs-bench-mnt-'));
+  const tree = join(base, 'materialized-1000');
+  let m = await spawnMount(store, mnt);
+  if (!existsSync(tree)) timeShell(`cp -a ${mnt} ${tree}`);
+  const walk = (dir: string) => `cd ${dir} && find . -type f -print0 | xargs -0 stat > /dev/null`;
+  // Cold: a fresh mount (empty kernel and view caches) against a dropped page cache.
+  await m.stop();
+  const canDrop = dropCaches();
+  const coldDisk = timeShell(walk(tree));
+  m = await spawnMount(store, mnt);
+  const coldMount = timeShell(walk(mnt));
+  const warmDisk = median([1, 2, 3].map(() => timeShell(walk(tree))));
+  const warmMount = median([1, 2, 3].map(() => timeShell(walk(mnt))));
+  await m.stop();
+  rmSync(mnt, { recursive: true, force: true });
+  process.stdout.write(`find | xargs stat over 1,000 references (${canDrop ? 'page cache dropped for cold' : 'page cache NOT dropped: cold disk figure is warm'}):\n`);
+  process.stdout.write(`  cold: mount ${coldMount.toFixed(2)} s, hard-link tree ${coldDisk.toFixed(2)} s, ratio ${(coldMount / coldDisk).toFixed(2)}x the disk time\n`);
+  process.stdout.write(`  warm: mount ${warmMount.toFixed(2)} s, hard-link tree ${warmDisk.toFixed(2)} s, ratio ${(warmMount / warmDisk).toFixed(2)}x the disk time\n`);
+}
+
+await readBench();
+await statBench();

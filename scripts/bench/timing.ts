@@ -1,0 +1,20 @@
+import { spawnSync } from 'node:child_process';
+
+/** Wall time of a shell command in seconds (throws when it fails). */
+export function timeShell(command: string): number {
+  const start = process.hrtime.bigint();
+  const r = spawnSync('sh', ['-c', command], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (r.status !== 0) throw new Error(`${command} failed: ${r.stderr}`);
+  return seconds;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Drops the page cache when allowed (root outside a restricted container); false otherwise. */
+export function dropCaches(): boolean {
+  return spawnSync('sh', ['-c', 'sync && echo 3 > /proc/sys/vm/drop_caches']).status === 0;
+}
