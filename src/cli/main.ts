@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isLayoutfsError } from '../errors.js';
+import { registerFsck, registerGc } from './commands/gc.js';
+import { registerImport } from './commands/import.js';
+import { registerInit } from './commands/init.js';
 import { registerLs } from './commands/ls.js';
 import { registerMount } from './commands/mount.js';
+import { registerServe } from './commands/serve.js';
+import { registerRm, registerTag } from './commands/tag.js';
 
 /** Exit codes: 0 ok, 1 failed, 2 bad usage. */
 const EXIT_FAILED = 1;
@@ -16,8 +21,14 @@ program
   .exitOverride()
   .configureOutput({ outputError: (str, write) => write(str) });
 registerLs(program);
+registerInit(program);
+registerImport(program);
+registerTag(program);
+registerRm(program);
+registerGc(program);
+registerFsck(program);
 registerMount(program);
-(await import('./commands/serve.js')).registerServe(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -8,7 +8,14 @@ export type FindingKind =
   | 'INVALID_ENTRY'
   | 'UNMAPPABLE_NAME'
   | 'MISSING_BLOB'
-  | 'BAD_DOCUMENT';
+  | 'BAD_DOCUMENT'
+  | 'BAD_LAYOUT'
+  | 'DIGEST_MISMATCH'
+  | 'ORPHAN_BLOB'
+  | 'TEMP_FILE';
+
+/** Findings that mean lost or wrong data; the others are garbage gc removes, or naming to tidy. */
+export const DAMAGE: ReadonlySet<FindingKind> = new Set(['INVALID_ENTRY', 'MISSING_BLOB', 'BAD_DOCUMENT', 'BAD_LAYOUT', 'DIGEST_MISMATCH']);
 
 export interface Finding {
   kind: FindingKind;

@@ -22,12 +22,21 @@ export interface IndexFile {
   findings: Finding[];
 }
 
+/** index.json as JSON, with the identity of the file it came from. */
+export interface IndexDocument {
+  file: string;
+  mtimeMs: number;
+  size: number;
+  ino: number;
+  json: { schemaVersion: 2; manifests: unknown[]; [field: string]: unknown };
+}
+
 /**
- * Reads and parses index.json. The file is opened once and read through that descriptor, so a
- * concurrent rename by a writer gives us the old or the new file, never a mix. Invalid entries are
- * findings, not failures; an unreadable or malformed file is an error naming the file and rule.
+ * Reads index.json through one open descriptor, so a concurrent rename by a writer gives the
+ * old file or the new one, never a mix; checks the size limit before reading and the shape of
+ * the top level. Errors name the file and the rule.
  */
-export async function readIndexFile(storeRoot: string, maxBytes = DEFAULT_MAX_INDEX_BYTES): Promise<IndexFile> {
+export async function loadIndexDocument(storeRoot: string, maxBytes = DEFAULT_MAX_INDEX_BYTES): Promise<IndexDocument> {
   const file = join(storeRoot, 'index.json');
   let bytes: Buffer;
   let stat;
@@ -67,21 +76,28 @@ export async function readIndexFile(storeRoot: string, maxBytes = DEFAULT_MAX_IN
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new LayoutfsError('FAILED_PRECONDITION', 'must be a JSON object (an image index)', { path: file });
   }
-  const { schemaVersion, manifests } = json as { schemaVersion?: unknown; manifests?: unknown };
-  if (schemaVersion !== 2) {
-    throw new LayoutfsError('FAILED_PRECONDITION', `schemaVersion must be 2, found ${JSON.stringify(schemaVersion)}`, { path: file });
+  const doc = json as { schemaVersion?: unknown; manifests?: unknown };
+  if (doc.schemaVersion !== 2) {
+    throw new LayoutfsError('FAILED_PRECONDITION', `schemaVersion must be 2, found ${JSON.stringify(doc.schemaVersion)}`, { path: file });
   }
-  if (manifests !== undefined && !Array.isArray(manifests)) {
+  if (doc.manifests !== undefined && !Array.isArray(doc.manifests)) {
     throw new LayoutfsError('FAILED_PRECONDITION', '"manifests" must be an array', { path: file });
   }
+  doc.manifests ??= [];
+  return { file, mtimeMs: stat.mtimeMs, size: stat.size, ino: stat.ino, json: json as IndexDocument['json'] };
+}
+
+/** Reads index.json and parses its entries; invalid entries are findings, not failures. */
+export async function readIndexFile(storeRoot: string, maxBytes = DEFAULT_MAX_INDEX_BYTES): Promise<IndexFile> {
+  const { file, mtimeMs, size, ino, json } = await loadIndexDocument(storeRoot, maxBytes);
   const entries: IndexEntry[] = [];
   const findings: Finding[] = [];
-  (manifests ?? []).forEach((value: unknown, position: number) => {
+  json.manifests.forEach((value: unknown, position: number) => {
     try {
       entries.push({ position, descriptor: parseDescriptor(value, `manifests[${position}]`) });
     } catch (err) {
       findings.push({ kind: 'INVALID_ENTRY', file, message: (err as Error).message });
     }
   });
-  return { file, mtimeMs: stat.mtimeMs, size: stat.size, ino: stat.ino, entries, findings };
+  return { file, mtimeMs, size, ino, entries, findings };
 }

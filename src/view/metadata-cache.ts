@@ -3,7 +3,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import type { ParsedDocument } from '../oci/manifest.js';
 import type { Closure, DocumentReader } from '../store/closure.js';
 import type { BlobReader } from '../store/store-reader.js';
-import { parseDocument } from '../oci/manifest.js';
+import { storeDocuments } from '../store/store-documents.js';
 
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 
@@ -26,7 +26,10 @@ export class MetadataCache implements DocumentReader {
   hits = 0;
   misses = 0;
 
-  constructor(private readonly blobs: BlobReader, maxBytes = DEFAULT_CACHE_BYTES) {
+  private readonly source: DocumentReader;
+
+  constructor(blobs: BlobReader, maxBytes = DEFAULT_CACHE_BYTES) {
+    this.source = storeDocuments(blobs);
     this.lru = new LRUCache<string, Entry>({ maxSize: maxBytes, sizeCalculation: entrySize });
   }
 
@@ -39,11 +42,8 @@ export class MetadataCache implements DocumentReader {
   }
 
   async readDocument(descriptor: Descriptor): Promise<ParsedDocument> {
-    const e = await this.load('m:' + descriptor.digest, async () => {
-      const bytes = await this.blobs.readVerified(descriptor);
-      const value = parseDocument(descriptor.mediaType, bytes, this.blobs.blobFile(descriptor.digest));
-      return { kind: 'document', value, bytes: bytes.length };
-    });
+    const e = await this.load('m:' + descriptor.digest, async () =>
+      ({ kind: 'document', value: await this.source.readDocument(descriptor), bytes: descriptor.size }));
     return e.value as ParsedDocument;
   }
 

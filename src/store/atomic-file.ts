@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** Temp names carry the pid and a random part: two writers never share one, and fsck can tell whose it was. */
+export function tempName(finalPath: string): string {
+  return join(dirname(finalPath), `.${basename(finalPath)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+const TEMP_NAME = /^\..*\.tmp-\d+-[0-9a-f]+$/;
+
+/** Temp files a killed writer left in the store (beside index.json and the blobs), for gc and fsck. */
+export async function leftoverTemps(storeRoot: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of [storeRoot, join(storeRoot, 'blobs', 'sha256'), join(storeRoot, 'blobs', 'sha512')]) {
+    for (const name of await readdir(dir).catch(() => [] as string[])) if (TEMP_NAME.test(name)) out.push(join(dir, name));
+  }
+  return out;
+}
+
+/** Makes a rename (or unlink) in `dir` durable. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Replaces `path` with `bytes` so that a crash at any instant leaves the old file or the new one,
+ * never a mix: write a temp file in the same directory, fsync it, rename over, fsync the
+ * directory. Never rewrites in place.
+ */
+export async function writeFileAtomic(path: string, bytes: Buffer, mode = 0o644): Promise<void> {
+  const temp = tempName(path);
+  const handle = await open(temp, 'wx', mode);
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await syncDirectory(dirname(path));
+}

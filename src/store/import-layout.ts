@@ -1,0 +1,89 @@
+import { createReadStream } from 'node:fs';
+import { LayoutfsError } from '../errors.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import type { Digest } from '../oci/digest.js';
+import { isForeignLayerType } from '../oci/media-types.js';
+import { ingestBlob, hasBlob } from './blob-ingest.js';
+import { computeClosure } from './closure.js';
+import { updateIndex } from './index-update.js';
+import { referenceTable } from './references.js';
+import { setName, type NameChange } from './reference-writes.js';
+import { openStore } from './store-reader.js';
+import { storeDocuments } from './store-documents.js';
+
+export interface ImportOptions {
+  /** Names in the source to import (default: every named reference). */
+  select?: string[];
+  /** The name to give the one imported image (`--ref`). */
+  rename?: string;
+  /** Move names that already point at other images. */
+  force?: boolean;
+  onBlob?: (bytes: number, written: number) => void;
+}
+
+export interface ImportReport {
+  source: string;
+  references: NameChange[];
+  blobs: number;
+  bytesWritten: number;
+  bytesSkipped: number;
+}
+
+/**
+ * Imports references of an OCI image layout directory. Blobs are ingested first, without the
+ * lock (each verified, deduplicated); then, under the lock, index.json gains the names, after a
+ * check that every blob is still there (a gc may have swept a reused orphan meanwhile).
+ */
+export async function importLayout(storeRoot: string, sourceDir: string, options: ImportOptions = {}): Promise<ImportReport> {
+  const source = await openStore(sourceDir);
+  const index = await source.readIndex();
+  const table = referenceTable(index.file, index.entries);
+  let chosen: { name: string; descriptor: Descriptor }[];
+  if (options.select?.length) {
+    chosen = options.select.map((name) => {
+      const n = table.named.find((x) => x.name === name);
+      if (!n) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(name)} in the source`, { path: index.file });
+      return n;
+    });
+  } else if (table.named.length === 0 && index.entries.length === 1 && options.rename) {
+    chosen = [{ name: options.rename, descriptor: index.entries[0]!.descriptor }];
+  } else {
+    chosen = table.named;
+  }
+  if (chosen.length === 0) throw new LayoutfsError('NOT_FOUND', 'no named reference to import (name one with --ref)', { path: index.file });
+  if (options.rename !== undefined) {
+    if (chosen.length !== 1) throw new LayoutfsError('INVALID_ARGUMENT', `--ref names one image, but ${chosen.length} are selected (use --select)`);
+    chosen = [{ name: options.rename, descriptor: chosen[0]!.descriptor }];
+  }
+
+  const present = new Set<Digest>();
+  for (const alg of ['sha256', 'sha512'] as const) for (const d of await source.listBlobs(alg)) present.add(d);
+  const documents = storeDocuments(source);
+  const blobs = new Map<Digest, number>();
+  for (const { name, descriptor } of chosen) {
+    const closure = await computeClosure(descriptor, documents, (d) => present.has(d), (d) => source.blobFile(d));
+    const problem = closure.problems[0];
+    if (problem) throw new LayoutfsError('DATA_LOSS', `${name}: ${problem.message}`, { path: problem.file });
+    const lost = closure.missing.find((d) => !isForeignLayerType(d.mediaType));
+    if (lost) throw new LayoutfsError('NOT_FOUND', `${name} needs blob ${lost.digest}, which the source does not have`, { path: source.blobFile(lost.digest) });
+    for (const [digest, blob] of closure.blobs) blobs.set(digest, blob.size);
+  }
+
+  let bytesWritten = 0;
+  let bytesSkipped = 0;
+  for (const [digest, size] of blobs) {
+    const r = await ingestBlob(storeRoot, { digest, size }, () => createReadStream(source.blobFile(digest)));
+    bytesWritten += r.written;
+    bytesSkipped += size - r.written;
+    options.onBlob?.(size, r.written);
+  }
+  const references = await updateIndex(storeRoot, async (target) => {
+    for (const [digest, size] of blobs) {
+      if (!(await hasBlob(storeRoot, digest, size))) {
+        throw new LayoutfsError('UNAVAILABLE', `blob ${digest} vanished during the import (a concurrent gc?); run the import again`);
+      }
+    }
+    return chosen.map(({ name, descriptor }) => setName(target, name, { ...descriptor.raw }, options.force ?? false, `${storeRoot}/index.json`));
+  });
+  return { source: source.root, references, blobs: blobs.size, bytesWritten, bytesSkipped };
+}

@@ -1,0 +1,27 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LayoutfsError } from '../errors.js';
+import { MediaTypes } from '../oci/media-types.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { checkLayoutFile } from './layout-file.js';
+
+/** Makes `dir` an empty valid layout; on an existing layout it changes nothing (idempotent). */
+export async function initStore(dir: string): Promise<{ created: boolean }> {
+  try {
+    await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  } catch (err) {
+    throw new LayoutfsError('PERMISSION_DENIED', `cannot create the store: ${(err as NodeJS.ErrnoException).code}`, { path: dir, cause: err });
+  }
+  let created = false;
+  const exists = (f: string) => readFile(join(dir, f)).then(() => true, () => false);
+  if (!(await exists('oci-layout'))) {
+    await writeFileAtomic(join(dir, 'oci-layout'), Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
+    created = true;
+  }
+  await checkLayoutFile(dir);
+  if (!(await exists('index.json'))) {
+    await writeFileAtomic(join(dir, 'index.json'), Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [] })));
+    created = true;
+  }
+  return { created };
+}

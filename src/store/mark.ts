@@ -1,0 +1,78 @@
+import { open } from 'node:fs/promises';
+import type { Descriptor } from '../oci/descriptor.js';
+import type { Digest } from '../oci/digest.js';
+import { isWalkableType } from '../oci/media-types.js';
+import { computeClosure } from './closure.js';
+import type { Finding } from './findings.js';
+import type { StoreReader } from './store-reader.js';
+import { DEFAULT_MAX_DOCUMENT_BYTES } from './store-reader.js';
+import { storeDocuments } from './store-documents.js';
+
+export interface Marking {
+  /** Blobs reachable from index.json entries, or from referrers whose subject is reachable. */
+  marked: Set<Digest>;
+  present: Set<Digest>;
+  missing: Finding[];
+  problems: Finding[];
+  referrers: number;
+}
+
+/** The manifest in `digest`'s file, when it is one that names a subject (a referrer). */
+async function referrerSubject(store: StoreReader, digest: Digest): Promise<{ descriptor: Descriptor; subject: Digest } | undefined> {
+  let handle;
+  try {
+    handle = await open(store.blobFile(digest), 'r');
+    const { size } = await handle.stat();
+    if (size > DEFAULT_MAX_DOCUMENT_BYTES || size < 2) return undefined;
+    const first = Buffer.alloc(1);
+    await handle.read(first, 0, 1, 0);
+    if (first[0] !== 0x7b /* { */) return undefined;
+    const json = JSON.parse((await handle.readFile()).toString('utf8')) as { mediaType?: unknown; subject?: { digest?: unknown } };
+    if (typeof json.mediaType !== 'string' || !isWalkableType(json.mediaType) || typeof json.subject?.digest !== 'string') return undefined;
+    return { descriptor: { mediaType: json.mediaType, digest, size, raw: {} }, subject: json.subject.digest as Digest };
+  } catch {
+    return undefined;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * Marks what must be kept: the closure of every index.json entry (named or not), then, until
+ * nothing changes, every referrer (a manifest with a `subject`) whose subject is marked.
+ */
+export async function markReachable(store: StoreReader, roots: Descriptor[]): Promise<Marking> {
+  const present = new Set<Digest>();
+  for (const alg of ['sha256', 'sha512'] as const) for (const d of await store.listBlobs(alg)) present.add(d);
+  const documents = storeDocuments(store);
+  const marked = new Set<Digest>();
+  const missing: Finding[] = [];
+  const problems: Finding[] = [];
+  const markFrom = async (root: Descriptor) => {
+    const c = await computeClosure(root, documents, (d) => present.has(d), (d) => store.blobFile(d));
+    for (const d of c.blobs.keys()) marked.add(d);
+    for (const d of c.missing) missing.push({ kind: 'MISSING_BLOB', file: store.blobFile(d.digest), digest: d.digest, message: `${root.digest} reaches ${d.digest} (${d.mediaType}), which the store does not have` });
+    problems.push(...c.problems);
+  };
+  for (const root of roots) await markFrom(root);
+
+  // Each unmarked blob is read once; referrers of referrers are found by looping over the few found.
+  const candidates: { descriptor: Descriptor; subject: Digest }[] = [];
+  for (const digest of present) {
+    if (marked.has(digest)) continue;
+    const r = await referrerSubject(store, digest);
+    if (r) candidates.push(r);
+  }
+  let referrers = 0;
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const r of candidates) {
+      if (!marked.has(r.descriptor.digest) && marked.has(r.subject)) {
+        await markFrom(r.descriptor);
+        referrers++;
+        changed = true;
+      }
+    }
+  }
+  return { marked, present, missing, problems, referrers };
+}

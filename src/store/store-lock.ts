@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { LayoutfsError } from '../errors.js';
+
+/** The lock directory writers share; readers (mounts, servers) never take it. */
+export const LOCK_NAME = '.layoutfs.lock';
+
+/**
+ * Runs `fn` holding the store's one writer lock (for index.json read-modify-write and gc
+ * sweeps). proper-lockfile uses mkdir, which is atomic on local and network filesystems, and
+ * refreshes the lock's mtime while held, so a lock left by a killed process goes stale after
+ * 10 s and is taken over.
+ */
+export async function withStoreLock<T>(storeRoot: string, fn: () => Promise<T>): Promise<T> {
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(storeRoot, {
+      lockfilePath: join(storeRoot, LOCK_NAME),
+      stale: 10_000,
+      update: 2_000,
+      retries: { retries: 200, factor: 1.3, minTimeout: 20, maxTimeout: 500 },
+      realpath: false,
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new LayoutfsError('PERMISSION_DENIED', `the store is read-only here (${code}): writes need to create ${LOCK_NAME}`, { path: storeRoot, cause: err });
+    }
+    if (code === 'ELOCKED') {
+      throw new LayoutfsError('UNAVAILABLE', `another layoutfs writer holds ${LOCK_NAME}; try again`, { path: storeRoot, cause: err });
+    }
+    throw new LayoutfsError('UNAVAILABLE', `cannot take the store lock: ${(err as Error).message}`, { path: storeRoot, cause: err });
+  }
+  try {
+    return await fn();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
