@@ -9,6 +9,7 @@ import { updateIndex } from './index-update.js';
 import { referenceTable } from './references.js';
 import { setName, type NameChange } from './reference-writes.js';
 import { openStore } from './store-reader.js';
+import { assertWritable } from './store-lock.js';
 import { storeDocuments } from './store-documents.js';
 
 export interface ImportOptions {
@@ -35,6 +36,7 @@ export interface ImportReport {
  * check that every blob is still there (a gc may have swept a reused orphan meanwhile).
  */
 export async function importLayout(storeRoot: string, sourceDir: string, options: ImportOptions = {}): Promise<ImportReport> {
+  await assertWritable(storeRoot);
   const source = await openStore(sourceDir);
   const index = await source.readIndex();
   const table = referenceTable(index.file, index.entries);
@@ -71,19 +73,20 @@ export async function importLayout(storeRoot: string, sourceDir: string, options
 
   let bytesWritten = 0;
   let bytesSkipped = 0;
-  for (const [digest, size] of blobs) {
-    const r = await ingestBlob(storeRoot, { digest, size }, () => createReadStream(source.blobFile(digest)));
-    bytesWritten += r.written;
-    bytesSkipped += size - r.written;
-    options.onBlob?.(size, r.written);
-  }
-  const references = await updateIndex(storeRoot, async (target) => {
+  // A concurrent gc (with a short grace) may sweep a blob between its ingest and the commit:
+  // the commit then finds it missing and the ingest runs again (it only writes what is gone).
+  for (let attempt = 1; ; attempt++) {
     for (const [digest, size] of blobs) {
-      if (!(await hasBlob(storeRoot, digest, size))) {
-        throw new LayoutfsError('UNAVAILABLE', `blob ${digest} vanished during the import (a concurrent gc?); run the import again`);
-      }
+      const r = await ingestBlob(storeRoot, { digest, size }, () => createReadStream(source.blobFile(digest)));
+      bytesWritten += r.written;
+      if (attempt === 1) bytesSkipped += size - r.written;
+      options.onBlob?.(size, r.written);
     }
-    return chosen.map(({ name, descriptor }) => setName(target, name, { ...descriptor.raw }, options.force ?? false, `${storeRoot}/index.json`));
-  });
-  return { source: source.root, references, blobs: blobs.size, bytesWritten, bytesSkipped };
+    const references = await updateIndex(storeRoot, async (target) => {
+      for (const [digest, size] of blobs) if (!(await hasBlob(storeRoot, digest, size))) return undefined;
+      return chosen.map(({ name, descriptor }) => setName(target, name, { ...descriptor.raw }, options.force ?? false, `${storeRoot}/index.json`));
+    });
+    if (references) return { source: source.root, references, blobs: blobs.size, bytesWritten, bytesSkipped };
+    if (attempt === 3) throw new LayoutfsError('UNAVAILABLE', 'blobs keep vanishing during the import (a gc with a very short --grace?); try again');
+  }
 }

@@ -1,9 +1,21 @@
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { LayoutfsError } from '../errors.js';
 
 /** The lock directory writers share; readers (mounts, servers) never take it. */
 export const LOCK_NAME = '.layoutfs.lock';
+
+/** Fails at once, clearly, when the store cannot be written (read-only filesystem, permissions). */
+export async function assertWritable(storeRoot: string): Promise<void> {
+  try {
+    await access(storeRoot, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new LayoutfsError('PERMISSION_DENIED', `the store is read-only here (${code}); reading works, writing does not`, { path: storeRoot, cause: err });
+  }
+}
 
 /**
  * Runs `fn` holding the store's one writer lock (for index.json read-modify-write and gc
@@ -12,6 +24,7 @@ export const LOCK_NAME = '.layoutfs.lock';
  * 10 s and is taken over.
  */
 export async function withStoreLock<T>(storeRoot: string, fn: () => Promise<T>): Promise<T> {
+  await assertWritable(storeRoot);
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(storeRoot, {

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { buildFixtureStore } from '../fixtures/layout-builder.js';
+import { runCli } from '../fixtures/cli.js';
+import { tempDir } from '../fixtures/temp.js';
+import { describeTree } from '../fixtures/trees.js';
+
+test('a store on a read-only filesystem is fully readable and every write fails clearly', (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'store');
+  buildFixtureStore(store);
+  const src = join(dir, 'src');
+  buildFixtureStore(src);
+  const ro = join(dir, 'ro');
+  mkdirSync(ro);
+  // A read-only bind mount: permissions alone do not stop root.
+  assert.equal(spawnSync('mount', ['--bind', store, ro]).status, 0, 'bind mount (needs root)');
+  t.after(() => spawnSync('umount', ['-l', ro]));
+  assert.equal(spawnSync('mount', ['-o', 'remount,bind,ro', ro]).status, 0);
+  const before = describeTree(store);
+
+  assert.equal(runCli(['ls', ro]).code, 0);
+  assert.equal(runCli(['fsck', '--verify', ro]).code, 0);
+  for (const args of [['tag', ro, 'latest', 'x:1'], ['rm', ro, 'latest'], ['gc', '--grace', '0s', ro], ['import', ro, src]]) {
+    const r = runCli(args);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.match(r.stderr, /read-only|EROFS/, `${args[0]}: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'one line, no stack trace');
+  }
+  assert.deepEqual(describeTree(store), before);
+});

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { LayoutBuilder } from '../fixtures/layout-builder.js';
+import { CLI, runCli } from '../fixtures/cli.js';
+import { tempDir } from '../fixtures/temp.js';
+
+/** Starts an import and SIGKILLs it after `ms`; resolves when it is gone. */
+function killImportAfter(store: string, src: string, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, 'import', store, src], { stdio: 'ignore' });
+    const timer = setTimeout(() => p.kill('SIGKILL'), ms);
+    p.on('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+test('SIGKILL at many points of an import leaves at most garbage; a re-import succeeds and gc cleans up', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'store');
+  assert.equal(runCli(['init', store]).code, 0);
+  const src = join(dir, 'src');
+  const b = new LayoutBuilder(src);
+  for (let i = 0; i < 3; i++) {
+    const big = b.blob(randomBytes(8 * 1024 * 1024), 'application/vnd.oci.image.layer.v1.tar');
+    const config = b.json({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [big.digest] } }, 'application/vnd.oci.image.config.v1+json');
+    b.add(b.json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [big] }, 'application/vnd.oci.image.manifest.v1+json'), `big:${i}`);
+  }
+  b.write();
+
+  // Kill points spread over start-up, blob writes and the index commit.
+  for (const ms of [60, 90, 120, 150, 180, 210, 240, 270, 300, 350, 400, 500]) {
+    await killImportAfter(store, src, ms);
+    const fsck = JSON.parse(runCli(['fsck', '--json', store]).stdout);
+    assert.equal(fsck.damaged, false, `after a kill at ${ms} ms: ${JSON.stringify(fsck.findings)}`);
+    assert.ok(fsck.findings.every((f: { kind: string }) => ['ORPHAN_BLOB', 'TEMP_FILE'].includes(f.kind)));
+  }
+  const again = runCli(['import', store, src]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(runCli(['gc', '--grace', '0s', store]).code, 0);
+  const fsck = JSON.parse(runCli(['fsck', '--verify', '--json', store]).stdout);
+  assert.deepEqual(fsck.findings, []);
+  assert.equal(fsck.clean, true);
+  assert.equal(fsck.references, 3);
+});
