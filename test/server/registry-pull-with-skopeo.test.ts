@@ -1,17 +1,21 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { promisify } from 'node:util';
 import { expectedViews } from '../fixtures/expected-views.js';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { tempDir } from '../fixtures/temp.js';
 import { requireTool } from '../fixtures/tools.js';
 import { sha256File } from '../fixtures/trees.js';
-import { registryRefOf, startServeProcess } from './serve-fixtures.js';
+import { registryRefOf, startInProcess, startServeProcess } from './serve-fixtures.js';
 
-function skopeo(...args: string[]): string {
-  return execFileSync('skopeo', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = promisify(execFile);
+
+/** Async: the in-process server below must keep answering while skopeo runs. */
+async function skopeo(...args: string[]): Promise<string> {
+  return (await run('skopeo', args, { encoding: 'utf8' })).stdout;
 }
 
 /** skopeo copies every reference of `store` out of `layoutfs serve`: same root digest, every blob intact. */
@@ -24,13 +28,13 @@ async function pullEveryReference(t: TestContext, store: string) {
     const ref = registryRefOf(v.name);
     const out = join(work, ref.replace(/[/:]/g, '_'));
     // --all: the multi-platform index with every platform; --preserve-digests: Docker schema2 stays schema2.
-    skopeo('copy', '--quiet', '--all', '--preserve-digests', '--src-tls-verify=false', `docker://${served.hostPort}/${ref}`, `oci:${out}:x`);
+    await skopeo('copy', '--quiet', '--all', '--preserve-digests', '--src-tls-verify=false', `docker://${served.hostPort}/${ref}`, `oci:${out}:x`);
     const copied = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')).manifests[0];
     assert.equal(copied.digest, v.digest, `skopeo copy of ${v.name} (as ${ref}) keeps the root digest`);
     assert.equal(copied.mediaType, v.mediaType, `${v.name}: media type`);
     for (const d of v.blobs) assert.equal(sha256File(join(out, 'blobs', 'sha256', d.slice(7))), d, `${v.name}: ${d} copied intact`);
     // By digest too, as clients pin images.
-    const inspected = JSON.parse(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${served.hostPort}/${ref.replace(/:[^:/]+$/, '')}@${v.digest}`));
+    const inspected = JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${served.hostPort}/${ref.replace(/:[^:/]+$/, '')}@${v.digest}`));
     assert.equal(inspected.schemaVersion, 2);
   }
   assert.equal(await served.stop(), 0, 'SIGTERM stops serve cleanly');
@@ -43,20 +47,24 @@ test('skopeo pulls every reference of the fixture store (index with --all, Docke
   await pullEveryReference(t, store);
 });
 
-test('skopeo pulls every reference of a store written by skopeo, full and bare names mixed', async (t) => {
+test('skopeo pulls every reference of a store that skopeo wrote (from layoutfs itself, so Docker schema2 comes along)', async (t) => {
   requireTool('skopeo');
   const dir = tempDir(t);
   const src = join(dir, 'src');
   buildFixtureStore(src);
+  // skopeo's oci: source skips Docker schema2 manifests, so the store is written from the
+  // fixture served over /v2/: full and bare names mixed, names with ports, shared layers.
+  const source = await startInProcess(t, src);
   const store = join(dir, 'store');
   for (const [from, to] of [
     ['docker.io/library/base:1', 'docker.io/library/debian:bookworm'],
-    ['registry.example:5000/team/app:v1', 'localhost:5000/team/app:v1'],
-    ['latest', '3.11'],
+    ['registry.example_5000/team/app:v1', 'localhost:5000/team/app:v1'],
+    ['layoutfs/bare:latest', '3.11'],
     ['docker.io/library/multi:2', 'quay.io/org/multi:2'],
+    ['ghcr.io/acme/docker-type:3.11', 'ghcr.io/acme/docker-type:schema2'],
     ['docker.io/library/base:1', 'stable'],
   ]) {
-    skopeo('copy', '--quiet', '--all', '--preserve-digests', `oci:${src}:${from}`, `oci:${store}:${to}`);
+    await skopeo('copy', '--quiet', '--all', '--preserve-digests', '--src-tls-verify=false', `docker://${source.hostPort}/${from}`, `oci:${store}:${to}`);
   }
   await pullEveryReference(t, store);
 });
