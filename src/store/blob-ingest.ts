@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, mkdir, open, rename, stat, unlink, utimes } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import type { Readable } from 'node:stream';
+import { dirname, join } from 'node:path';
 import { LayoutfsError } from '../errors.js';
-import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
+import { digestAlgorithm, digestEncoded, type Digest, type DigestAlgorithm } from '../oci/digest.js';
 import { syncDirectory, tempName } from './atomic-file.js';
 import { blobPath } from './blob-path.js';
+
+/** Bytes to ingest: a file stream, a tar entry, a list of buffers. */
+export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 export interface Ingested {
   digest: Digest;
@@ -24,33 +26,28 @@ export async function touchBlob(storeRoot: string, digest: Digest): Promise<bool
   return utimes(blobPath(storeRoot, digest), now, now).then(() => true, () => false);
 }
 
+/** True when the store has the blob (a regular file of the right size). */
+export async function hasBlob(storeRoot: string, digest: Digest, size: number): Promise<boolean> {
+  return stat(blobPath(storeRoot, digest)).then((s) => s.isFile() && s.size === size, () => false);
+}
+
 /**
- * Writes one blob: into a temp file beside its final name, hashed while written, fsynced,
- * checked against the expected size and digest, made read-only, renamed, and the directory
- * fsynced. A crash at any point leaves at most a temp file; a wrong byte never gets the final
- * name. A blob already present is not written again; `source` is then not read at all.
+ * Streams `source` into a temp file in blobs/<algorithm>/, hashing as it goes, fsynced. The temp
+ * name cannot be mistaken for a blob (it starts with a dot), so a crash leaves only garbage.
  */
-export async function ingestBlob(storeRoot: string, expected: { digest: Digest; size: number }, source: () => Readable | Promise<Readable>): Promise<Ingested> {
-  const { digest, size } = expected;
-  if (await touchBlob(storeRoot, digest)) return { digest, size, written: 0 };
-  const final = blobPath(storeRoot, digest);
-  await mkdir(dirname(final), { recursive: true });
-  const temp = tempName(final);
+async function writeTemp(storeRoot: string, algorithm: DigestAlgorithm, source: ByteSource, maxSize: number, what: string) {
+  const dir = join(storeRoot, 'blobs', algorithm);
+  await mkdir(dir, { recursive: true });
+  const temp = tempName(join(dir, 'blob'));
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-  const hash = createHash(digestAlgorithm(digest));
-  let written = 0;
+  const hash = createHash(algorithm);
+  let size = 0;
   try {
-    for await (const chunk of await source()) {
-      const buf = chunk as Buffer;
-      written += buf.length;
-      if (written > size) throw new LayoutfsError('DATA_LOSS', `blob ${digest}: more than the ${size} bytes its descriptor says`, { path: final });
+    for await (const buf of source) {
+      size += buf.length;
+      if (size > maxSize) throw new LayoutfsError('DATA_LOSS', `${what}: more than the ${maxSize} bytes expected`);
       hash.update(buf);
       await handle.write(buf);
-    }
-    if (written !== size) throw new LayoutfsError('DATA_LOSS', `blob ${digest}: size ${written}, descriptor says ${size}`, { path: final });
-    const actual = hash.digest('hex');
-    if (actual !== digestEncoded(digest)) {
-      throw new LayoutfsError('DATA_LOSS', `blob ${digest}: content hashes to ${digestAlgorithm(digest)}:${actual}`, { path: final });
     }
     await handle.sync();
   } catch (err) {
@@ -59,13 +56,44 @@ export async function ingestBlob(storeRoot: string, expected: { digest: Digest; 
     throw err;
   }
   await handle.close();
+  return { temp, hex: hash.digest('hex'), size };
+}
+
+/** Gives a verified temp file its final, read-only name, durably. */
+async function commitTemp(temp: string, final: string): Promise<void> {
   await chmod(temp, 0o444);
   await rename(temp, final);
   await syncDirectory(dirname(final));
-  return { digest, size, written };
 }
 
-/** True when the store has the blob (a regular file of the right size). */
-export async function hasBlob(storeRoot: string, digest: Digest, size: number): Promise<boolean> {
-  return stat(blobPath(storeRoot, digest)).then((s) => s.isFile() && s.size === size, () => false);
+/**
+ * Writes one blob whose digest is known: hashed while written, checked against the expected
+ * size and digest, fsynced, made read-only, renamed, the directory fsynced. A crash leaves at
+ * most a temp file; a wrong byte never gets the final name. A blob already present is not
+ * written again, and `source` is then not read at all.
+ */
+export async function ingestBlob(storeRoot: string, expected: { digest: Digest; size: number }, source: () => ByteSource | Promise<ByteSource>): Promise<Ingested> {
+  const { digest, size } = expected;
+  if (await touchBlob(storeRoot, digest)) return { digest, size, written: 0 };
+  const final = blobPath(storeRoot, digest);
+  const t = await writeTemp(storeRoot, digestAlgorithm(digest), await source(), size, `blob ${digest}`);
+  if (t.size !== size || t.hex !== digestEncoded(digest)) {
+    await unlink(t.temp).catch(() => undefined);
+    const rule = t.size !== size ? `size ${t.size}, descriptor says ${size}` : `content hashes to ${digestAlgorithm(digest)}:${t.hex}`;
+    throw new LayoutfsError('DATA_LOSS', `blob ${digest}: ${rule}`, { path: final });
+  }
+  await commitTemp(t.temp, final);
+  return { digest, size, written: size };
+}
+
+/** Writes a blob whose digest is only known once read (legacy `docker save` layers). */
+export async function ingestStream(storeRoot: string, source: ByteSource, maxSize: number, what: string): Promise<Ingested> {
+  const t = await writeTemp(storeRoot, 'sha256', source, maxSize, what);
+  const digest = `sha256:${t.hex}` as Digest;
+  if (await touchBlob(storeRoot, digest)) {
+    await unlink(t.temp);
+    return { digest, size: t.size, written: 0 };
+  }
+  await commitTemp(t.temp, blobPath(storeRoot, digest));
+  return { digest, size: t.size, written: t.size };
 }

@@ -3,6 +3,7 @@ import { LayoutfsError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import { isForeignLayerType } from '../oci/media-types.js';
+import { refToPath } from '../oci/path-mapping.js';
 import { ingestBlob, hasBlob } from './blob-ingest.js';
 import { computeClosure } from './closure.js';
 import { updateIndex } from './index-update.js';
@@ -73,20 +74,39 @@ export async function importLayout(storeRoot: string, sourceDir: string, options
 
   let bytesWritten = 0;
   let bytesSkipped = 0;
-  // A concurrent gc (with a short grace) may sweep a blob between its ingest and the commit:
-  // the commit then finds it missing and the ingest runs again (it only writes what is gone).
-  for (let attempt = 1; ; attempt++) {
+  const ingestAll = async (): Promise<void> => {
     for (const [digest, size] of blobs) {
       const r = await ingestBlob(storeRoot, { digest, size }, () => createReadStream(source.blobFile(digest)));
       bytesWritten += r.written;
-      if (attempt === 1) bytesSkipped += size - r.written;
       options.onBlob?.(size, r.written);
     }
-    const references = await updateIndex(storeRoot, async (target) => {
+  };
+  await ingestAll();
+  for (const size of blobs.values()) bytesSkipped += size;
+  bytesSkipped -= bytesWritten;
+  const references = await commitNames(storeRoot, blobs, chosen, options.force ?? false, ingestAll);
+  return { source: source.root, references, blobs: blobs.size, bytesWritten, bytesSkipped };
+}
+
+/**
+ * Adds the names under the store lock, after checking every blob is still there: a concurrent
+ * gc (with a short grace) may have swept one between its ingest and now. Then `reingest` puts
+ * back what is gone and the commit is tried again.
+ */
+export async function commitNames(storeRoot: string, blobs: ReadonlyMap<Digest, number>, names: { name: string; descriptor: Descriptor }[],
+  force: boolean, reingest: () => Promise<void>): Promise<NameChange[]> {
+  for (const { name } of names) {
+    if (refToPath(name) === undefined || /[\0\n]/.test(name)) {
+      throw new LayoutfsError('INVALID_ARGUMENT', `${JSON.stringify(name)} is not a usable reference name (empty, or with NUL or newline)`);
+    }
+  }
+  for (let attempt = 1; ; attempt++) {
+    const references = await updateIndex(storeRoot, async (index) => {
       for (const [digest, size] of blobs) if (!(await hasBlob(storeRoot, digest, size))) return undefined;
-      return chosen.map(({ name, descriptor }) => setName(target, name, { ...descriptor.raw }, options.force ?? false, `${storeRoot}/index.json`));
+      return names.map(({ name, descriptor }) => setName(index, name, { ...descriptor.raw }, force, `${storeRoot}/index.json`));
     });
-    if (references) return { source: source.root, references, blobs: blobs.size, bytesWritten, bytesSkipped };
+    if (references) return references;
     if (attempt === 3) throw new LayoutfsError('UNAVAILABLE', 'blobs keep vanishing during the import (a gc with a very short --grace?); try again');
+    await reingest();
   }
 }

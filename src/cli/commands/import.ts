@@ -1,22 +1,27 @@
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { importArchive } from '../../archive/import-archive.js';
 import { importLayout, type ImportReport } from '../../store/import-layout.js';
 import { formatBytes } from '../format.js';
-import { printResult } from '../options.js';
+import { parseByteSize, printResult } from '../options.js';
 
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('import images from OCI image layout directories into STORE (verified, deduplicated, crash-safe)')
+    .description('import images into STORE from OCI layout directories, OCI archives (.tar, .tar.gz) and docker save tars (verified, deduplicated, crash-safe)')
     .argument('<store>', 'the shared store')
-    .argument('<source...>', 'OCI image layout directories (paths may contain ":"; choose references with --select)')
+    .argument('<source...>', 'layout directories or archive files (paths may contain ":"; choose references with --select)')
     .option('--select <name>', 'import only this reference of the source (repeatable)', (v: string, all: string[] = []) => [...all, v])
     .option('--ref <name>', 'the name to give the one imported image')
     .option('--force', 'move names that already point at another image')
+    .option('--max-unpacked-bytes <bytes>', 'refuse archives that expand to more (default 256G)', parseByteSize)
     .option('--json', 'print JSON')
-    .action(async (store: string, sources: string[], opts: { select?: string[]; ref?: string; force?: boolean; json?: boolean }) => {
+    .action(async (store: string, sources: string[], opts: { select?: string[]; ref?: string; force?: boolean; maxUnpackedBytes?: number; json?: boolean }) => {
       const reports: ImportReport[] = [];
       for (const source of sources) {
-        reports.push(await importLayout(store, source, { select: opts.select, rename: opts.ref, force: opts.force }));
+        const options = { select: opts.select, rename: opts.ref, force: opts.force, maxUnpackedBytes: opts.maxUnpackedBytes };
+        const isDir = (await stat(source).catch(() => undefined))?.isDirectory();
+        reports.push(await (isDir ? importLayout(store, source, options) : importArchive(store, source, options)));
       }
       printResult(opts.json, reports, () => reports.flatMap((r) => [
         ...r.references.map((c) => `${c.action === 'moved' ? `moved ${c.name} from ${c.previous} to` : `${c.action} ${c.name} ->`} ${c.digest}`),

@@ -1,0 +1,229 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { Transform } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import tar from 'tar-stream';
+import { LayoutfsError } from '../errors.js';
+import { CONTAINERD_NAME_ANNOTATION, parseDescriptor, REF_NAME_ANNOTATION, type Descriptor } from '../oci/descriptor.js';
+import { digestOfBlobFile, isDigestAlgorithm, type Digest } from '../oci/digest.js';
+import { normalizeDockerName } from '../oci/docker-name.js';
+import { MediaTypes } from '../oci/media-types.js';
+import { ingestBlob, ingestStream, type ByteSource } from '../store/blob-ingest.js';
+import { commitNames, type ImportOptions, type ImportReport } from '../store/import-layout.js';
+import { computeClosure } from '../store/closure.js';
+import { openStore } from '../store/store-reader.js';
+import { storeDocuments } from '../store/store-documents.js';
+import { assertWritable } from '../store/store-lock.js';
+import { DEFAULT_MAX_DOCUMENT_BYTES } from '../store/store-reader.js';
+import { DEFAULT_MAX_INDEX_BYTES } from '../store/index-file.js';
+
+/** Decompressed bytes one archive may expand to (a gzip bomb stops here). */
+export const DEFAULT_MAX_UNPACKED_BYTES = 256 * 1024 ** 3;
+
+export interface ArchiveImportOptions extends ImportOptions {
+  maxUnpackedBytes?: number;
+}
+
+/** Counts bytes through the stream and fails past `limit`. */
+function byteLimit(limit: number, file: string): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      if (seen > limit) cb(new LayoutfsError('RESOURCE_EXHAUSTED', `expands to more than ${limit} bytes (a gzip bomb?); see --max-unpacked-bytes`, { path: file }));
+      else cb(null, chunk);
+    },
+  });
+}
+
+async function readAll(entry: ByteSource, limit: number, what: string): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const c of entry) {
+    size += c.length;
+    if (size > limit) throw new LayoutfsError('RESOURCE_EXHAUSTED', `${what} is over the limit of ${limit} bytes`);
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** An entry name inside the archive, or an error for names that would leave it (tar-slip). */
+function safeName(name: string, file: string): string {
+  const n = posix.normalize(name.replace(/^\.\/+/, ''));
+  if (name.startsWith('/') || n === '..' || n.startsWith('../') || name.includes('\0')) {
+    throw new LayoutfsError('INVALID_ARGUMENT', `entry ${JSON.stringify(name)} points outside the archive (tar-slip); nothing was imported`, { path: file });
+  }
+  return n.replace(/\/$/, '');
+}
+
+function parseJson(bytes: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new LayoutfsError('INVALID_ARGUMENT', `${what}: not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+}
+
+/**
+ * Imports an OCI archive (also gzip-compressed; also Docker 25+ `docker save`, an OCI layout
+ * with a manifest.json) or a legacy `docker save` tar, read as a stream: never extracted to a
+ * temp tree. Every file is ingested as it passes (blobs/<alg>/<hex> checked against its name;
+ * legacy layer tars hashed to find theirs); JSON files are kept in memory up to a limit. At the
+ * end the images are assembled and named under the store lock.
+ */
+export async function importArchive(storeRoot: string, file: string, options: ArchiveImportOptions = {}): Promise<ImportReport> {
+  await assertWritable(storeRoot);
+  const head = Buffer.alloc(2);
+  const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => { throw new LayoutfsError('NOT_FOUND', `cannot open the archive (${err.code})`, { path: file, cause: err }); });
+  await fh.read(head, 0, 2, 0);
+  await fh.close();
+  const gzipped = head[0] === 0x1f && head[1] === 0x8b;
+
+  const extract = tar.extract();
+  const input = createReadStream(file);
+  const unpacked = gzipped ? input.pipe(createGunzip()) : input;
+  const limited = unpacked.pipe(byteLimit(options.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES, file));
+  for (const s of [input, unpacked]) s.on('error', (err: Error) => limited.destroy(err));
+  limited.pipe(extract);
+  limited.on('error', (err: Error) => extract.destroy(err));
+
+  const json = new Map<string, Buffer>();
+  const files = new Map<string, { digest: Digest; size: number }>();
+  const links = new Map<string, string>();
+  let bytesWritten = 0;
+  let bytesSeen = 0;
+  try {
+    for await (const entry of extract) {
+      const name = safeName(entry.header.name, file);
+      // tar-stream (streamx) entries yield Buffers.
+      const data = entry as unknown as ByteSource;
+      const type = entry.header.type;
+      if (type === 'symlink' || type === 'link') {
+        const target = type === 'symlink' ? posix.join(posix.dirname(name), entry.header.linkname ?? '') : entry.header.linkname ?? '';
+        links.set(name, safeName(target, file));
+      } else if (type === 'file' || type === 'contiguous-file') {
+        const size = entry.header.size ?? 0;
+        const [top, alg, hex] = name.split('/');
+        const blobDigest = top === 'blobs' && alg && hex && isDigestAlgorithm(alg) ? digestOfBlobFile(alg, hex) : undefined;
+        if (blobDigest) {
+          const r = await ingestBlob(storeRoot, { digest: blobDigest, size }, () => data);
+          files.set(name, { digest: blobDigest, size });
+          bytesWritten += r.written;
+          bytesSeen += size;
+        } else if (name.endsWith('.json') || name === 'oci-layout' || name === 'repositories') {
+          json.set(name, await readAll(data, name === 'index.json' ? DEFAULT_MAX_INDEX_BYTES : DEFAULT_MAX_DOCUMENT_BYTES, `archive entry ${name}`));
+        } else if (name.endsWith('.tar')) {
+          // A legacy layer (`<id>/layer.tar`, `<hex>.tar`): its digest is only known once read.
+          const r = await ingestStream(storeRoot, data, size, `archive entry ${name}`);
+          files.set(name, { digest: r.digest, size: r.size });
+          bytesWritten += r.written;
+          bytesSeen += r.size;
+        }
+      }
+      // Drain what was not read (a blob already in the store) so the next entry can come.
+      entry.resume();
+    }
+  } catch (err) {
+    extract.destroy();
+    input.destroy();
+    if (err instanceof LayoutfsError) throw err;
+    throw new LayoutfsError('INVALID_ARGUMENT', `not a readable tar${gzipped ? ' (gzip)' : ''} archive: ${(err as Error).message}`, { path: file, cause: err });
+  }
+  const resolve = (name: string): string => {
+    for (let i = 0, n = name; i < 16; i++) {
+      const next = links.get(n);
+      if (next === undefined) return n;
+      n = next;
+    }
+    throw new LayoutfsError('INVALID_ARGUMENT', `entry ${name}: a loop of links`, { path: file });
+  };
+
+  const store = await openStore(storeRoot);
+  let images: { name: string | undefined; descriptor: Descriptor }[];
+  if (json.has('index.json')) {
+    images = ociImages(parseJson(json.get('index.json')!, `${file}: index.json`), file);
+  } else if (json.has('manifest.json')) {
+    images = await legacyImages(storeRoot, parseJson(json.get('manifest.json')!, `${file}: manifest.json`), file,
+      (n) => json.get(resolve(n)), (n) => files.get(resolve(n)), (w) => (bytesWritten += w));
+  } else {
+    throw new LayoutfsError('INVALID_ARGUMENT', 'neither an OCI archive (index.json) nor a docker save archive (manifest.json)', { path: file });
+  }
+  if (options.rename !== undefined) {
+    if (images.length !== 1) throw new LayoutfsError('INVALID_ARGUMENT', `--ref names one image, but the archive holds ${images.length}`, { path: file });
+    images = [{ name: options.rename, descriptor: images[0]!.descriptor }];
+  }
+  if (options.select?.length) images = images.filter((i) => i.name !== undefined && options.select!.includes(i.name));
+  const unnamed = images.find((i) => i.name === undefined);
+  if (unnamed) throw new LayoutfsError('INVALID_ARGUMENT', `image ${unnamed.descriptor.digest} in the archive has no name; give one with --ref`, { path: file });
+
+  // Every image must be complete in the store before it is named.
+  const documents = storeDocuments(store);
+  const present = new Set<Digest>();
+  for (const d of await store.listBlobs('sha256')) present.add(d);
+  const blobs = new Map<Digest, number>();
+  for (const { name, descriptor } of images) {
+    const closure = await computeClosure(descriptor, documents, (d) => present.has(d), (d) => store.blobFile(d));
+    if (closure.problems[0]) throw new LayoutfsError('DATA_LOSS', `${name}: ${closure.problems[0].message}`, { path: file });
+    const lost = closure.missing[0];
+    if (lost) throw new LayoutfsError('NOT_FOUND', `${name} needs blob ${lost.digest}, which the archive does not hold`, { path: file });
+    for (const [digest, blob] of closure.blobs) blobs.set(digest, blob.size);
+  }
+  const named = images as { name: string; descriptor: Descriptor }[];
+  const references = await commitNames(storeRoot, blobs, named, options.force ?? false, async () => {
+    throw new LayoutfsError('UNAVAILABLE', 'blobs vanished during the import (a concurrent gc with a short --grace?); import the archive again', { path: file });
+  });
+  return { source: file, references, blobs: blobs.size, bytesWritten, bytesSkipped: Math.max(0, bytesSeen - bytesWritten) };
+}
+
+/** Images of an OCI archive's index.json, named by the full name containerd/Docker record, else ref.name. */
+function ociImages(index: unknown, file: string): { name: string | undefined; descriptor: Descriptor }[] {
+  const manifests = (index as { manifests?: unknown }).manifests;
+  if (!Array.isArray(manifests)) throw new LayoutfsError('INVALID_ARGUMENT', 'index.json: "manifests" must be an array', { path: file });
+  return manifests.map((m, i) => {
+    const descriptor = parseDescriptor(m, `${file}: index.json manifests[${i}]`);
+    return { name: descriptor.annotations?.[CONTAINERD_NAME_ANNOTATION] ?? descriptor.annotations?.[REF_NAME_ANNOTATION], descriptor };
+  });
+}
+
+/**
+ * Images of a legacy `docker save` archive: manifest.json lists each image's config file and
+ * layer tars. The layers become uncompressed OCI layers (their digest is their diff_id, checked
+ * against the config), the config keeps its bytes, and a new OCI manifest ties them together.
+ * RepoTags are Docker short names: normalized (`alpine:3` is `docker.io/library/alpine:3`).
+ */
+async function legacyImages(storeRoot: string, manifest: unknown, file: string, jsonOf: (n: string) => Buffer | undefined,
+  fileOf: (n: string) => { digest: Digest; size: number } | undefined, wrote: (n: number) => void) {
+  if (!Array.isArray(manifest)) throw new LayoutfsError('INVALID_ARGUMENT', 'manifest.json must be an array', { path: file });
+  const images: { name: string | undefined; descriptor: Descriptor }[] = [];
+  for (const [i, item] of (manifest as { Config?: unknown; RepoTags?: unknown; Layers?: unknown }[]).entries()) {
+    const where = `${file}: manifest.json[${i}]`;
+    if (typeof item?.Config !== 'string' || !Array.isArray(item.Layers)) throw new LayoutfsError('INVALID_ARGUMENT', `${where}: needs "Config" and "Layers"`);
+    const configBytes = jsonOf(item.Config);
+    if (!configBytes) throw new LayoutfsError('NOT_FOUND', `${where}: config ${item.Config} is not in the archive`);
+    const config = parseJson(configBytes, `${where} config`) as { rootfs?: { diff_ids?: unknown } };
+    const layers = (item.Layers as unknown[]).map((l) => {
+      const f = typeof l === 'string' ? fileOf(l) : undefined;
+      if (!f) throw new LayoutfsError('NOT_FOUND', `${where}: layer ${String(l)} is not in the archive`);
+      return { mediaType: MediaTypes.ociLayer, digest: f.digest, size: f.size };
+    });
+    const diffIds = config.rootfs?.diff_ids;
+    if (!Array.isArray(diffIds) || diffIds.length !== layers.length || diffIds.some((d, j) => d !== layers[j]!.digest)) {
+      throw new LayoutfsError('DATA_LOSS', `${where}: the layers' digests do not match the config's rootfs.diff_ids`);
+    }
+    const configDesc = { mediaType: MediaTypes.ociConfig, ...(await put(storeRoot, configBytes, wrote)) };
+    const manifestBytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: configDesc, layers }));
+    const m = await put(storeRoot, manifestBytes, wrote);
+    const descriptor = parseDescriptor({ mediaType: MediaTypes.ociManifest, ...m }, where);
+    const tags = Array.isArray(item.RepoTags) ? (item.RepoTags as unknown[]).filter((t): t is string => typeof t === 'string') : [];
+    if (tags.length === 0) images.push({ name: undefined, descriptor });
+    for (const t of tags) images.push({ name: normalizeDockerName(t), descriptor });
+  }
+  return images;
+}
+
+async function put(storeRoot: string, bytes: Buffer, wrote: (n: number) => void): Promise<{ digest: Digest; size: number }> {
+  const r = await ingestStream(storeRoot, [bytes], bytes.length, 'generated document');
+  wrote(r.written);
+  return { digest: r.digest, size: r.size };
+}
