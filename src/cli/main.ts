@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isLayoutfsError } from '../errors.js';
+import { registerDu } from './commands/du.js';
 import { registerFsck, registerGc } from './commands/gc.js';
 import { registerImport } from './commands/import.js';
 import { registerInit } from './commands/init.js';
@@ -27,6 +28,7 @@ registerTag(program);
 registerRm(program);
 registerGc(program);
 registerFsck(program);
+registerDu(program);
 registerMount(program);
 registerServe(program);
 

@@ -20,6 +20,8 @@ export interface ImportOptions {
   rename?: string;
   /** Move names that already point at other images. */
   force?: boolean;
+  /** Called once the bytes to copy are known, then per blob: for progress. */
+  onStart?: (totalBytes: number) => void;
   onBlob?: (bytes: number, written: number) => void;
 }
 
@@ -74,6 +76,7 @@ export async function importLayout(storeRoot: string, sourceDir: string, options
 
   let bytesWritten = 0;
   let bytesSkipped = 0;
+  options.onStart?.([...blobs.values()].reduce((a, b) => a + b, 0));
   const ingestAll = async (): Promise<void> => {
     for (const [digest, size] of blobs) {
       const r = await ingestBlob(storeRoot, { digest, size }, () => createReadStream(source.blobFile(digest)));

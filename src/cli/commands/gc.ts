@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { collectGarbage, DEFAULT_GC_GRACE_MS } from '../../store/gc.js';
 import { fsck } from '../../store/fsck.js';
 import { formatBytes } from '../format.js';
+import { byteProgress } from '../progress.js';
+import { storeBytes } from '../../store/store-bytes.js';
 import { parseDuration, printResult } from '../options.js';
 
 export function registerGc(program: Command): void {
@@ -28,7 +30,9 @@ export function registerFsck(program: Command): void {
     .option('--verify', 're-hash every blob')
     .option('--json', 'print JSON')
     .action(async (store: string, opts: { verify?: boolean; json?: boolean }) => {
-      const r = await fsck(store, { verify: opts.verify });
+      const progress = opts.verify ? byteProgress('verify', await storeBytes(store)) : undefined;
+      const r = await fsck(store, { verify: opts.verify, onVerify: progress?.add });
+      progress?.stop();
       printResult(opts.json, r, () => [...r.findings.map((f) => `${f.kind}: ${f.message}`),
         r.clean ? `${r.store}: clean (${r.references} references, ${r.blobs} blobs)`
           : `${r.store}: ${r.findings.length} findings${r.damaged ? ', DAMAGED' : ' (garbage only: layoutfs gc removes it)'}`].join('\n'));

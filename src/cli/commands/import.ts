@@ -4,6 +4,7 @@ import { importArchive } from '../../archive/import-archive.js';
 import { importLayout, type ImportReport } from '../../store/import-layout.js';
 import { formatBytes } from '../format.js';
 import { parseByteSize, printResult } from '../options.js';
+import { byteProgress, type Progress } from '../progress.js';
 
 export function registerImport(program: Command): void {
   program
@@ -19,9 +20,15 @@ export function registerImport(program: Command): void {
     .action(async (store: string, sources: string[], opts: { select?: string[]; ref?: string; force?: boolean; maxUnpackedBytes?: number; json?: boolean }) => {
       const reports: ImportReport[] = [];
       for (const source of sources) {
-        const options = { select: opts.select, rename: opts.ref, force: opts.force, maxUnpackedBytes: opts.maxUnpackedBytes };
+        let progress: Progress | undefined;
+        const options = { select: opts.select, rename: opts.ref, force: opts.force, maxUnpackedBytes: opts.maxUnpackedBytes,
+          onStart: (total: number) => (progress = byteProgress('import', total)), onBlob: (bytes: number) => progress?.add(bytes) };
         const isDir = (await stat(source).catch(() => undefined))?.isDirectory();
-        reports.push(await (isDir ? importLayout(store, source, options) : importArchive(store, source, options)));
+        try {
+          reports.push(await (isDir ? importLayout(store, source, options) : importArchive(store, source, options)));
+        } finally {
+          progress?.stop();
+        }
       }
       printResult(opts.json, reports, () => reports.flatMap((r) => [
         ...r.references.map((c) => `${c.action === 'moved' ? `moved ${c.name} from ${c.previous} to` : `${c.action} ${c.name} ->`} ${c.digest}`),

@@ -1,0 +1,30 @@
+import cliProgress from 'cli-progress';
+
+export interface Progress {
+  add(bytes: number): void;
+  stop(): void;
+}
+
+/**
+ * A bytes/rate/ETA bar on stderr when it is a terminal; nothing otherwise (logs and --json
+ * output stay clean in scripts and CI).
+ */
+export function byteProgress(label: string, total: number): Progress {
+  if (!process.stderr.isTTY || total <= 0) return { add: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar({
+    stream: process.stderr,
+    format: `${label} [{bar}] {percentage}% | {value}/{total} MB | {rate} MB/s | ETA {eta_formatted}`,
+    hideCursor: true,
+  }, cliProgress.Presets.shades_classic);
+  const mb = (n: number) => Math.round(n / 1e5) / 10;
+  let done = 0;
+  const started = Date.now();
+  bar.start(mb(total), 0, { rate: '0' });
+  return {
+    add(bytes) {
+      done += bytes;
+      bar.update(mb(done), { rate: (mb(done) / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1) });
+    },
+    stop: () => bar.stop(),
+  };
+}
