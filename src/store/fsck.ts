@@ -28,7 +28,7 @@ export async function fsck(storeDir: string, options: { verify?: boolean; onVeri
   let store;
   let index;
   try {
-    store = await openStore(storeDir);
+    store = await openStore(storeDir, { syncReads: true });
     index = await store.readIndex();
   } catch (err) {
     if (!isLayoutfsError(err)) throw err;

@@ -69,7 +69,8 @@ export interface GcResult extends GcPlan {
  * there, never lost. Each file's age is checked again right before it goes.
  */
 export async function collectGarbage(storeDir: string, options: { graceMs: number; dryRun?: boolean }): Promise<GcResult> {
-  const store = await openStore(storeDir);
+  // One-shot: nothing else is served meanwhile, so sync reads of small documents are faster.
+  const store = await openStore(storeDir, { syncReads: true });
   if (options.dryRun) return { ...(await planGc(store, options.graceMs)), deleted: 0, freed: 0 };
   return withStoreLock(store.root, async () => {
     const plan = await planGc(store, options.graceMs);
