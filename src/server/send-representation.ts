@@ -1,23 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, fstat, close } from 'node:fs';
+import { close, fstat } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable, pipeline } from 'node:stream';
 import { promisify } from 'node:util';
 import { LayoutfsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { View } from '../view/view.js';
-import { parseRange, type ByteRange } from './byte-ranges.js';
+import { writeBody, type BodyPart } from './body-writer.js';
+import { parseRange } from './byte-ranges.js';
 import type { ServerMetrics } from './metrics.js';
 
 const fstatFd = promisify(fstat);
 const closeFd = promisify(close);
-
-/**
- * Read size of blob streams. The 64 KiB default costs a syscall pair and an event-loop turn per
- * 64 KiB: curl downloads of a 100 MB blob ran at 0.39-0.49 of nginx's sendfile throughput with it,
- * 0.61-0.81 with 1 MiB; 2 and 4 MiB were no better (scripts/bench/server-blob-throughput.ts).
- */
-const STREAM_CHUNK = 1024 * 1024;
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Synthetic files and tag lookups change when the store does: always revalidate. */
@@ -69,41 +62,24 @@ async function openChecked(view: View, digest: Digest, size: number): Promise<nu
   }
 }
 
-function bodyStream(rep: Representation, fd: number | undefined, range: ByteRange): Readable {
-  if (rep.body.kind === 'bytes') return Readable.from([rep.body.bytes.subarray(range.start, range.end + 1)]);
-  // autoClose: the fd is closed when the stream ends or is destroyed (pipeline destroys it when
-  // the client goes away), so an aborted download never leaks it.
-  return createReadStream('', { fd: fd!, start: range.start, end: range.end, highWaterMark: STREAM_CHUNK, autoClose: true });
-}
-
-/** Parts of a multipart/byteranges body (RFC 9110 §14.6), read one after the other from one fd. */
-function multipartStream(rep: Representation, fd: number | undefined, ranges: ByteRange[], heads: Buffer[], tail: Buffer): Readable {
-  async function* parts() {
-    try {
-      for (let i = 0; i < ranges.length; i++) {
-        yield heads[i]!;
-        const r = ranges[i]!;
-        if (rep.body.kind === 'bytes') {
-          yield rep.body.bytes.subarray(r.start, r.end + 1);
-        } else {
-          yield* createReadStream('', { fd: fd!, start: r.start, end: r.end, highWaterMark: STREAM_CHUNK, autoClose: false });
-        }
-      }
-      yield tail;
-    } finally {
-      // Runs on completion and on abort alike (pipeline returns the generator early).
-      if (fd !== undefined) await closeFd(fd);
-    }
-  }
-  return Readable.from(parts(), { objectMode: false });
-}
-
-function stream(res: ServerResponse, body: Readable, length: number, ctx: SendContext): void {
+/**
+ * Sends the body in the background: the route is done once headers are out. Counts the bytes
+ * when the response finishes whole; on any failure mid-body (client gone, read error) the
+ * connection is cut, since a half-sent keep-alive response cannot be taken back.
+ */
+function sendBody(res: ServerResponse, rep: Representation, fd: number | undefined, parts: BodyPart[], length: number,
+  ctx: SendContext, tail?: Buffer): void {
   res.once('finish', () => (ctx.metrics.bytesServed += length));
-  pipeline(body, res, () => {
-    // Errors mid-body (client gone, read failure) have nothing left to answer; pipeline already
-    // destroyed both ends, which closes the fd and drops a half-sent keep-alive connection.
-  });
+  const source = rep.body.kind === 'bytes' ? rep.body.bytes : fd!;
+  void (async () => {
+    try {
+      await writeBody(res, source, parts, tail);
+    } catch {
+      res.destroy();
+    } finally {
+      if (fd !== undefined) await closeFd(fd).catch(() => undefined);
+    }
+  })();
 }
 
 /**
@@ -141,7 +117,7 @@ export async function sendRepresentation(req: IncomingMessage, res: ServerRespon
       if (fd !== undefined) await closeFd(fd);
       return;
     }
-    stream(res, bodyStream(rep, fd, r), length, ctx);
+    sendBody(res, rep, fd, [{ range: r }], length, ctx);
     return;
   }
 
@@ -155,5 +131,5 @@ export async function sendRepresentation(req: IncomingMessage, res: ServerRespon
     res.end();
     return;
   }
-  stream(res, multipartStream(rep, fd, range.ranges, heads, tail), length, ctx);
+  sendBody(res, rep, fd, range.ranges.map((r, i) => ({ head: heads[i]!, range: r })), length, ctx, tail);
 }

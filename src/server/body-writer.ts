@@ -1,0 +1,70 @@
+import { read } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import { LayoutfsError } from '../errors.js';
+import type { ByteRange } from './byte-ranges.js';
+
+const readFd = promisify(read);
+
+/**
+ * Blob bytes are copied through two reused 1 MiB buffers, the read of one overlapping the socket
+ * write of the other. Throughput of 10 curl downloads of a 100 MB blob against nginx's sendfile
+ * (scripts/bench/server-blob-throughput.ts, same machine): fs.createReadStream with its 64 KiB
+ * default 0.39-0.49; with 1 MiB chunks 0.48-0.69 (a fresh buffer allocated and page-faulted per
+ * chunk); this loop 0.76-0.95.
+ */
+const CHUNK = 1024 * 1024;
+
+/** One piece of a body: an optional multipart header, then a byte range of the source. */
+export interface BodyPart {
+  head?: Buffer;
+  range: ByteRange;
+}
+
+type Write = (chunk: Buffer) => Promise<void>;
+
+function noop(): void {}
+
+async function pumpRange(fd: number, range: ByteRange, write: Write, closed: Promise<never>): Promise<void> {
+  const buffers = [Buffer.allocUnsafeSlow(CHUNK), Buffer.allocUnsafeSlow(CHUNK)];
+  let pending: Promise<void> = Promise.resolve();
+  for (let pos = range.start, i = 0; pos <= range.end; i++) {
+    // This buffer's last write (two chunks ago) was awaited in the previous turn.
+    const buf = buffers[i % 2]!;
+    const { bytesRead } = await Promise.race([readFd(fd, buf, 0, Math.min(CHUNK, range.end - pos + 1), pos), closed]);
+    if (bytesRead === 0) throw new LayoutfsError('DATA_LOSS', `blob file ended at byte ${pos}, before ${range.end + 1}`);
+    await pending;
+    pending = write(buf.subarray(0, bytesRead));
+    // Awaited next turn; until then a rejection (client gone) must not count as unhandled.
+    pending.catch(noop);
+    pos += bytesRead;
+  }
+  await pending;
+}
+
+/**
+ * Writes `parts` of `source` (bytes in memory, or a blob's fd) and then `tail`, and ends the
+ * response, honouring backpressure. Rejects as soon as the client goes away (its socket closed,
+ * or destroyed by the server's idle timeout), so a stalled download never holds the fd: the
+ * caller closes it when this settles.
+ */
+export async function writeBody(res: ServerResponse, source: Buffer | number, parts: BodyPart[], tail?: Buffer): Promise<void> {
+  let gone: (err: Error) => void = noop;
+  const closed = new Promise<never>((_, reject) => (gone = reject));
+  closed.catch(noop);
+  const onClose = () => gone(new Error('the client went away'));
+  res.once('close', onClose);
+  const write: Write = (chunk) =>
+    Promise.race([new Promise<void>((resolve, reject) => res.write(chunk, (err) => (err ? reject(err) : resolve()))), closed]);
+  try {
+    for (const part of parts) {
+      if (part.head) await write(part.head);
+      if (typeof source === 'number') await pumpRange(source, part.range, write, closed);
+      else await write(source.subarray(part.range.start, part.range.end + 1));
+    }
+    if (tail) await write(tail);
+    res.end();
+  } finally {
+    res.off('close', onClose);
+  }
+}
