@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { isLayoutfsError } from '../errors.js';
 import { registerDu } from './commands/du.js';
+import { registerExport } from './commands/export.js';
 import { registerFsck, registerGc } from './commands/gc.js';
 import { registerImport } from './commands/import.js';
 import { registerInit } from './commands/init.js';
@@ -29,6 +30,7 @@ registerRm(program);
 registerGc(program);
 registerFsck(program);
 registerDu(program);
+registerExport(program);
 registerMount(program);
 registerServe(program);
 

@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { LayoutfsError } from '../errors.js';
+import { CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION, formatPlatform, type Descriptor } from '../oci/descriptor.js';
+import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
+import { isIndexType, MediaTypes } from '../oci/media-types.js';
+import { parseReference, viewRefName } from '../oci/reference.js';
+import type { Closure, DocumentReader } from '../store/closure.js';
+import { padding, TAR_END, tarHeader } from './tar-header.js';
+
+/** One image going into an archive: its full reference name and root descriptor. */
+export interface ArchiveImage {
+  name: string;
+  root: Descriptor;
+}
+
+/** An entry of the archive: where it starts, its header bytes, and what follows them. */
+export interface PlannedEntry {
+  offset: number;
+  header: Buffer;
+  content: { kind: 'bytes'; bytes: Buffer } | { kind: 'blob'; digest: Digest; size: number };
+  /** Offset just past the entry's content padding. */
+  end: number;
+}
+
+/**
+ * The layout of a synthetic tar, computed, not copied: every header and synthetic file is
+ * known, blobs are referred to by digest. Same store state, same plan, same bytes: fixed order,
+ * mtime 0, owner 0, modes 0444/0555.
+ */
+export interface ArchivePlan {
+  size: number;
+  entries: PlannedEntry[];
+  /** A strong validator: a hash of every header and blob digest in order. */
+  etag: string;
+}
+
+export interface PlanOptions {
+  /** `os/arch[/variant]`: narrow multi-platform images to that manifest. */
+  platform?: string;
+}
+
+const DEFAULT_PLATFORM = 'linux/amd64';
+
+/** The manifest of `root` for `platform` (an index is narrowed; a manifest is itself). */
+async function narrow(root: Descriptor, docs: DocumentReader, platform: string | undefined, name: string): Promise<Descriptor> {
+  if (!isIndexType(root.mediaType)) return root;
+  const children = (await docs.readDocument(root)).children.filter((c) => c.platform && formatPlatform(c.platform) !== 'unknown/unknown');
+  const wanted = platform ?? DEFAULT_PLATFORM;
+  const pick = children.find((c) => formatPlatform(c.platform!) === wanted)
+    ?? (platform === undefined ? children[0] : undefined);
+  if (!pick) {
+    throw new LayoutfsError('NOT_FOUND', `${name} has no ${wanted} manifest (it has ${children.map((c) => formatPlatform(c.platform!)).join(', ') || 'none'})`);
+  }
+  return isIndexType(pick.mediaType) ? narrow(pick, docs, platform, name) : pick;
+}
+
+function fileEntry(name: string, bytes: Buffer): { header: Buffer; content: PlannedEntry['content']; size: number } {
+  return { header: tarHeader({ name, size: bytes.length, mode: 0o444 }), content: { kind: 'bytes', bytes }, size: bytes.length };
+}
+
+/**
+ * Plans the archive of `images`: an OCI image layout (oci-layout, index.json with one entry per
+ * image, each blob once) plus Docker's manifest.json and repositories, so docker/podman load,
+ * ctr import and skopeo oci-archive:/docker-archive: all read it. With `platform`, indexes
+ * become their one manifest for that platform (a valid single-manifest image).
+ */
+export async function planArchive(images: ArchiveImage[], docs: DocumentReader, closureOf: (root: Descriptor) => Promise<Closure>,
+  options: PlanOptions = {}): Promise<ArchivePlan> {
+  const blobs = new Map<Digest, number>();
+  const indexEntries: Record<string, unknown>[] = [];
+  const dockerEntries: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
+  const repositories: Record<string, Record<string, string>> = {};
+  const blobName = (d: Digest) => `blobs/${digestAlgorithm(d)}/${digestEncoded(d)}`;
+  for (const image of images) {
+    const root = options.platform ? await narrow(image.root, docs, options.platform, image.name) : image.root;
+    const closure = await closureOf(root);
+    const lost = closure.missing[0] ?? closure.problems[0];
+    if (lost) {
+      throw new LayoutfsError('NOT_FOUND', `${image.name} is incomplete in the store (${'message' in lost ? lost.message : `${lost.digest} is missing`}); an archive of it would not load`);
+    }
+    for (const [d, b] of closure.blobs) blobs.set(d, b.size);
+    const ref = parseReference(image.name);
+    const annotations: Record<string, string> = { ...root.annotations };
+    delete annotations[REF_NAME_ANNOTATION];
+    // One image: its tag, like a view; several: the full names (tags of different repositories may clash).
+    const refName = images.length === 1 ? viewRefName(ref) : image.name;
+    if (refName !== undefined) annotations[REF_NAME_ANNOTATION] = refName;
+    if (ref.kind !== 'single') annotations[CONTAINERD_NAME_ANNOTATION] = image.name;
+    indexEntries.push({ mediaType: root.mediaType, digest: root.digest, size: root.size,
+      ...(root.platform ? { platform: root.platform } : {}), annotations: Object.fromEntries(Object.entries(annotations).sort()) });
+
+    const manifest = await narrow(root, docs, options.platform, image.name);
+    const doc = await docs.readDocument(manifest);
+    if (doc.config) {
+      const layers = doc.children.filter((c) => c.digest !== doc.config!.digest);
+      const tag = ref.kind === 'tagged' ? ref.raw : undefined;
+      dockerEntries.push({ Config: blobName(doc.config.digest), RepoTags: tag ? [tag] : [], Layers: layers.map((l) => blobName(l.digest)) });
+      if (ref.kind === 'tagged' && layers.length > 0) {
+        (repositories[ref.repository] ??= {})[ref.tag] = digestEncoded(layers[layers.length - 1]!.digest);
+      }
+      // The manifest a Docker reader uses must be in the archive even when the root is an index.
+      const mc = await closureOf(manifest);
+      for (const [d, b] of mc.blobs) blobs.set(d, b.size);
+    }
+  }
+
+  const planned: { header: Buffer; content: PlannedEntry['content']; size: number }[] = [
+    fileEntry('oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}')),
+    fileEntry('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: indexEntries }))),
+    fileEntry('manifest.json', Buffer.from(JSON.stringify(dockerEntries))),
+    fileEntry('repositories', Buffer.from(JSON.stringify(repositories))),
+  ];
+  const algs = [...new Set([...blobs.keys()].map(digestAlgorithm))].sort();
+  planned.push({ header: tarHeader({ name: 'blobs/', size: 0, type: '5', mode: 0o555 }), content: { kind: 'bytes', bytes: Buffer.alloc(0) }, size: 0 });
+  for (const alg of algs) {
+    planned.push({ header: tarHeader({ name: `blobs/${alg}/`, size: 0, type: '5', mode: 0o555 }), content: { kind: 'bytes', bytes: Buffer.alloc(0) }, size: 0 });
+    for (const d of [...blobs.keys()].filter((x) => digestAlgorithm(x) === alg).sort()) {
+      const size = blobs.get(d)!;
+      planned.push({ header: tarHeader({ name: blobName(d), size, mode: 0o444 }), content: { kind: 'blob', digest: d, size }, size });
+    }
+  }
+  const entries: PlannedEntry[] = [];
+  const etag = createHash('sha256');
+  let offset = 0;
+  for (const p of planned) {
+    const end = offset + p.header.length + p.size + padding(p.size);
+    entries.push({ offset, header: p.header, content: p.content, end });
+    etag.update(p.header);
+    etag.update(p.content.kind === 'blob' ? p.content.digest : p.content.bytes);
+    offset = end;
+  }
+  entries.push({ offset, header: TAR_END, content: { kind: 'bytes', bytes: Buffer.alloc(0) }, end: offset + TAR_END.length });
+  return { size: offset + TAR_END.length, entries, etag: `sha256:${etag.digest('hex')}` };
+}
+

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readArchiveRange } from '../../src/archive/archive-reader.js';
+import { planViewArchive } from '../../src/archive/view-archive.js';
+import { openStore } from '../../src/store/store-reader.js';
+import { View } from '../../src/view/view.js';
+import { buildFixtureStore } from '../fixtures/layout-builder.js';
+import { runCli } from '../fixtures/cli.js';
+import { tempDir } from '../fixtures/temp.js';
+import { requireTool } from '../fixtures/tools.js';
+
+function skopeo(...args: string[]): string {
+  return execFileSync('skopeo', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function exportTo(store: string, out: string, ...refs: string[]): void {
+  const r = runCli(['export', store, ...refs, '-o', out]);
+  assert.equal(r.code, 0, r.stderr);
+}
+
+test('an exported image reads back through skopeo oci-archive: and docker-archive: with the store digests', (t) => {
+  requireTool('skopeo');
+  const dir = tempDir(t);
+  const store = join(dir, 'store');
+  const { app, multi } = buildFixtureStore(store);
+  const appTar = join(dir, 'app.tar');
+  exportTo(store, appTar, 'registry.example:5000/team/app:v1');
+  skopeo('copy', '-q', '--preserve-digests', `oci-archive:${appTar}`, `oci:${dir}/out-app:x`);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'out-app', 'index.json'), 'utf8')).manifests[0].digest, app.digest);
+  const appManifest = JSON.parse(readFileSync(join(store, 'blobs', 'sha256', app.digest.slice(7)), 'utf8'));
+  const viaDocker = JSON.parse(skopeo('inspect', '--raw', `docker-archive:${appTar}`));
+  assert.equal(viaDocker.config.digest, appManifest.config.digest, 'docker-archive: sees the same config');
+  // docker-archive: names layers by their uncompressed digests: the config's diff_ids.
+  const config = JSON.parse(readFileSync(join(store, 'blobs', 'sha256', appManifest.config.digest.slice(7)), 'utf8'));
+  assert.deepEqual(viaDocker.layers.map((l: { digest: string }) => l.digest), config.rootfs.diff_ids);
+
+  const multiTar = join(dir, 'multi.tar');
+  exportTo(store, multiTar, 'docker.io/library/multi:2');
+  skopeo('copy', '-q', '--all', '--preserve-digests', `oci-archive:${multiTar}`, `oci:${dir}/out-multi:x`);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'out-multi', 'index.json'), 'utf8')).manifests[0].digest, multi.digest);
+
+  const armTar = join(dir, 'arm.tar');
+  const r = runCli(['export', store, 'docker.io/library/multi:2', '--platform', 'linux/arm64/v8', '-o', armTar]);
+  assert.equal(r.code, 0, r.stderr);
+  const arm = JSON.parse(skopeo('inspect', '--raw', `oci-archive:${armTar}`));
+  assert.equal(arm.mediaType, 'application/vnd.oci.image.manifest.v1+json', '--platform makes a single-manifest image');
+  assert.match(runCli(['export', store, 'docker.io/library/multi:2', '--platform', 'windows/amd64', '-o', join(dir, 'w.tar')]).stderr,
+    /has no windows\/amd64 manifest \(it has linux\/amd64, linux\/arm64\/v8\)/);
+});
+
+test('a multi-reference bundle holds each shared blob once and every reference in it is importable', (t) => {
+  requireTool('skopeo');
+  const dir = tempDir(t);
+  const store = join(dir, 'store');
+  buildFixtureStore(store);
+  const refs = ['docker.io/library/base:1', 'registry.example:5000/team/app:v1', 'docker.io/library/multi:2'];
+  const bundle = join(dir, 'bundle.tar');
+  exportTo(store, bundle, ...refs);
+  const names = execFileSync('tar', ['-tf', bundle], { encoding: 'utf8' }).split('\n').filter((n) => n.startsWith('blobs/sha256/') && n.length > 14);
+  assert.equal(new Set(names).size, names.length, 'each blob once');
+  const inStore = readdirSync(join(store, 'blobs', 'sha256'));
+  const bytes = names.reduce((s, n) => s + statSync(join(store, n)).size, 0);
+  assert.ok(statSync(bundle).size < bytes + (names.length + 8) * 1024 + 2048, 'size is about the unique bytes plus headers');
+  assert.ok(names.every((n) => inStore.includes(n.slice(13))));
+  for (const ref of refs) skopeo('inspect', '--raw', `oci-archive:${bundle}:${ref}`);
+  const imported = join(dir, 'imported');
+  runCli(['init', imported]);
+  const r = runCli(['import', '--json', imported, bundle]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout)[0].references.map((x: { name: string }) => x.name).sort(), [...refs].sort());
+});
+
+test('exports are deterministic, and any byte range is produced without what comes before', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'store');
+  buildFixtureStore(store);
+  const a = join(dir, 'a.tar');
+  const b = join(dir, 'b.tar');
+  exportTo(store, a, 'docker.io/library/multi:2', 'latest');
+  exportTo(store, b, 'docker.io/library/multi:2', 'latest');
+  const whole = readFileSync(a);
+  assert.ok(whole.equals(readFileSync(b)), 'two exports are byte-identical');
+  const view = await View.open(await openStore(store));
+  const plan = await planViewArchive(view, ['docker.io/library/multi:2', 'latest']);
+  assert.equal(plan.size, whole.length, 'the length is known before the first byte');
+  let seed = 7;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  for (let i = 0; i < 200; i++) {
+    const start = rand(whole.length);
+    const end = Math.min(whole.length, start + 1 + rand(4096));
+    const parts: Buffer[] = [];
+    for await (const p of readArchiveRange(plan, start, end, view.store)) parts.push(p);
+    assert.ok(Buffer.concat(parts).equals(whole.subarray(start, end)), `range ${start}-${end}`);
+  }
+});
+
+test('bad input: unknown reference, unwritable output, missing and truncated blobs', (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'store');
+  const { base, docker } = buildFixtureStore(store);
+  const unknown = runCli(['export', store, 'nope:1', '-o', join(dir, 'x.tar')]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /no reference named "nope:1"/);
+  const unwritable = runCli(['export', store, 'latest', '-o', join(dir, 'no-such-dir', 'x.tar')]);
+  assert.equal(unwritable.code, 1);
+  assert.match(unwritable.stderr, /ENOENT/);
+  const manifest = JSON.parse(readFileSync(join(store, 'blobs', 'sha256', base.digest.slice(7)), 'utf8'));
+  unlinkSync(join(store, 'blobs', 'sha256', manifest.layers[0].digest.slice(7)));
+  const out = join(dir, 'broken.tar');
+  const broken = runCli(['export', store, 'docker.io/library/base:1', '-o', out]);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /incomplete in the store|missing/);
+  assert.ok(!existsSync(out), 'no partial archive under the final name');
+
+  // A store file cut short after the plan was made: the stream fails, the partial file goes.
+  const other = JSON.parse(readFileSync(join(store, 'blobs', 'sha256', docker.digest.slice(7)), 'utf8'));
+  const layer = join(store, 'blobs', 'sha256', other.layers[0].digest.slice(7));
+  chmodSync(layer, 0o644);
+  truncateSync(layer, 10);
+  const cut = runCli(['export', store, 'ghcr.io/acme/docker-type:3.11', '-o', out]);
+  assert.equal(cut.code, 1);
+  assert.match(cut.stderr, new RegExp(`blob ${other.layers[0].digest} ended at 10 of \\d+ bytes while being archived`));
+  assert.ok(!existsSync(out), 'no partial archive under the final name');
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), [], 'no temp file left');
+});
