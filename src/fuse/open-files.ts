@@ -1,9 +1,12 @@
+import type { ArchivePlan } from '../archive/archive-plan.js';
+
 /**
  * What an open FUSE file handle reads from: a store blob's descriptor (read with readSync while
  * reads stay fast, `sync`), or synthetic bytes. `stat` is the file's stat at open: the kernel
  * asks for it (fgetattr) near EOF, and the path may be gone from the view by then.
  */
-export type OpenFile = ({ kind: 'blob'; fd: number; sync: boolean } | { kind: 'content'; content: Buffer }) & { stat: Uint32Array };
+export type OpenFile = ({ kind: 'blob'; fd: number; sync: boolean } | { kind: 'content'; content: Buffer }
+  | { kind: 'archive'; plan: ArchivePlan }) & { stat: Uint32Array };
 
 /**
  * The handle table. Synthetic files keep the bytes they had at open, and blobs keep their store

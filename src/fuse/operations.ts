@@ -3,10 +3,14 @@ import { performance } from 'node:perf_hooks';
 import type { Operations, Stat } from 'fuse-native';
 import type { Logger } from 'pino';
 import { DIR_MODE, FILE_MODE } from '../view/nodes.js';
+import type { ArchivePlan } from '../archive/archive-plan.js';
+import { readArchiveRange } from '../archive/archive-reader.js';
+import { VirtualArchives, type VirtualArchive } from '../archive/virtual-archives.js';
+import type { Node } from '../view/nodes.js';
 import type { View } from '../view/view.js';
 import { EBADF, EISDIR, ENOENT, ENOTDIR, EROFS, toErrno } from './errno.js';
 import { OpenFiles } from './open-files.js';
-import { statArray, type Owner } from './stat.js';
+import { statArray, type Owner, type StatSource } from './stat.js';
 
 /** Every operation that would change the tree: the mount is read-only. */
 const WRITE_OPS = ['write', 'create', 'mknod', 'mkdir', 'unlink', 'rmdir', 'rename', 'link', 'symlink',
@@ -35,6 +39,13 @@ function viewPath(path: string): string {
  */
 export function fuseOperations(view: View, owner: Owner, log: Logger): { ops: Operations; files: OpenFiles; counters: FuseCounters } {
   const files = new OpenFiles();
+  const archives = new VirtualArchives(view);
+  /** Fills `buf` with archive bytes [pos, pos + len); resolves with the count. */
+  const copyArchiveRange = async (plan: ArchivePlan, pos: number, buf: Buffer, len: number): Promise<number> => {
+    let n = 0;
+    for await (const part of readArchiveRange(plan, pos, pos + len, view.store)) n += part.copy(buf, n);
+    return n;
+  };
   const counters: FuseCounters = {};
   const count = (op: string) => {
     counters[op] = (counters[op] ?? 0) + 1;
@@ -52,10 +63,18 @@ export function fuseOperations(view: View, owner: Owner, log: Logger): { ops: Op
     );
   };
 
+  /** A view node, else a virtual archive beside a view, as a stat source. */
+  const find = async (path: string): Promise<{ node: StatSource; archive?: VirtualArchive; viewNode?: Node } | undefined> => {
+    const node = await view.lookup(viewPath(path));
+    if (node) return { node, viewNode: node };
+    const archive = await archives.lookup(viewPath(path));
+    return archive && { node: { type: 'file', ino: archive.ino, nlink: 1, mtimeMs: archive.mtimeMs, size: archive.plan.size }, archive };
+  };
+
   const getattr = (op: string) => (path: string, cb: (err: number, stat?: Uint32Array) => void) =>
     answer(op, path, cb, async () => {
-      const node = await view.lookup(viewPath(path));
-      return node ? [0, statArray(node, owner)] : [ENOENT];
+      const found = await find(path);
+      return found ? [0, statArray(found.node, owner)] : [ENOENT];
     });
 
   const ops: Operations = {
@@ -82,10 +101,12 @@ export function fuseOperations(view: View, owner: Owner, log: Logger): { ops: Op
       answer('open', path, cb, async () => {
         // O_ACCMODE: anything but O_RDONLY wants to write.
         if ((flags & 3) !== 0) return [EROFS];
-        const node = await view.lookup(viewPath(path));
-        if (!node) return [ENOENT];
+        const found = await find(path);
+        if (!found) return [ENOENT];
+        const stat = statArray(found.node, owner);
+        if (found.archive) return [0, files.add({ kind: 'archive', plan: found.archive.plan, stat })];
+        const node = found.viewNode!;
         if (node.type === 'dir') return [EISDIR];
-        const stat = statArray(node, owner);
         if (node.type === 'file') return [0, files.add({ kind: 'content', content: node.content, stat })];
         return [0, files.add({ kind: 'blob', fd: await view.store.openBlob(node.digest), sync: true, stat })];
       }),
@@ -96,6 +117,13 @@ export function fuseOperations(view: View, owner: Owner, log: Logger): { ops: Op
       if (!file) return cb(EBADF);
       if (file.kind === 'content') {
         return cb(pos >= file.content.length ? 0 : file.content.copy(buf, 0, pos, Math.min(file.content.length, pos + len)));
+      }
+      if (file.kind === 'archive') {
+        copyArchiveRange(file.plan, pos, buf, len).then((n) => cb(n), (err) => {
+          log.warn({ op: 'read', path, err }, 'archive read failed');
+          cb(toErrno(err));
+        });
+        return;
       }
       if (file.sync) {
         // readSync of a page-cached blob: measured faster through fuse-native than fs.read

@@ -1,9 +1,13 @@
-import { DIR_MODE, FILE_MODE, type Node } from '../view/nodes.js';
+import { DIR_MODE, FILE_MODE } from '../view/nodes.js';
 
 export interface Owner {
   uid: number;
   gid: number;
 }
+
+/** What a stat needs of a node: view nodes and virtual archives both have it. */
+export type StatSource = { type: 'dir'; ino: number; nlink: number; mtimeMs: number }
+  | { type: 'file' | 'blob'; ino: number; nlink: number; mtimeMs: number; size: number };
 
 const TWO_32 = 4294967296;
 
@@ -18,7 +22,7 @@ function setDouble(a: Uint32Array, i: number, n: number): void {
  * lo/hi; fuse-native 2.2.6 index.js getStatArray). Built directly, it skips fuse-native's
  * object-with-Dates conversion on the getattr hot path. Read-only modes, real sizes, `blocks` set.
  */
-export function statArray(node: Node, owner: Owner): Uint32Array {
+export function statArray(node: StatSource, owner: Owner): Uint32Array {
   const a = new Uint32Array(18);
   const size = node.type === 'dir' ? 4096 : node.size;
   a[0] = node.type === 'dir' ? DIR_MODE : FILE_MODE;
