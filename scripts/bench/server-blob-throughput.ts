@@ -86,22 +86,31 @@ function buildStore(dir: string): { layerDigest: string; layerSize: number } {
   return { layerDigest: layer.digest, layerSize: layer.size };
 }
 
-/** Sequential downloads after one untimed warm-up (JIT, first lookups), so the figures compare steady states. */
-function curlDownloads(url: string): number {
-  execFileSync('curl', ['-sf', '-o', '/dev/null', url]);
-  return seconds(() => {
-    for (let i = 0; i < DOWNLOADS; i++) execFileSync('curl', ['-sf', '-o', '/dev/null', url]);
-  });
+/**
+ * Seconds spent on DOWNLOADS sequential curl downloads of each URL, after one untimed warm-up
+ * each (JIT, first lookups). Rounds alternate between the URLs so that drift in the machine's
+ * load hits them alike: measured one after the other, whichever went first looked up to 30% slower.
+ */
+function curlDownloads(urls: string[]): number[] {
+  const totals = urls.map(() => 0);
+  for (const url of urls) execFileSync('curl', ['-sf', '-o', '/dev/null', url]);
+  for (let i = 0; i < DOWNLOADS; i++) {
+    urls.forEach((url, j) => (totals[j]! += seconds(() => execFileSync('curl', ['-sf', '-o', '/dev/null', url]))));
+  }
+  return totals;
 }
 
-function skopeoCopies(source: string): number {
-  let total = 0;
+/** Seconds spent on COPIES `skopeo copy` runs from each source, alternating like curlDownloads. */
+function skopeoCopies(sources: string[]): number[] {
+  const totals = sources.map(() => 0);
   for (let i = 0; i < COPIES; i++) {
-    const out = join(work, `copy-${Date.now()}-${i}`);
-    total += seconds(() => execFileSync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', source, `oci:${out}:x`]));
-    rmSync(out, { recursive: true, force: true });
+    sources.forEach((source, j) => {
+      const out = join(work, `copy-${i}-${j}`);
+      totals[j]! += seconds(() => execFileSync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', source, `oci:${out}:x`]));
+      rmSync(out, { recursive: true, force: true });
+    });
   }
-  return total;
+  return totals;
 }
 
 try {
@@ -135,9 +144,8 @@ http {
   await waitHttp(`http://127.0.0.1:${nginxPort}/oci-layout`);
 
   const hex = layerDigest.slice(7);
-  const viaLayoutfs = curlDownloads(`${layoutfsUrl}/v2/bench.example/big/blobs/${layerDigest}`);
-  const viaTree = curlDownloads(`${layoutfsUrl}/layouts/bench.example/big/1/blobs/sha256/${hex}`);
-  const viaNginx = curlDownloads(`http://127.0.0.1:${nginxPort}/blobs/sha256/${hex}`);
+  const [viaLayoutfs, viaTree, viaNginx] = curlDownloads([`${layoutfsUrl}/v2/bench.example/big/blobs/${layerDigest}`,
+    `${layoutfsUrl}/layouts/bench.example/big/1/blobs/sha256/${hex}`, `http://127.0.0.1:${nginxPort}/blobs/sha256/${hex}`]) as [number, number, number];
   const mbps = (s: number) => ((DOWNLOADS * layerSize) / 1e6 / s).toFixed(0);
   process.stdout.write(`blob GET x${DOWNLOADS}: layoutfs /v2/ ${viaLayoutfs.toFixed(2)} s (${mbps(viaLayoutfs)} MB/s), ` +
     `/layouts/ ${viaTree.toFixed(2)} s (${mbps(viaTree)} MB/s), nginx sendfile ${viaNginx.toFixed(2)} s (${mbps(viaNginx)} MB/s)\n`);
@@ -161,8 +169,8 @@ http:
   execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${store}:bench.example/big:1`,
     `docker://127.0.0.1:${registryPort}/bench.example/big:1`]);
 
-  const copyLayoutfs = skopeoCopies(`docker://${layoutfsUrl.slice('http://'.length)}/bench.example/big:1`);
-  const copyRegistry = skopeoCopies(`docker://127.0.0.1:${registryPort}/bench.example/big:1`);
+  const [copyLayoutfs, copyRegistry] = skopeoCopies([`docker://${layoutfsUrl.slice('http://'.length)}/bench.example/big:1`,
+    `docker://127.0.0.1:${registryPort}/bench.example/big:1`]) as [number, number];
   process.stdout.write(`skopeo copy x${COPIES}: layoutfs ${copyLayoutfs.toFixed(2)} s, docker-registry ${copyRegistry.toFixed(2)} s\n`);
   process.stdout.write(`  time ratio layoutfs/docker-registry: ${(copyLayoutfs / copyRegistry).toFixed(2)} (aim <= 1.0)\n`);
 } finally {

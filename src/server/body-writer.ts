@@ -11,7 +11,8 @@ const readFd = promisify(read);
  * write of the other. Throughput of 10 curl downloads of a 100 MB blob against nginx's sendfile
  * (scripts/bench/server-blob-throughput.ts, same machine): fs.createReadStream with its 64 KiB
  * default 0.39-0.49; with 1 MiB chunks 0.48-0.69 (a fresh buffer allocated and page-faulted per
- * chunk); this loop 0.76-0.95.
+ * chunk); this loop 0.76-0.95. Those runs measured the servers one after the other; with
+ * alternating rounds (the script now) this loop measures 0.67-0.90, the machine being noisy.
  */
 const CHUNK = 1024 * 1024;
 
