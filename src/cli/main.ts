@@ -7,6 +7,7 @@ import { registerFsck, registerGc } from './commands/gc.js';
 import { registerImport } from './commands/import.js';
 import { registerInit } from './commands/init.js';
 import { registerLs } from './commands/ls.js';
+import { registerMaterialize } from './commands/materialize.js';
 import { registerMount } from './commands/mount.js';
 import { registerServe } from './commands/serve.js';
 import { registerRm, registerTag } from './commands/tag.js';
@@ -31,6 +32,7 @@ registerGc(program);
 registerFsck(program);
 registerDu(program);
 registerExport(program);
+registerMaterialize(program);
 registerMount(program);
 registerServe(program);
 

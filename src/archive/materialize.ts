@@ -1,0 +1,139 @@
+import { createReadStream } from 'node:fs';
+import { link, lstat, mkdir, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { LayoutfsError } from '../errors.js';
+import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
+import { ingestStreamTo } from './copy-file.js';
+import { syncDirectory, tempName, writeFileAtomic } from '../store/atomic-file.js';
+import { OCI_LAYOUT_BYTES } from '../view/index-json.js';
+import type { ViewEntry } from '../view/snapshot.js';
+import type { View } from '../view/view.js';
+
+/** What a previous run made, so a re-run can remove views whose reference is gone. */
+const STATE_FILE = '.layoutfs-materialized.json';
+
+export interface MaterializeReport {
+  out: string;
+  added: string[];
+  updated: string[];
+  removed: string[];
+  unchanged: number;
+  linked: number;
+  copied: number;
+  copiedBytes: number;
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
+  return !!x && !!y && x.ino === y.ino && x.dev === y.dev;
+}
+
+/** Writes `bytes` at `path` unless it already holds exactly them. */
+async function syncFile(path: string, bytes: Buffer): Promise<boolean> {
+  const current = await readFile(path).catch(() => undefined);
+  if (current?.equals(bytes)) return false;
+  await writeFileAtomic(path, bytes, 0o444);
+  return true;
+}
+
+/** Removes a view's own entries (not views nested under it), then empty parents up to `out`. */
+async function removeView(out: string, viewPath: string): Promise<void> {
+  const dir = join(out, viewPath);
+  for (const alg of await readdir(join(dir, 'blobs')).catch(() => [] as string[])) {
+    for (const name of await readdir(join(dir, 'blobs', alg))) await unlink(join(dir, 'blobs', alg, name));
+    await rmdir(join(dir, 'blobs', alg));
+  }
+  await rmdir(join(dir, 'blobs')).catch(() => undefined);
+  for (const f of ['index.json', 'oci-layout']) await unlink(join(dir, f)).catch(() => undefined);
+  for (let d = dir; relative(out, d) !== '' && !relative(out, d).startsWith('..'); d = dirname(d)) {
+    if (await rmdir(d).then(() => false, () => true)) break;
+  }
+}
+
+/**
+ * Real directories, one standalone layout per reference, under `out`: blobs hard-linked to the
+ * store's files (copied, with a warning, across filesystems). A re-run syncs: new references
+ * added, moved ones updated, removed ones deleted, nothing present re-linked or re-copied.
+ * Every file appears under its final name whole (link or copy to a temp name, then rename).
+ */
+export async function materialize(view: View, out: string, names: string[] | undefined, warn: (msg: string) => void): Promise<MaterializeReport> {
+  const snapshot = view.snapshot;
+  const chosen: ViewEntry[] = names?.length
+    ? names.map((n) => {
+      const v = snapshot.named.find((x) => x.name === n);
+      if (!v) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(n)} in the store`, { path: view.store.root });
+      return v;
+    })
+    : snapshot.named;
+  await mkdir(out, { recursive: true }).catch((err) => {
+    throw new LayoutfsError('PERMISSION_DENIED', `cannot create the output directory (${err.code})`, { path: out, cause: err });
+  });
+  const previous: string[] = JSON.parse(await readFile(join(out, STATE_FILE), 'utf8').catch(() => '{"views":[]}')).views;
+  const report: MaterializeReport = { out, added: [], updated: [], removed: [], unchanged: 0, linked: 0, copied: 0, copiedBytes: 0 };
+  let warned = false;
+  for (const v of chosen) {
+    const dir = join(out, v.path);
+    const existed = await lstat(join(dir, 'index.json')).then(() => true, () => false);
+    let changed = false;
+    const closure = await view.closureOf(v);
+    const wanted = new Set<string>();
+    for (const [digest, blob] of closure.blobs) {
+      const target = join(dir, 'blobs', digestAlgorithm(digest), digestEncoded(digest));
+      wanted.add(target);
+      const source = view.store.blobFile(digest);
+      if (await sameFile(source, target)) continue;
+      if (await stat(target).then((s) => s.size === blob.size, () => false) && !(await canLink(source, dir))) continue;
+      await mkdir(dirname(target), { recursive: true });
+      const temp = tempName(target);
+      try {
+        await link(source, temp);
+        report.linked++;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+        if (!warned) {
+          const bytes = [...closure.blobs.values()].reduce((s, b) => s + b.size, 0);
+          warn(`${out} is on another filesystem than the store: copying blobs instead of hard-linking (about ${bytes} bytes for ${v.name})`);
+          warned = true;
+        }
+        await ingestStreamTo(createReadStream(source), temp, digest as Digest).catch(async (e) => {
+          await unlink(temp).catch(() => undefined);
+          throw e;
+        });
+        report.copied++;
+        report.copiedBytes += blob.size;
+      }
+      await rename(temp, target);
+      changed = true;
+    }
+    for (const alg of await readdir(join(dir, 'blobs')).catch(() => [] as string[])) {
+      for (const name of await readdir(join(dir, 'blobs', alg))) {
+        if (!wanted.has(join(dir, 'blobs', alg, name))) {
+          await unlink(join(dir, 'blobs', alg, name));
+          changed = true;
+        }
+      }
+    }
+    changed = (await syncFile(join(dir, 'oci-layout'), OCI_LAYOUT_BYTES)) || changed;
+    changed = (await syncFile(join(dir, 'index.json'), v.indexJson)) || changed;
+    await syncDirectory(dir);
+    if (!existed) report.added.push(v.name!);
+    else if (changed) report.updated.push(v.name!);
+    else report.unchanged++;
+  }
+  const now = new Set(chosen.map((v) => v.path));
+  if (!names?.length) {
+    for (const p of previous.filter((p) => !now.has(p))) {
+      await removeView(out, p);
+      report.removed.push(p);
+    }
+  }
+  const kept = names?.length ? [...new Set([...previous, ...now])] : [...now];
+  await writeFileAtomic(join(out, STATE_FILE), Buffer.from(JSON.stringify({ store: view.store.root, views: kept.sort() })));
+  return report;
+}
+
+/** Whether `dir` is on the store's filesystem (a copy there may be replaced by a link). */
+async function canLink(storeFile: string, dir: string): Promise<boolean> {
+  const [a, b] = await Promise.all([stat(storeFile), stat(dir).catch(() => undefined)]);
+  return !!b && a.dev === b.dev;
+}

@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { materialize } from '../../archive/materialize.js';
+import { openStore } from '../../store/store-reader.js';
+import { View } from '../../view/view.js';
+import { formatBytes } from '../format.js';
+import { printResult } from '../options.js';
+
+export function registerMaterialize(program: Command): void {
+  program
+    .command('materialize')
+    .description('write each reference as a real standalone layout under OUTDIR, blobs hard-linked to the store (re-runs sync)')
+    .argument('<store>', 'the shared store')
+    .argument('<outdir>', 'where the layouts go (view paths as in the mount)')
+    .argument('[ref...]', 'only these references (default: all, and views of removed references are deleted)')
+    .option('--json', 'print JSON')
+    .action(async (store: string, out: string, refs: string[], opts: { json?: boolean }) => {
+      const view = await View.open(await openStore(store));
+      const r = await materialize(view, out, refs, (msg) => process.stderr.write(`warning: ${msg}\n`));
+      printResult(opts.json, r, () => [
+        ...r.added.map((n) => `added ${n}`), ...r.updated.map((n) => `updated ${n}`), ...r.removed.map((p) => `removed ${p}`),
+        `${r.unchanged} unchanged; ${r.linked} blobs linked, ${r.copied} copied (${formatBytes(r.copiedBytes)})`,
+      ].join('\n'));
+    });
+}
