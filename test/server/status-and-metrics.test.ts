@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
+import { waitFor } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
 import { startInProcess } from './serve-fixtures.js';
 
@@ -30,9 +31,14 @@ test('/_layoutfs/metrics counts requests by route and status, bytes served, cach
   await blob.arrayBuffer();
   await (await fetch(`${url}/v2/docker.io/library/base/blobs/sha256:x`)).arrayBuffer();
   fuseCounters.read = 8;
-  const res = await fetch(`${url}/_layoutfs/metrics`);
-  assert.match(res.headers.get('content-type')!, /^text\/plain; version=0\.0\.4/);
-  const text = await res.text();
+  // A client has the whole body a moment before the server sees its response finish: poll.
+  let text = '';
+  await waitFor('the blob response counted', async () => {
+    const res = await fetch(`${url}/_layoutfs/metrics`);
+    assert.match(res.headers.get('content-type')!, /^text\/plain; version=0\.0\.4/);
+    text = await res.text();
+    return text.includes(`layoutfs_http_response_bytes_total ${base.size}\n`) && text.includes('status="400"} 1');
+  }, 2000);
   assert.match(text, /^layoutfs_http_requests_total\{route="v2_blobs",status="200"\} 1$/m);
   assert.match(text, /^layoutfs_http_requests_total\{route="v2_blobs",status="400"\} 1$/m);
   assert.equal(Number(/^layoutfs_http_response_bytes_total (\d+)$/m.exec(text)![1]), base.size);
