@@ -3,3 +3,4 @@ await import('./ls-large-store.js');
 await import('./fuse-read.js');
 await import('./server-blob-throughput.js');
 await import('./store-writes.js');
+await import('./export.js');

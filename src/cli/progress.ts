@@ -1,4 +1,7 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
+
+const require = createRequire(import.meta.url);
 
 export interface Progress {
   add(bytes: number): void;
@@ -11,6 +14,8 @@ export interface Progress {
  */
 export function byteProgress(label: string, total: number): Progress {
   if (!process.stderr.isTTY || total <= 0) return { add: () => undefined, stop: () => undefined };
+  // Loaded only for terminals, to keep start-up short.
+  const cliProgress = require('cli-progress') as typeof cliProgressModule;
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,
     format: `${label} [{bar}] {percentage}% | {value}/{total} MB | {rate} MB/s | ETA {eta_formatted}`,

@@ -1,5 +1,4 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { mountView } from '../../fuse/mount.js';
 import type { ListenAddress } from '../../server/listen-address.js';
 import { DEFAULT_BARE_REPOSITORY } from '../../server/registry/registry-names.js';
 import { startServer } from '../../server/server.js';
@@ -44,6 +43,8 @@ export function registerMount(program: Command): void {
       const log = commandLogger(command, 'info');
       const store = await openStore(storeDir);
       const view = await View.open(store, { cacheBytes: opts.cacheSize });
+      // fuse-native (a native addon) loads only for this command.
+      const { mountView } = await import('../../fuse/mount.js');
       const mounted = await mountView(view, dir, { allowOther: opts.allowOther, uid: opts.uid, gid: opts.gid, debug: opts.fuseDebug }, log);
       const server = opts.serve && await startServer(view, { listen: opts.serve, log,
         bareRepository: opts.bareRepository ?? DEFAULT_BARE_REPOSITORY, mountpoint: mounted.mountpoint, fuseCounters: mounted.counters });
