@@ -43,13 +43,16 @@ async function pumpRange(fd: number, range: ByteRange, write: Write, closed: Pro
   await pending;
 }
 
+/** A body made on demand, range by range (a virtual archive). */
+export type RangeSource = (range: ByteRange) => AsyncIterable<Buffer>;
+
 /**
- * Writes `parts` of `source` (bytes in memory, or a blob's fd) and then `tail`, and ends the
+ * Writes `parts` of `source` (bytes in memory, a blob's fd, or a range source) and then `tail`, and ends the
  * response, honouring backpressure. Rejects as soon as the client goes away (its socket closed,
  * or destroyed by the server's idle timeout), so a stalled download never holds the fd: the
  * caller closes it when this settles.
  */
-export async function writeBody(res: ServerResponse, source: Buffer | number, parts: BodyPart[], tail?: Buffer): Promise<void> {
+export async function writeBody(res: ServerResponse, source: Buffer | number | RangeSource, parts: BodyPart[], tail?: Buffer): Promise<void> {
   let gone: (err: Error) => void = noop;
   const closed = new Promise<never>((_, reject) => (gone = reject));
   closed.catch(noop);
@@ -61,6 +64,7 @@ export async function writeBody(res: ServerResponse, source: Buffer | number, pa
     for (const part of parts) {
       if (part.head) await write(part.head);
       if (typeof source === 'number') await pumpRange(source, part.range, write, closed);
+      else if (typeof source === 'function') for await (const chunk of source(part.range)) await write(chunk);
       else await write(source.subarray(part.range.start, part.range.end + 1));
     }
     if (tail) await write(tail);

@@ -4,9 +4,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { LayoutfsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
+import type { ArchivePlan } from '../archive/archive-plan.js';
+import { readArchiveRange } from '../archive/archive-reader.js';
+import type { VirtualArchives } from '../archive/virtual-archives.js';
 import type { View } from '../view/view.js';
 import { writeBody, type BodyPart } from './body-writer.js';
-import { parseRange } from './byte-ranges.js';
+import { parseRange, type ByteRange } from './byte-ranges.js';
 import type { ServerMetrics } from './metrics.js';
 
 const fstatFd = promisify(fstat);
@@ -24,12 +27,13 @@ export interface Representation {
   contentType: string;
   cacheControl: string;
   headers?: Record<string, string>;
-  body: { kind: 'bytes'; bytes: Buffer } | { kind: 'blob'; digest: Digest };
+  body: { kind: 'bytes'; bytes: Buffer } | { kind: 'blob'; digest: Digest } | { kind: 'archive'; plan: ArchivePlan };
 }
 
 export interface SendContext {
   view: View;
   metrics: ServerMetrics;
+  archives: VirtualArchives;
 }
 
 /** If-None-Match (RFC 9110 §13.1.2): weak comparison, `*` matches anything that exists. */
@@ -70,7 +74,9 @@ async function openChecked(view: View, digest: Digest, size: number): Promise<nu
 function sendBody(res: ServerResponse, rep: Representation, fd: number | undefined, parts: BodyPart[], length: number,
   ctx: SendContext, tail?: Buffer): void {
   res.once('finish', () => (ctx.metrics.bytesServed += length));
-  const source = rep.body.kind === 'bytes' ? rep.body.bytes : fd!;
+  const body = rep.body;
+  const source = body.kind === 'bytes' ? body.bytes
+    : body.kind === 'archive' ? (r: ByteRange) => readArchiveRange(body.plan, r.start, r.end + 1, ctx.view.store) : fd!;
   void (async () => {
     try {
       await writeBody(res, source, parts, tail);

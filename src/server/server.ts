@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { VirtualArchives } from '../archive/virtual-archives.js';
 import type { View } from '../view/view.js';
 import { CONTROL_PREFIX, serveMetrics, serveStatus, type ControlOptions } from './control-routes.js';
 import { errorBody, HttpError, toHttp } from './errors.js';
@@ -57,7 +58,7 @@ export async function startServer(view: View, options: ServerOptions): Promise<R
   const { log } = options;
   const metrics = new ServerMetrics();
   const registryIndexOf = registryIndexes(options.bareRepository);
-  const ctx = { view, metrics };
+  const ctx = { view, metrics, archives: new VirtualArchives(view) };
 
   // `at.route` is set before any await, so a failed request still counts under its route.
   const route = async (req: IncomingMessage, res: ServerResponse, at: { route: string }): Promise<void> => {

@@ -28,7 +28,13 @@ export async function serveTree(req: IncomingMessage, res: ServerResponse, rawPa
   }
   const path = decodePathSegments(rawPath).join('/');
   const node = await ctx.view.lookup(path);
-  if (!node) throw new HttpError(404, 'NAME_UNKNOWN', `no ${path === '' ? 'root' : path} in the tree`);
+  if (!node) {
+    // The archive of a view, as in the mount: `a/b/_c.tar` beside view `a/b/c`.
+    const archive = await ctx.archives.lookup(path);
+    if (!archive) throw new HttpError(404, 'NAME_UNKNOWN', `no ${path === '' ? 'root' : path} in the tree`);
+    return sendRepresentation(req, res, { size: archive.plan.size, etag: `"${archive.plan.etag}"`, cacheControl: REVALIDATE,
+      contentType: 'application/x-tar', body: { kind: 'archive', plan: archive.plan } }, ctx);
+  }
   switch (node.type) {
     case 'dir': {
       const names = await ctx.view.readdir(path);

@@ -9,6 +9,7 @@ import { openStore } from '../../src/store/store-reader.js';
 import { View } from '../../src/view/view.js';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { runCli } from '../fixtures/cli.js';
+import { startContainerd } from '../fixtures/containerd.js';
 import { tempDir } from '../fixtures/temp.js';
 import { requireTool } from '../fixtures/tools.js';
 
@@ -125,4 +126,21 @@ test('bad input: unknown reference, unwritable output, missing and truncated blo
   assert.match(cut.stderr, new RegExp(`blob ${other.layers[0].digest} ended at 10 of \\d+ bytes while being archived`));
   assert.ok(!existsSync(out), 'no partial archive under the final name');
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), [], 'no temp file left');
+});
+
+test('ctr images import names the exported image with its full reference and the store digest', async (t) => {
+  requireTool('containerd');
+  requireTool('ctr');
+  if (process.getuid?.() !== 0) throw new Error('this test starts containerd and must run as root (CI does)');
+  const dir = tempDir(t);
+  const store = join(dir, 'store');
+  const { app, multi } = buildFixtureStore(store);
+  const bundle = join(dir, 'bundle.tar');
+  exportTo(store, bundle, 'registry.example:5000/team/app:v1', 'docker.io/library/multi:2');
+  const socket = await startContainerd(t);
+  execFileSync('ctr', ['--address', socket, 'images', 'import', '--all-platforms', bundle], { stdio: 'pipe' });
+  const listed = execFileSync('ctr', ['--address', socket, 'images', 'ls'], { encoding: 'utf8' }).split('\n');
+  const digestOf = (name: string) => listed.find((l) => l.startsWith(name + ' '))?.split(/\s+/)[2];
+  assert.equal(digestOf('registry.example:5000/team/app:v1'), app.digest);
+  assert.equal(digestOf('docker.io/library/multi:2'), multi.digest);
 });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
 import { waitFor } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
-import { startInProcess } from './serve-fixtures.js';
+import { startInProcess } from '../fixtures/serve.js';
 
 /** Open fds of this process that point at `file`. */
 function fdsOn(file: string): number {

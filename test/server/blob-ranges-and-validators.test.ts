@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
 import { tempDir } from '../fixtures/temp.js';
-import { startInProcess } from './serve-fixtures.js';
+import { startInProcess } from '../fixtures/serve.js';
 
 /** A store with one image whose config is a known 1000-byte blob, and the two URLs of that blob. */
 async function serveKnownBlob(t: Parameters<typeof tempDir>[0]) {

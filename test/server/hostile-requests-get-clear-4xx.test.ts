@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { tempDir } from '../fixtures/temp.js';
-import { rawRequest, startServeProcess } from './serve-fixtures.js';
+import { rawRequest, startServeProcess } from '../fixtures/serve.js';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-STORE';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { buildFixtureStore, LayoutBuilder } from '../fixtures/layout-builder.js';
 import { tempDir } from '../fixtures/temp.js';
-import { errorCode, startInProcess } from './serve-fixtures.js';
+import { errorCode, startInProcess } from '../fixtures/serve.js';
 
 const INDEX = 'application/vnd.oci.image.index.v1+json';
 

@@ -9,7 +9,7 @@ import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { tempDir } from '../fixtures/temp.js';
 import { requireTool } from '../fixtures/tools.js';
 import { sha256File } from '../fixtures/trees.js';
-import { registryRefOf, startInProcess, startServeProcess } from './serve-fixtures.js';
+import { registryRefOf, startInProcess, startServeProcess } from '../fixtures/serve.js';
 
 const run = promisify(execFile);
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { tempDir } from '../fixtures/temp.js';
-import { errorCode, startInProcess } from './serve-fixtures.js';
+import { errorCode, startInProcess } from '../fixtures/serve.js';
 
 test('a blob or manifest of repository A asked for through repository B is 404, over /v2/ and /layouts/ alike', async (t) => {
   const store = join(tempDir(t), 'store');

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { waitFor } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
-import { startServeProcess } from './serve-fixtures.js';
+import { startServeProcess } from '../fixtures/serve.js';
 
 test('layoutfs serve picks up a new tag written to the store while it runs', async (t) => {
   const store = join(tempDir(t), 'store');

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { waitFor } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
-import { startInProcess } from './serve-fixtures.js';
+import { startInProcess } from '../fixtures/serve.js';
 
 test('/_layoutfs/status reports the store, references, blobs, bytes, cache, mount point and last refresh', async (t) => {
   const store = join(tempDir(t), 'store');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { tempDir } from '../fixtures/temp.js';
-import { startInProcess } from './serve-fixtures.js';
+import { startInProcess } from '../fixtures/serve.js';
 
 const url = (base: string, path: string) => `${base}/layouts/${path.split('/').filter(Boolean).map(encodeURIComponent).join('/')}`;
 
