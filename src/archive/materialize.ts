@@ -1,10 +1,10 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, lstat, mkdir, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { LayoutfsError } from '../errors.js';
 import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
-import { ingestStreamTo } from './copy-file.js';
-import { syncDirectory, tempName, writeFileAtomic } from '../store/atomic-file.js';
+import { syncDirectory, tempName, writeFileAtomic, writeTempFile } from '../store/atomic-file.js';
 import { OCI_LAYOUT_BYTES } from '../view/index-json.js';
 import type { ViewEntry } from '../view/snapshot.js';
 import type { View } from '../view/view.js';
@@ -84,7 +84,7 @@ export async function materialize(view: View, out: string, names: string[] | und
       if (await sameFile(source, target)) continue;
       if (await stat(target).then((s) => s.size === blob.size, () => false) && !(await canLink(source, dir))) continue;
       await mkdir(dirname(target), { recursive: true });
-      const temp = tempName(target);
+      let temp = tempName(target);
       try {
         await link(source, temp);
         report.linked++;
@@ -95,10 +95,7 @@ export async function materialize(view: View, out: string, names: string[] | und
           warn(`${out} is on another filesystem than the store: copying blobs instead of hard-linking (about ${bytes} bytes for ${v.name})`);
           warned = true;
         }
-        await ingestStreamTo(createReadStream(source), temp, digest as Digest).catch(async (e) => {
-          await unlink(temp).catch(() => undefined);
-          throw e;
-        });
+        temp = await copyVerified(source, target, digest);
         report.copied++;
         report.copiedBytes += blob.size;
       }
@@ -130,6 +127,22 @@ export async function materialize(view: View, out: string, names: string[] | und
   const kept = names?.length ? [...new Set([...previous, ...now])] : [...now];
   await writeFileAtomic(join(out, STATE_FILE), Buffer.from(JSON.stringify({ store: view.store.root, views: kept.sort() })));
   return report;
+}
+
+/** A copy of a store blob in a temp file beside `target`, checked against its digest on the way. */
+async function copyVerified(source: string, target: string, digest: Digest): Promise<string> {
+  const hash = createHash(digestAlgorithm(digest));
+  const temp = await writeTempFile(target, async (handle) => {
+    for await (const chunk of createReadStream(source)) {
+      hash.update(chunk as Buffer);
+      await handle.write(chunk as Buffer);
+    }
+  }, 0o444);
+  if (hash.digest('hex') !== digestEncoded(digest)) {
+    await unlink(temp).catch(() => undefined);
+    throw new LayoutfsError('DATA_LOSS', `blob ${digest} changed while being copied`, { path: source });
+  }
+  return temp;
 }
 
 /** Whether `dir` is on the store's filesystem (a copy there may be replaced by a link). */

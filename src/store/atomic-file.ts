@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Temp names carry the pid and a random part: two writers never share one, and fsck can tell whose it was. */
@@ -29,15 +29,14 @@ export async function syncDirectory(dir: string): Promise<void> {
 }
 
 /**
- * Replaces `path` with `bytes` so that a crash at any instant leaves the old file or the new one,
- * never a mix: write a temp file in the same directory, fsync it, rename over, fsync the
- * directory. Never rewrites in place.
+ * Creates a new temp file beside `path` (O_EXCL), lets `fill` write it, fsyncs and closes it.
+ * On any failure the temp file is gone again. Returns its name: the caller renames it.
  */
-export async function writeFileAtomic(path: string, bytes: Buffer, mode = 0o644): Promise<void> {
+export async function writeTempFile(path: string, fill: (handle: FileHandle) => Promise<void>, mode = 0o644): Promise<string> {
   const temp = tempName(path);
   const handle = await open(temp, 'wx', mode);
   try {
-    await handle.writeFile(bytes);
+    await fill(handle);
     await handle.sync();
   } catch (err) {
     await handle.close();
@@ -45,6 +44,16 @@ export async function writeFileAtomic(path: string, bytes: Buffer, mode = 0o644)
     throw err;
   }
   await handle.close();
+  return temp;
+}
+
+/**
+ * Replaces `path` with `bytes` so that a crash at any instant leaves the old file or the new one,
+ * never a mix: write a temp file in the same directory, fsync it, rename over, fsync the
+ * directory. Never rewrites in place.
+ */
+export async function writeFileAtomic(path: string, bytes: Buffer, mode = 0o644): Promise<void> {
+  const temp = await writeTempFile(path, (handle) => handle.writeFile(bytes), mode);
   try {
     await rename(temp, path);
   } catch (err) {

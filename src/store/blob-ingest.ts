@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, mkdir, open, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { chmod, mkdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LayoutfsError } from '../errors.js';
 import { digestAlgorithm, digestEncoded, type Digest, type DigestAlgorithm } from '../oci/digest.js';
-import { syncDirectory, tempName } from './atomic-file.js';
+import { syncDirectory, writeTempFile } from './atomic-file.js';
 import { blobPath } from './blob-path.js';
 
 /** Bytes to ingest: a file stream, a tar entry, a list of buffers. */
@@ -38,24 +37,16 @@ export async function hasBlob(storeRoot: string, digest: Digest, size: number): 
 async function writeTemp(storeRoot: string, algorithm: DigestAlgorithm, source: ByteSource, maxSize: number, what: string) {
   const dir = join(storeRoot, 'blobs', algorithm);
   await mkdir(dir, { recursive: true });
-  const temp = tempName(join(dir, 'blob'));
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
   const hash = createHash(algorithm);
   let size = 0;
-  try {
+  const temp = await writeTempFile(join(dir, 'blob'), async (handle) => {
     for await (const buf of source) {
       size += buf.length;
       if (size > maxSize) throw new LayoutfsError('DATA_LOSS', `${what}: more than the ${maxSize} bytes expected`);
       hash.update(buf);
       await handle.write(buf);
     }
-    await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
-  await handle.close();
+  });
   return { temp, hex: hash.digest('hex'), size };
 }
 

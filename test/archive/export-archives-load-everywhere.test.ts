@@ -11,11 +11,7 @@ import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { runCli } from '../fixtures/cli.js';
 import { startContainerd } from '../fixtures/containerd.js';
 import { tempDir } from '../fixtures/temp.js';
-import { requireTool } from '../fixtures/tools.js';
-
-function skopeo(...args: string[]): string {
-  return execFileSync('skopeo', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
+import { requireTool, skopeo } from '../fixtures/tools.js';
 
 function exportTo(store: string, out: string, ...refs: string[]): void {
   const r = runCli(['export', store, ...refs, '-o', out]);

@@ -9,14 +9,10 @@ import { expectedViews, handMadeLayout } from '../fixtures/expected-views.js';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { requireFuse, startMount } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
-import { requireTool } from '../fixtures/tools.js';
+import { requireTool, skopeo } from '../fixtures/tools.js';
 import { describeTree, sha256File } from '../fixtures/trees.js';
 
 const OCI_TYPES = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json']);
-
-function skopeo(...args: string[]): string {
-  return execFileSync('skopeo', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 /** Every reference of `store`, through the mount: skopeo inspect and copy, umoci unpack. */
 async function checkEveryView(t: TestContext, store: string) {

@@ -3,15 +3,10 @@ import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
-import { runCli } from '../fixtures/cli.js';
+import { runCli, runCliJson } from '../fixtures/cli.js';
 import { tempDir } from '../fixtures/temp.js';
 
 const blob = (store: string, d: { digest: string }) => join(store, 'blobs', 'sha256', d.digest.slice(7));
-const json = (args: string[]) => {
-  const r = runCli([...args, '--json']);
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout);
-};
 
 test('gc deletes only what nothing reaches: shared layers, unnamed entries and live referrers stay', (t) => {
   const store = join(tempDir(t), 'store');
@@ -29,17 +24,17 @@ test('gc deletes only what nothing reaches: shared layers, unnamed entries and l
 
   assert.equal(runCli(['rm', store, 'gone:1']).code, 0);
   // Everything is young: the default grace (1 h) keeps it all.
-  const graced = json(['gc', store]);
+  const graced = runCliJson(['gc', store]);
   assert.equal(graced.deleted, 0);
   assert.ok(graced.young >= 4);
-  const dry = json(['gc', '--dry-run', '--grace', '0s', store]);
+  const dry = runCliJson(['gc', '--dry-run', '--grace', '0s', store]);
   assert.ok(existsSync(blob(store, gone)), '--dry-run deletes nothing');
-  const r = json(['gc', '--grace', '0s', store]);
+  const r = runCliJson(['gc', '--grace', '0s', store]);
   assert.equal(r.deleted, dry.delete.length);
   for (const d of [gone, goneOnly, sbomOfGone]) assert.ok(!existsSync(blob(store, d)), `${d.digest} swept`);
   for (const d of [keep, sharedLayer, unnamed, sbomOfKeep]) assert.ok(existsSync(blob(store, d)), `${d.digest} kept`);
   assert.equal(r.referrers, 1, 'the SBOM of the kept image is kept as a referrer');
-  assert.equal(json(['fsck', store]).clean, true);
+  assert.equal(runCliJson(['fsck', store]).clean, true);
 });
 
 test('gc only removes files older than the grace period, temp files included', (t) => {
@@ -53,10 +48,10 @@ test('gc only removes files older than the grace period, temp files included', (
   const hourAgo = new Date(Date.now() - 2 * 3600_000);
   utimesSync(blob(store, orphanOld), hourAgo, hourAgo);
   utimesSync(temp, hourAgo, hourAgo);
-  const fsck = json(['fsck', store]);
+  const fsck = runCliJson(['fsck', store]);
   assert.deepEqual(fsck.findings.map((f: { kind: string }) => f.kind).sort(), ['ORPHAN_BLOB', 'ORPHAN_BLOB', 'TEMP_FILE']);
   assert.equal(fsck.damaged, false);
-  const r = json(['gc', store]);
+  const r = runCliJson(['gc', store]);
   assert.equal(r.deleted, 2);
   assert.ok(!existsSync(temp) && !existsSync(blob(store, orphanOld)));
   assert.ok(existsSync(blob(store, orphanNew)), 'a young orphan may be an import in flight');

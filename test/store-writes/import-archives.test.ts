@@ -9,11 +9,7 @@ import { padding, TAR_END, tarHeader, type TarEntry } from '../../src/archive/ta
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { runCli } from '../fixtures/cli.js';
 import { tempDir } from '../fixtures/temp.js';
-import { requireTool } from '../fixtures/tools.js';
-
-function skopeo(...args: string[]): string {
-  return execFileSync('skopeo', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
+import { requireTool, skopeo } from '../fixtures/tools.js';
 
 function importJson(store: string, ...args: string[]) {
   const r = runCli(['import', '--json', store, ...args]);
