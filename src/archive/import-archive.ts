@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -83,6 +83,8 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
   const { default: tar } = await import('tar-stream');
   const extract = tar.extract();
   const input = createReadStream(file);
+  options.onStart?.((await stat(file)).size);
+  input.on('data', (chunk) => options.onProgress?.(chunk.length));
   const unpacked = gzipped ? input.pipe(createGunzip()) : input;
   const limited = unpacked.pipe(byteLimit(options.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES, file));
   for (const s of [input, unpacked]) s.on('error', (err: Error) => limited.destroy(err));

@@ -68,12 +68,14 @@ export interface GcResult extends GcPlan {
  * after checking its blobs are there, so a blob it reuses is either kept here or re-ingested
  * there, never lost. Each file's age is checked again right before it goes.
  */
-export async function collectGarbage(storeDir: string, options: { graceMs: number; dryRun?: boolean }): Promise<GcResult> {
+export async function collectGarbage(storeDir: string, options: { graceMs: number; dryRun?: boolean;
+  onStart?: (bytes: number) => void; onProgress?: (bytes: number) => void }): Promise<GcResult> {
   // One-shot: nothing else is served meanwhile, so sync reads of small documents are faster.
   const store = await openStore(storeDir, { syncReads: true });
   if (options.dryRun) return { ...(await planGc(store, options.graceMs)), deleted: 0, freed: 0 };
   return withStoreLock(store.root, async () => {
     const plan = await planGc(store, options.graceMs);
+    options.onStart?.(plan.bytes);
     let deleted = 0;
     let freed = 0;
     const touched = new Set<string>();
@@ -83,6 +85,7 @@ export async function collectGarbage(storeDir: string, options: { graceMs: numbe
       await unlink(c.file).catch(() => undefined);
       deleted++;
       freed += s.size;
+      options.onProgress?.(s.size);
       touched.add(join(c.file, '..'));
     }
     for (const dir of touched) await syncDirectory(dir);

@@ -20,9 +20,9 @@ export interface ImportOptions {
   rename?: string;
   /** Move names that already point at other images. */
   force?: boolean;
-  /** Called once the bytes to copy are known, then per blob: for progress. */
+  /** Progress: the bytes to go through, once known, then each step's bytes. */
   onStart?: (totalBytes: number) => void;
-  onBlob?: (bytes: number, written: number) => void;
+  onProgress?: (bytes: number) => void;
 }
 
 export interface ImportReport {
@@ -81,7 +81,7 @@ export async function importLayout(storeRoot: string, sourceDir: string, options
     for (const [digest, size] of blobs) {
       const r = await ingestBlob(storeRoot, { digest, size }, () => createReadStream(source.blobFile(digest)));
       bytesWritten += r.written;
-      options.onBlob?.(size, r.written);
+      options.onProgress?.(size);
     }
   };
   await ingestAll();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
@@ -46,4 +47,49 @@ test('SIGKILL at many points of an import leaves at most garbage; a re-import su
   assert.deepEqual(fsck.findings, []);
   assert.equal(fsck.clean, true);
   assert.equal(fsck.references, 3);
+});
+
+/** Starts an import and SIGKILLs it once a blob temp file has reached `bytes`; resolves when it is gone. */
+function killImportAtByte(store: string, src: string, bytes: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, 'import', store, src], { stdio: 'ignore' });
+    let hit = false;
+    const dir = join(store, 'blobs', 'sha256');
+    const poll = setInterval(() => {
+      for (const name of readdirSync(dir).filter((n) => n.includes('.tmp-'))) {
+        const size = statSync(join(dir, name), { throwIfNoEntry: false })?.size ?? 0;
+        if (size >= bytes && !hit) {
+          hit = true;
+          p.kill('SIGKILL');
+        }
+      }
+    }, 1);
+    p.on('exit', () => {
+      clearInterval(poll);
+      resolve(hit);
+    });
+  });
+}
+
+test('SIGKILL at byte offsets inside blob writes leaves only temp files; a re-import completes', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'store');
+  assert.equal(runCli(['init', store]).code, 0);
+  const src = join(dir, 'src');
+  const b = new LayoutBuilder(src);
+  const big = b.blob(randomBytes(64 * 1024 * 1024), 'application/vnd.oci.image.layer.v1.tar');
+  const config = b.json({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [big.digest] } }, 'application/vnd.oci.image.config.v1+json');
+  b.add(b.json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [big] }, 'application/vnd.oci.image.manifest.v1+json'), 'big:1');
+  b.write();
+  let hits = 0;
+  for (const offset of [1, 4 << 20, 16 << 20, 32 << 20, 48 << 20]) {
+    if (await killImportAtByte(store, src, offset)) hits++;
+    const fsck = JSON.parse(runCli(['fsck', '--json', store]).stdout);
+    assert.equal(fsck.damaged, false, `after a kill at byte ${offset}: ${JSON.stringify(fsck.findings)}`);
+    assert.ok(!existsSync(join(store, 'blobs', 'sha256', big.digest.slice(7))), 'no partial blob under its final name');
+  }
+  assert.ok(hits >= 3, `the harness killed mid-blob (${hits} of 5)`);
+  assert.equal(runCli(['import', store, src]).code, 0);
+  assert.equal(runCli(['gc', '--grace', '0s', store]).code, 0);
+  assert.deepEqual(JSON.parse(runCli(['fsck', '--verify', '--json', store]).stdout).findings, []);
 });

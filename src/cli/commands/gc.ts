@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { collectGarbage, DEFAULT_GC_GRACE_MS } from '../../store/gc.js';
 import { fsck } from '../../store/fsck.js';
 import { formatBytes } from '../format.js';
-import { byteProgress } from '../progress.js';
+import { byteProgress, type Progress } from '../progress.js';
 import { storeBytes } from '../../store/store-bytes.js';
 import { parseDuration, printResult } from '../options.js';
 
@@ -15,7 +15,10 @@ export function registerGc(program: Command): void {
     .option('--grace <duration>', 'keep unreferenced files younger than this (default 1h: imports in flight)', parseDuration)
     .option('--json', 'print JSON')
     .action(async (store: string, opts: { dryRun?: boolean; grace?: number; json?: boolean }) => {
-      const r = await collectGarbage(store, { graceMs: opts.grace ?? DEFAULT_GC_GRACE_MS, dryRun: opts.dryRun });
+      let progress: Progress | undefined;
+      const r = await collectGarbage(store, { graceMs: opts.grace ?? DEFAULT_GC_GRACE_MS, dryRun: opts.dryRun,
+        onStart: (bytes) => (progress = byteProgress('gc', bytes)), onProgress: (bytes) => progress?.add(bytes) })
+        .finally(() => progress?.stop());
       printResult(opts.json, r, () => opts.dryRun
         ? `would delete ${r.delete.length} files (${formatBytes(r.bytes)}); ${r.young} unreferenced but younger than the grace period`
         : `deleted ${r.deleted} files, freed ${formatBytes(r.freed)}; kept ${r.marked} reachable blobs, ${r.young} young unreferenced files`);

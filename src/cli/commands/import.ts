@@ -22,7 +22,7 @@ export function registerImport(program: Command): void {
       for (const source of sources) {
         let progress: Progress | undefined;
         const options = { select: opts.select, rename: opts.ref, force: opts.force, maxUnpackedBytes: opts.maxUnpackedBytes,
-          onStart: (total: number) => (progress = byteProgress('import', total)), onBlob: (bytes: number) => progress?.add(bytes) };
+          onStart: (total: number) => (progress = byteProgress('import', total)), onProgress: (bytes: number) => progress?.add(bytes) };
         const isDir = (await stat(source).catch(() => undefined))?.isDirectory();
         try {
           reports.push(await (isDir ? importLayout(store, source, options) : importArchive(store, source, options)));
