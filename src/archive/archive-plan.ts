@@ -5,6 +5,7 @@ import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import { isIndexType, MediaTypes } from '../oci/media-types.js';
 import { parseReference, viewRefName } from '../oci/reference.js';
 import type { Closure, DocumentReader } from '../store/closure.js';
+import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { padding, TAR_END, tarHeader } from './tar-header.js';
 
 /** One image going into an archive: its full reference name and root descriptor. */
@@ -82,6 +83,7 @@ export async function planArchive(images: ArchiveImage[], docs: DocumentReader, 
     const ref = parseReference(image.name);
     const annotations: Record<string, string> = { ...root.annotations };
     delete annotations[REF_NAME_ANNOTATION];
+    delete annotations[CONTAINERD_NAME_ANNOTATION];
     // One image: its tag, like a view; several: the full names (tags of different repositories may clash).
     const refName = images.length === 1 ? viewRefName(ref) : image.name;
     if (refName !== undefined) annotations[REF_NAME_ANNOTATION] = refName;
@@ -89,9 +91,11 @@ export async function planArchive(images: ArchiveImage[], docs: DocumentReader, 
     indexEntries.push({ mediaType: root.mediaType, digest: root.digest, size: root.size,
       ...(root.platform ? { platform: root.platform } : {}), annotations: Object.fromEntries(Object.entries(annotations).sort()) });
 
-    const manifest = await narrow(root, docs, options.platform, image.name);
-    const doc = await docs.readDocument(manifest);
-    if (doc.config) {
+    // Docker's manifest.json holds one manifest per image; an index without a usable platform
+    // manifest gets no Docker entry (OCI readers still see it whole).
+    const manifest = await narrow(root, docs, options.platform, image.name).catch(() => undefined);
+    const doc = manifest && await docs.readDocument(manifest);
+    if (manifest && doc?.config) {
       const layers = doc.children.filter((c) => c.digest !== doc.config!.digest);
       const tag = ref.kind === 'tagged' ? ref.raw : undefined;
       dockerEntries.push({ Config: blobName(doc.config.digest), RepoTags: tag ? [tag] : [], Layers: layers.map((l) => blobName(l.digest)) });
@@ -105,7 +109,7 @@ export async function planArchive(images: ArchiveImage[], docs: DocumentReader, 
   }
 
   const planned: { header: Buffer; content: PlannedEntry['content']; size: number }[] = [
-    fileEntry('oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}')),
+    fileEntry('oci-layout', OCI_LAYOUT_BYTES),
     fileEntry('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: indexEntries }))),
     fileEntry('manifest.json', Buffer.from(JSON.stringify(dockerEntries))),
     fileEntry('repositories', Buffer.from(JSON.stringify(repositories))),

@@ -75,8 +75,13 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
   await assertWritable(storeRoot);
   const head = Buffer.alloc(2);
   const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => { throw new LayoutfsError('NOT_FOUND', `cannot open the archive (${err.code})`, { path: file, cause: err }); });
-  await fh.read(head, 0, 2, 0);
-  await fh.close();
+  try {
+    await fh.read(head, 0, 2, 0);
+  } catch (err) {
+    throw new LayoutfsError('UNAVAILABLE', `cannot read the archive (${(err as NodeJS.ErrnoException).code})`, { path: file, cause: err });
+  } finally {
+    await fh.close();
+  }
   const gzipped = head[0] === 0x1f && head[1] === 0x8b;
 
   // Loaded here, not at start-up: tar-stream alone adds 0.13 s to every command's start.
@@ -156,14 +161,17 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
     if (images.length !== 1) throw new LayoutfsError('INVALID_ARGUMENT', `--ref names one image, but the archive holds ${images.length}`, { path: file });
     images = [{ name: options.rename, descriptor: images[0]!.descriptor }];
   }
-  if (options.select?.length) images = images.filter((i) => i.name !== undefined && options.select!.includes(i.name));
+  if (options.select?.length) {
+    const missing = options.select.find((n) => !images.some((i) => i.name === n));
+    if (missing) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(missing)} in the archive`, { path: file });
+    images = images.filter((i) => i.name !== undefined && options.select!.includes(i.name));
+  }
   const unnamed = images.find((i) => i.name === undefined);
   if (unnamed) throw new LayoutfsError('INVALID_ARGUMENT', `image ${unnamed.descriptor.digest} in the archive has no name; give one with --ref`, { path: file });
 
   // Every image must be complete in the store before it is named.
   const documents = storeDocuments(store);
-  const present = new Set<Digest>();
-  for (const d of await store.listBlobs('sha256')) present.add(d);
+  const present = await store.listAllBlobs();
   const blobs = new Map<Digest, number>();
   for (const { name, descriptor } of images) {
     const closure = await computeClosure(descriptor, documents, (d) => present.has(d), (d) => store.blobFile(d));

@@ -5,7 +5,8 @@ import { dirname, join, relative } from 'node:path';
 import { LayoutfsError } from '../errors.js';
 import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import { syncDirectory, tempName, writeFileAtomic, writeTempFile } from '../store/atomic-file.js';
-import { OCI_LAYOUT_BYTES } from '../view/index-json.js';
+import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
+import { pathToRef } from '../oci/path-mapping.js';
 import type { ViewEntry } from '../view/snapshot.js';
 import type { View } from '../view/view.js';
 
@@ -34,6 +35,24 @@ async function syncFile(path: string, bytes: Buffer): Promise<boolean> {
   if (current?.equals(bytes)) return false;
   await writeFileAtomic(path, bytes, 0o444);
   return true;
+}
+
+/**
+ * The view paths a previous run made. Only paths the mapping could have produced are taken: an
+ * edited state file must not make a re-run delete outside `out`.
+ */
+async function readState(out: string): Promise<string[]> {
+  const file = join(out, STATE_FILE);
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return [];
+  let views: unknown;
+  try {
+    views = (JSON.parse(text) as { views?: unknown }).views;
+  } catch (err) {
+    throw new LayoutfsError('FAILED_PRECONDITION', `not valid JSON (${(err as Error).message}); remove it to start over`, { path: file, cause: err });
+  }
+  if (!Array.isArray(views)) throw new LayoutfsError('FAILED_PRECONDITION', '"views" must be an array; remove the file to start over', { path: file });
+  return views.filter((p): p is string => typeof p === 'string' && (pathToRef(p) !== undefined || p.startsWith('_digests/')));
 }
 
 /** Removes a view's own entries (not views nested under it), then empty parents up to `out`. */
@@ -68,7 +87,7 @@ export async function materialize(view: View, out: string, names: string[] | und
   await mkdir(out, { recursive: true }).catch((err) => {
     throw new LayoutfsError('PERMISSION_DENIED', `cannot create the output directory (${err.code})`, { path: out, cause: err });
   });
-  const previous: string[] = JSON.parse(await readFile(join(out, STATE_FILE), 'utf8').catch(() => '{"views":[]}')).views;
+  const previous = await readState(out);
   const report: MaterializeReport = { out, added: [], updated: [], removed: [], unchanged: 0, linked: 0, copied: 0, copiedBytes: 0 };
   let warned = false;
   for (const v of chosen) {
@@ -77,6 +96,7 @@ export async function materialize(view: View, out: string, names: string[] | und
     let changed = false;
     const closure = await view.closureOf(v);
     const wanted = new Set<string>();
+    const touchedDirs = new Set<string>();
     for (const [digest, blob] of closure.blobs) {
       const target = join(dir, 'blobs', digestAlgorithm(digest), digestEncoded(digest));
       wanted.add(target);
@@ -100,6 +120,7 @@ export async function materialize(view: View, out: string, names: string[] | und
         report.copiedBytes += blob.size;
       }
       await rename(temp, target);
+      touchedDirs.add(dirname(target));
       changed = true;
     }
     for (const alg of await readdir(join(dir, 'blobs')).catch(() => [] as string[])) {
@@ -112,7 +133,7 @@ export async function materialize(view: View, out: string, names: string[] | und
     }
     changed = (await syncFile(join(dir, 'oci-layout'), OCI_LAYOUT_BYTES)) || changed;
     changed = (await syncFile(join(dir, 'index.json'), v.indexJson)) || changed;
-    await syncDirectory(dir);
+    for (const d of [...touchedDirs, join(dir, 'blobs'), dir]) await syncDirectory(d).catch(() => undefined);
     if (!existed) report.added.push(v.name!);
     else if (changed) report.updated.push(v.name!);
     else report.unchanged++;

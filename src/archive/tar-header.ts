@@ -56,17 +56,29 @@ export function padding(size: number): number {
   return (BLOCK - (size % BLOCK)) % BLOCK;
 }
 
+/** Octal sizes stop at 8 GiB (11 digits); larger ones travel in a PAX `size` record. */
+const MAX_OCTAL_SIZE = 8 ** 11 - 1;
+
+/** Where a name fits the ustar name and prefix fields, or undefined when it needs a PAX path. */
+function splitName(name: string): { name: string; prefix: string } | undefined {
+  if (Buffer.byteLength(name) <= 100) return { name, prefix: '' };
+  const slash = name.lastIndexOf('/', 155);
+  if (slash > 0 && Buffer.byteLength(name.slice(slash + 1)) <= 100 && Buffer.byteLength(name.slice(0, slash)) <= 155) {
+    return { name: name.slice(slash + 1), prefix: name.slice(0, slash) };
+  }
+  return undefined;
+}
+
 /** The header block(s) that precede an entry's content. */
 export function tarHeader(entry: TarEntry): Buffer {
-  const nameBytes = Buffer.byteLength(entry.name);
-  if (nameBytes <= 100) return header(entry, entry.name, '');
-  const slash = entry.name.lastIndexOf('/', 155);
-  if (slash > 0 && Buffer.byteLength(entry.name.slice(slash + 1)) <= 100 && Buffer.byteLength(entry.name.slice(0, slash)) <= 155) {
-    return header(entry, entry.name.slice(slash + 1), entry.name.slice(0, slash));
-  }
-  const pax = Buffer.from(paxRecord('path', entry.name));
+  const split = splitName(entry.name);
+  const bigSize = entry.size > MAX_OCTAL_SIZE;
+  if (split && !bigSize) return header(entry, split.name, split.prefix);
+  const pax = Buffer.from((split ? '' : paxRecord('path', entry.name)) + (bigSize ? paxRecord('size', String(entry.size)) : ''));
   const paxHeader = header({ name: 'PaxHeader', size: pax.length, mode: 0o644, mtime: entry.mtime ?? 0 }, 'PaxHeader', '', 'x');
-  return Buffer.concat([paxHeader, pax, Buffer.alloc(padding(pax.length)), header(entry, entry.name.slice(0, 100), '')]);
+  const fields = split ?? { name: entry.name.slice(0, 100), prefix: '' };
+  const main = header({ ...entry, size: bigSize ? MAX_OCTAL_SIZE : entry.size }, fields.name, fields.prefix);
+  return Buffer.concat([paxHeader, pax, Buffer.alloc(padding(pax.length)), main]);
 }
 
 /** Two zero blocks end an archive. */

@@ -32,5 +32,3 @@ export const EROFS = -E.EROFS;
 export const EBADF = -E.EBADF;
 export const ENOTDIR = -E.ENOTDIR;
 export const EISDIR = -E.EISDIR;
-export const ENODATA = -E.ENODATA;
-export const ENOSYS = -E.ENOSYS;

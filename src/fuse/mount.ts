@@ -2,6 +2,7 @@ import { close } from 'node:fs';
 import Fuse from 'fuse-native';
 import type { Logger } from 'pino';
 import { LayoutfsError } from '../errors.js';
+import { VirtualArchives } from '../archive/virtual-archives.js';
 import type { View } from '../view/view.js';
 import { fuseOperations, type FuseCounters } from './operations.js';
 import { detach, prepareMountpoint } from './mountpoint.js';
@@ -16,8 +17,9 @@ export interface MountOptions {
 
 export interface Mounted {
   mountpoint: string;
+  /** The virtual archives the mount shows, for a server in the same process to share. */
+  archives: VirtualArchives;
   counters: FuseCounters;
-  openFiles(): number;
   unmount(): Promise<void>;
 }
 
@@ -57,7 +59,8 @@ class LayoutFuse extends Fuse {
 export async function mountView(view: View, dir: string, options: MountOptions, log: Logger): Promise<Mounted> {
   const mountpoint = await prepareMountpoint(dir, log);
   const owner: Owner = { uid: options.uid ?? process.getuid?.() ?? 0, gid: options.gid ?? process.getgid?.() ?? 0 };
-  const { ops, files, counters } = fuseOperations(view, owner, log);
+  const archives = new VirtualArchives(view);
+  const { ops, files, counters } = fuseOperations(view, archives, owner, log);
   const fuse = new LayoutFuse(mountpoint, ops, {
     // Every operation answers by itself; fuse-native's 15 s timeout must never answer for it.
     timeout: false,
@@ -74,8 +77,8 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   let unmounting: Promise<void> | undefined;
   return {
     mountpoint,
+    archives,
     counters,
-    openFiles: () => files.size,
     unmount() {
       unmounting ??= new Promise<void>((resolvePromise) => {
         fuse.unmount((err) => {

@@ -36,10 +36,6 @@ export class OpenFiles {
     return f;
   }
 
-  get size(): number {
-    return this.files.size;
-  }
-
   /** Every open blob descriptor, for closing at unmount. */
   *blobFds(): Iterable<number> {
     for (const f of this.files.values()) if (f.kind === 'blob') yield f.fd;

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { DIR_MODE, FILE_MODE } from '../view/nodes.js';
 import type { ArchivePlan } from '../archive/archive-plan.js';
 import { readArchiveRange } from '../archive/archive-reader.js';
-import { VirtualArchives, type VirtualArchive } from '../archive/virtual-archives.js';
+import type { VirtualArchive, VirtualArchives } from '../archive/virtual-archives.js';
 import type { Node } from '../view/nodes.js';
 import type { View } from '../view/view.js';
 import { EBADF, EISDIR, ENOENT, ENOTDIR, EROFS, toErrno } from './errno.js';
@@ -37,9 +37,8 @@ function viewPath(path: string): string {
  * flush, fsync and opendir are left out on purpose: libfuse answers them itself or the kernel
  * remembers ENOSYS, so they cost no round trip into JavaScript.
  */
-export function fuseOperations(view: View, owner: Owner, log: Logger): { ops: Operations; files: OpenFiles; counters: FuseCounters } {
+export function fuseOperations(view: View, archives: VirtualArchives, owner: Owner, log: Logger): { ops: Operations; files: OpenFiles; counters: FuseCounters } {
   const files = new OpenFiles();
-  const archives = new VirtualArchives(view);
   /** Fills `buf` with archive bytes [pos, pos + len); resolves with the count. */
   const copyArchiveRange = async (plan: ArchivePlan, pos: number, buf: Buffer, len: number): Promise<number> => {
     let n = 0;
@@ -108,7 +107,7 @@ export function fuseOperations(view: View, owner: Owner, log: Logger): { ops: Op
         const node = found.viewNode!;
         if (node.type === 'dir') return [EISDIR];
         if (node.type === 'file') return [0, files.add({ kind: 'content', content: node.content, stat })];
-        return [0, files.add({ kind: 'blob', fd: await view.store.openBlob(node.digest), sync: true, stat })];
+        return [0, files.add({ kind: 'blob', fd: await view.store.openBlob(node.digest, node.size), sync: true, stat })];
       }),
 
     read(path, fh, buf, len, pos, cb) {
@@ -127,7 +126,7 @@ export function fuseOperations(view: View, owner: Owner, log: Logger): { ops: Op
       }
       if (file.sync) {
         // readSync of a page-cached blob: measured faster through fuse-native than fs.read
-        // (see scripts/bench/fuse-read.ts); the timing check above bounds the risk.
+        // (see scripts/bench/fuse-read.ts); the timing check below bounds the risk.
         let n: number;
         const started = performance.now();
         try {

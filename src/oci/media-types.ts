@@ -3,7 +3,6 @@ export const MediaTypes = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   ociConfig: 'application/vnd.oci.image.config.v1+json',
-  ociLayout: 'application/vnd.oci.image.layout.v1+json',
   ociArtifactManifest: 'application/vnd.oci.artifact.manifest.v1+json',
   ociEmpty: 'application/vnd.oci.empty.v1+json',
   ociLayer: 'application/vnd.oci.image.layer.v1.tar',
@@ -24,15 +23,6 @@ const MANIFEST_TYPES: ReadonlySet<string> = new Set([
   MediaTypes.dockerManifest,
   MediaTypes.ociArtifactManifest,
 ]);
-const LAYER_TYPES: ReadonlySet<string> = new Set([
-  MediaTypes.ociLayer,
-  MediaTypes.ociLayerGzip,
-  MediaTypes.ociLayerZstd,
-  MediaTypes.ociLayerNondistributable,
-  MediaTypes.ociLayerNondistributableGzip,
-  MediaTypes.dockerLayerGzip,
-  MediaTypes.dockerForeignLayerGzip,
-]);
 const FOREIGN_LAYER_TYPES: ReadonlySet<string> = new Set([
   MediaTypes.ociLayerNondistributable,
   MediaTypes.ociLayerNondistributableGzip,
@@ -52,10 +42,6 @@ export function isManifestType(mediaType: string): boolean {
 /** Either kind of JSON document whose children we walk. */
 export function isWalkableType(mediaType: string): boolean {
   return INDEX_TYPES.has(mediaType) || MANIFEST_TYPES.has(mediaType);
-}
-
-export function isLayerType(mediaType: string): boolean {
-  return LAYER_TYPES.has(mediaType);
 }
 
 /** Non-distributable layers are often absent from a layout on purpose. */

@@ -2,7 +2,7 @@ import type { ErrorCode } from '../errors.js';
 import { isLayoutfsError } from '../errors.js';
 
 /**
- * Error codes of the distribution spec (v1.1) that a read-only registry can answer, plus the two
+ * Error codes of the distribution spec (v1.1) that a read-only registry can answer, plus the three
  * the reference implementation (distribution) uses for what the spec leaves open: UNKNOWN for
  * server faults, PAGINATION_NUMBER_INVALID for a bad `n`, UNAVAILABLE for a store that cannot be read.
  */

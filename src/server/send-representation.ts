@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { close, fstat } from 'node:fs';
+import { close } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
-import { LayoutfsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { ArchivePlan } from '../archive/archive-plan.js';
 import { readArchiveRange } from '../archive/archive-reader.js';
@@ -12,7 +11,6 @@ import { writeBody, type BodyPart } from './body-writer.js';
 import { parseRange, type ByteRange } from './byte-ranges.js';
 import type { ServerMetrics } from './metrics.js';
 
-const fstatFd = promisify(fstat);
 const closeFd = promisify(close);
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -51,19 +49,6 @@ function rangeOf(req: IncomingMessage, rep: Representation) {
   const ifRange = req.headers['if-range'];
   if (typeof ifRange === 'string' && ifRange.trim() !== rep.etag) return { kind: 'whole' as const };
   return parseRange(req.headers.range, rep.size);
-}
-
-/** An open blob whose file really has the size the closure promised (a truncated store file is a 500, not a short body). */
-async function openChecked(view: View, digest: Digest, size: number): Promise<number> {
-  const fd = await view.store.openBlob(digest);
-  try {
-    const st = await fstatFd(fd);
-    if (st.size !== size) throw new LayoutfsError('DATA_LOSS', `blob ${digest}: file has ${st.size} bytes, descriptor says ${size}`, { path: view.store.blobFile(digest) });
-    return fd;
-  } catch (err) {
-    await closeFd(fd);
-    throw err;
-  }
 }
 
 /**
@@ -109,7 +94,7 @@ export async function sendRepresentation(req: IncomingMessage, res: ServerRespon
     res.end(head ? undefined : JSON.stringify({ errors: [{ code: 'RANGE_NOT_SATISFIABLE', message: `no requested range lies within the ${rep.size} bytes` }] }));
     return;
   }
-  const fd = !head && rep.body.kind === 'blob' ? await openChecked(ctx.view, rep.body.digest, rep.size) : undefined;
+  const fd = !head && rep.body.kind === 'blob' ? await ctx.view.store.openBlob(rep.body.digest, rep.size) : undefined;
 
   if (range.kind === 'whole' || range.ranges.length === 1) {
     const r = range.kind === 'whole' ? { start: 0, end: rep.size - 1 } : range.ranges[0]!;

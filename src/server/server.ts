@@ -17,6 +17,8 @@ export interface ServerOptions extends ControlOptions {
   log: Logger;
   /** Repository that bare tags (`latest`, `3.11`) are served under; see DEFAULT_BARE_REPOSITORY. */
   bareRepository: string;
+  /** Share the mount's virtual archives (one plan cache per process). */
+  archives?: VirtualArchives;
 }
 
 export interface RunningServer {
@@ -44,6 +46,9 @@ function sendFailure(req: IncomingMessage, res: ServerResponse, err: unknown, lo
     res.destroy();
     return;
   }
+  // Headers set for the representation (ETag, Cache-Control: immutable, digests) must not
+  // make an error cacheable.
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
   const body = Buffer.from(errorBody(failure));
   res.writeHead(failure.status, { ...failure.headers, 'Content-Type': 'application/json', 'Content-Length': body.length });
   res.end(req.method === 'HEAD' ? undefined : body);
@@ -58,7 +63,7 @@ export async function startServer(view: View, options: ServerOptions): Promise<R
   const { log } = options;
   const metrics = new ServerMetrics();
   const registryIndexOf = registryIndexes(options.bareRepository);
-  const ctx = { view, metrics, archives: new VirtualArchives(view) };
+  const ctx = { view, metrics, archives: options.archives ?? new VirtualArchives(view) };
 
   // `at.route` is set before any await, so a failed request still counts under its route.
   const route = async (req: IncomingMessage, res: ServerResponse, at: { route: string }): Promise<void> => {

@@ -7,7 +7,22 @@ export function tempName(finalPath: string): string {
   return join(dirname(finalPath), `.${basename(finalPath)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
-const TEMP_NAME = /^\..*\.tmp-\d+-[0-9a-f]+$/;
+const TEMP_NAME = /^\..*\.tmp-(\d+)-[0-9a-f]+$/;
+
+/**
+ * Whether a temp file belongs to a process still running on this machine (its name carries the
+ * pid): gc must not pull a file from under a live writer, whatever the grace period.
+ */
+export function writerAlive(tempFile: string): boolean {
+  const pid = Number(TEMP_NAME.exec(basename(tempFile))?.[1]);
+  if (!pid || pid === process.pid) return pid === process.pid;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** Temp files a killed writer left in the store (beside index.json and the blobs), for gc and fsck. */
 export async function leftoverTemps(storeRoot: string): Promise<string[]> {

@@ -20,7 +20,8 @@ export interface Ingested {
  * Marks a blob already in the store as just used: gc keeps unreferenced blobs younger than its
  * grace period, so an import that reuses an old orphan is not swept before its index entry lands.
  */
-export async function touchBlob(storeRoot: string, digest: Digest): Promise<boolean> {
+export async function touchBlob(storeRoot: string, digest: Digest, size: number): Promise<boolean> {
+  if (!(await hasBlob(storeRoot, digest, size))) return false;
   const now = new Date();
   return utimes(blobPath(storeRoot, digest), now, now).then(() => true, () => false);
 }
@@ -65,7 +66,8 @@ async function commitTemp(temp: string, final: string): Promise<void> {
  */
 export async function ingestBlob(storeRoot: string, expected: { digest: Digest; size: number }, source: () => ByteSource | Promise<ByteSource>): Promise<Ingested> {
   const { digest, size } = expected;
-  if (await touchBlob(storeRoot, digest)) return { digest, size, written: 0 };
+  // A file of the wrong size under the name (damage) is replaced, not trusted.
+  if (await touchBlob(storeRoot, digest, size)) return { digest, size, written: 0 };
   const final = blobPath(storeRoot, digest);
   const t = await writeTemp(storeRoot, digestAlgorithm(digest), await source(), size, `blob ${digest}`);
   if (t.size !== size || t.hex !== digestEncoded(digest)) {
@@ -81,7 +83,7 @@ export async function ingestBlob(storeRoot: string, expected: { digest: Digest; 
 export async function ingestStream(storeRoot: string, source: ByteSource, maxSize: number, what: string): Promise<Ingested> {
   const t = await writeTemp(storeRoot, 'sha256', source, maxSize, what);
   const digest = `sha256:${t.hex}` as Digest;
-  if (await touchBlob(storeRoot, digest)) {
+  if (await touchBlob(storeRoot, digest, t.size)) {
     await unlink(t.temp);
     return { digest, size: t.size, written: 0 };
   }

@@ -1,5 +1,5 @@
 /**
- * Structured findings about a store: what `ls` warns about and (later) what fsck reports.
+ * Structured findings about a store: what `ls` warns about and what fsck reports.
  * Not errors: a store with findings is still served.
  */
 export type FindingKind =

@@ -2,7 +2,7 @@ import { stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LayoutfsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
-import { leftoverTemps, syncDirectory } from './atomic-file.js';
+import { leftoverTemps, syncDirectory, writerAlive } from './atomic-file.js';
 import { markReachable } from './mark.js';
 import { openStore, type StoreReader } from './store-reader.js';
 import { withStoreLock } from './store-lock.js';
@@ -54,7 +54,10 @@ export async function planGc(store: StoreReader, graceMs: number, now = Date.now
   for (const digest of marking.present) {
     if (!marking.marked.has(digest)) await consider({ file: store.blobFile(digest), digest, kind: 'blob' });
   }
-  for (const file of await leftoverTemps(store.root)) await consider({ file, kind: 'temp' });
+  for (const file of await leftoverTemps(store.root)) {
+    if (writerAlive(file)) plan.young++;
+    else await consider({ file, kind: 'temp' });
+  }
   return plan;
 }
 
@@ -70,10 +73,11 @@ export interface GcResult extends GcPlan {
  */
 export async function collectGarbage(storeDir: string, options: { graceMs: number; dryRun?: boolean;
   onStart?: (bytes: number) => void; onProgress?: (bytes: number) => void }): Promise<GcResult> {
-  // One-shot: nothing else is served meanwhile, so sync reads of small documents are faster.
-  const store = await openStore(storeDir, { syncReads: true });
+  // A dry run holds no lock and serves nothing: sync reads of small documents are faster. Under
+  // the lock, reads stay async so the lock's refresh timer keeps running.
+  const store = await openStore(storeDir, { syncReads: options.dryRun });
   if (options.dryRun) return { ...(await planGc(store, options.graceMs)), deleted: 0, freed: 0 };
-  return withStoreLock(store.root, async () => {
+  return withStoreLock(store.root, async (stillHeld) => {
     const plan = await planGc(store, options.graceMs);
     options.onStart?.(plan.bytes);
     let deleted = 0;
@@ -82,7 +86,13 @@ export async function collectGarbage(storeDir: string, options: { graceMs: numbe
     for (const c of plan.delete) {
       const s = await stat(c.file).catch(() => undefined);
       if (!s || Date.now() - s.mtimeMs < options.graceMs) continue;
-      await unlink(c.file).catch(() => undefined);
+      stillHeld();
+      // A file gone meanwhile is not counted; any other failure stops gc with its error.
+      const gone = await unlink(c.file).then(() => true, (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return false;
+        throw err;
+      });
+      if (!gone) continue;
       deleted++;
       freed += s.size;
       options.onProgress?.(s.size);

@@ -3,7 +3,6 @@ import { LayoutfsError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import { isForeignLayerType } from '../oci/media-types.js';
-import { refToPath } from '../oci/path-mapping.js';
 import { ingestBlob, hasBlob } from './blob-ingest.js';
 import { computeClosure } from './closure.js';
 import { updateIndex } from './index-update.js';
@@ -61,8 +60,7 @@ export async function importLayout(storeRoot: string, sourceDir: string, options
     chosen = [{ name: options.rename, descriptor: chosen[0]!.descriptor }];
   }
 
-  const present = new Set<Digest>();
-  for (const alg of ['sha256', 'sha512'] as const) for (const d of await source.listBlobs(alg)) present.add(d);
+  const present = await source.listAllBlobs();
   const documents = storeDocuments(source);
   const blobs = new Map<Digest, number>();
   for (const { name, descriptor } of chosen) {
@@ -98,11 +96,6 @@ export async function importLayout(storeRoot: string, sourceDir: string, options
  */
 export async function commitNames(storeRoot: string, blobs: ReadonlyMap<Digest, number>, names: { name: string; descriptor: Descriptor }[],
   force: boolean, reingest: () => Promise<void>): Promise<NameChange[]> {
-  for (const { name } of names) {
-    if (refToPath(name) === undefined || /[\0\n]/.test(name)) {
-      throw new LayoutfsError('INVALID_ARGUMENT', `${JSON.stringify(name)} is not a usable reference name (empty, or with NUL or newline)`);
-    }
-  }
   for (let attempt = 1; ; attempt++) {
     const references = await updateIndex(storeRoot, async (index) => {
       for (const [digest, size] of blobs) if (!(await hasBlob(storeRoot, digest, size))) return undefined;

@@ -9,13 +9,19 @@ export type RawIndex = IndexDocument['json'];
  * The read-modify-write of index.json, under the store lock, replaced atomically. `mutate`
  * changes `index.manifests` in place (entries it does not understand are kept as they are) and
  * returns its report; it runs against the file as it is now, so concurrent writers all land.
- * A mutation that returns undefined changes nothing and the file is not written.
+ * When nothing changed the file is not rewritten: a new index.json makes every mount and server
+ * reload and drops their caches.
  */
 export async function updateIndex<T>(storeRoot: string, mutate: (index: RawIndex) => T | Promise<T>): Promise<T> {
-  return withStoreLock(storeRoot, async () => {
+  return withStoreLock(storeRoot, async (stillHeld) => {
     const { json } = await loadIndexDocument(storeRoot);
+    const before = JSON.stringify(json);
     const result = await mutate(json);
-    if (result !== undefined) await writeFileAtomic(join(storeRoot, 'index.json'), Buffer.from(JSON.stringify(json)));
+    const after = JSON.stringify(json);
+    if (after !== before) {
+      stillHeld();
+      await writeFileAtomic(join(storeRoot, 'index.json'), Buffer.from(after));
+    }
     return result;
   });
 }

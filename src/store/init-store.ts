@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LayoutfsError } from '../errors.js';
 import { MediaTypes } from '../oci/media-types.js';
+import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { checkLayoutFile } from './layout-file.js';
 
@@ -15,7 +16,7 @@ export async function initStore(dir: string): Promise<{ created: boolean }> {
   let created = false;
   const exists = (f: string) => readFile(join(dir, f)).then(() => true, () => false);
   if (!(await exists('oci-layout'))) {
-    await writeFileAtomic(join(dir, 'oci-layout'), Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
+    await writeFileAtomic(join(dir, 'oci-layout'), OCI_LAYOUT_BYTES);
     created = true;
   }
   await checkLayoutFile(dir);

@@ -42,8 +42,7 @@ async function referrerSubject(store: StoreReader, digest: Digest): Promise<{ de
  * nothing changes, every referrer (a manifest with a `subject`) whose subject is marked.
  */
 export async function markReachable(store: StoreReader, roots: Descriptor[]): Promise<Marking> {
-  const present = new Set<Digest>();
-  for (const alg of ['sha256', 'sha512'] as const) for (const d of await store.listBlobs(alg)) present.add(d);
+  const present = await store.listAllBlobs();
   const documents = storeDocuments(store);
   const marked = new Set<Digest>();
   const missing: Finding[] = [];

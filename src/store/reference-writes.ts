@@ -1,5 +1,7 @@
+import { join } from 'node:path';
 import { LayoutfsError } from '../errors.js';
-import { REF_NAME_ANNOTATION } from '../oci/descriptor.js';
+import { CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION } from '../oci/descriptor.js';
+import { refToPath } from '../oci/path-mapping.js';
 import { updateIndex, type RawIndex } from './index-update.js';
 
 type RawEntry = { digest?: unknown; annotations?: Record<string, unknown> } & Record<string, unknown>;
@@ -8,9 +10,13 @@ function nameOf(entry: unknown): unknown {
   return (entry as RawEntry | null)?.annotations?.[REF_NAME_ANNOTATION];
 }
 
-/** A copy of `entry` named `name` (other annotations kept). */
+/**
+ * A copy of `entry` named `name`: other annotations kept, but not the full name containerd
+ * recorded for the old name (it would name the image wrongly in exports and re-imports).
+ */
 export function withName(entry: Record<string, unknown>, name: string): Record<string, unknown> {
-  const annotations = { ...((entry as RawEntry).annotations ?? {}), [REF_NAME_ANNOTATION]: name };
+  const annotations: Record<string, unknown> = { ...((entry as RawEntry).annotations ?? {}), [REF_NAME_ANNOTATION]: name };
+  delete annotations[CONTAINERD_NAME_ANNOTATION];
   return { ...entry, annotations };
 }
 
@@ -27,6 +33,9 @@ export interface NameChange {
  * only with `force`; every other entry of that name goes (one name, one image).
  */
 export function setName(index: RawIndex, name: string, entry: Record<string, unknown>, force: boolean, file: string): NameChange {
+  if (refToPath(name) === undefined || /[\0\n]/.test(name)) {
+    throw new LayoutfsError('INVALID_ARGUMENT', `${JSON.stringify(name)} is not a usable reference name (empty, or with NUL or newline)`);
+  }
   const digest = String(entry.digest);
   const current = index.manifests.filter((e) => nameOf(e) === name) as RawEntry[];
   if (current.length > 0 && current.every((e) => e.digest === digest)) return { name, digest, action: 'unchanged' };
@@ -39,7 +48,8 @@ export function setName(index: RawIndex, name: string, entry: Record<string, unk
 }
 
 /** `layoutfs tag`: gives the image named `from` the name `to` as well. */
-export async function tagReference(storeRoot: string, file: string, from: string, to: string, force: boolean): Promise<NameChange> {
+export async function tagReference(storeRoot: string, from: string, to: string, force: boolean): Promise<NameChange> {
+  const file = join(storeRoot, 'index.json');
   return updateIndex(storeRoot, (index) => {
     const source = index.manifests.find((e) => nameOf(e) === from) as Record<string, unknown> | undefined;
     if (!source) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(from)}`, { path: file });

@@ -19,8 +19,7 @@ export interface SpaceReport {
 export async function spaceReport(storeDir: string, removing: string[] = []): Promise<SpaceReport> {
   const store = await openStore(storeDir, { syncReads: true });
   const index = await store.readIndex();
-  const present = new Set<Digest>();
-  for (const alg of ['sha256', 'sha512'] as const) for (const d of await store.listBlobs(alg)) present.add(d);
+  const present = await store.listAllBlobs();
   const documents = storeDocuments(store);
   const names = new Set(removing);
   const sizes = new Map<Digest, number>();

@@ -5,8 +5,6 @@ import { openStore } from './store-reader.js';
 export async function storeBytes(storeDir: string): Promise<number> {
   const store = await openStore(storeDir);
   let total = 0;
-  for (const alg of ['sha256', 'sha512'] as const) {
-    for (const d of await store.listBlobs(alg)) total += (await stat(store.blobFile(d)).catch(() => ({ size: 0 }))).size;
-  }
+  for (const d of await store.listAllBlobs()) total += (await stat(store.blobFile(d)).catch(() => ({ size: 0 }))).size;
   return total;
 }

@@ -21,13 +21,17 @@ export async function assertWritable(storeRoot: string): Promise<void> {
  * Runs `fn` holding the store's one writer lock (for index.json read-modify-write and gc
  * sweeps). proper-lockfile uses mkdir, which is atomic on local and network filesystems, and
  * refreshes the lock's mtime while held, so a lock left by a killed process goes stale after
- * 10 s and is taken over.
+ * 10 s and is taken over. Work under the lock must let timers run (async I/O) to keep it fresh.
  */
-export async function withStoreLock<T>(storeRoot: string, fn: () => Promise<T>): Promise<T> {
+export async function withStoreLock<T>(storeRoot: string, fn: (stillHeld: () => void) => Promise<T>): Promise<T> {
   await assertWritable(storeRoot);
   let release: () => Promise<void>;
+  let lost: Error | undefined;
   try {
     release = await lockfile.lock(storeRoot, {
+      // The lock went stale under us (the event loop was blocked past `stale`): another writer
+      // may hold it now. Work checks stillHeld() before each change and stops.
+      onCompromised: (err) => (lost = err),
       lockfilePath: join(storeRoot, LOCK_NAME),
       stale: 10_000,
       update: 2_000,
@@ -44,8 +48,11 @@ export async function withStoreLock<T>(storeRoot: string, fn: () => Promise<T>):
     }
     throw new LayoutfsError('UNAVAILABLE', `cannot take the store lock: ${(err as Error).message}`, { path: storeRoot, cause: err });
   }
+  const stillHeld = () => {
+    if (lost) throw new LayoutfsError('UNAVAILABLE', `lost the store lock (${lost.message}); stopped before changing more`, { path: storeRoot, cause: lost });
+  };
   try {
-    return await fn();
+    return await fn(stillHeld);
   } finally {
     await release().catch(() => undefined);
   }

@@ -22,8 +22,13 @@ export interface IndexReader {
 /** Reads blobs by digest. Every path comes from `blobPath`, every open refuses symlinks. */
 export interface BlobReader {
   readonly root: string;
-  /** A read-only file descriptor on the blob; the caller closes it. */
-  openBlob(digest: Digest): Promise<number>;
+  /**
+   * A read-only file descriptor on the blob; the caller closes it. With `size`, a file of
+   * another size is refused (a truncated store file must not become a short read).
+   */
+  openBlob(digest: Digest, size?: number): Promise<number>;
+  /** Every blob present, all algorithms. */
+  listAllBlobs(): Promise<Set<Digest>>;
   /** The blob's bytes, checked against the descriptor's size and digest. */
   readVerified(descriptor: Descriptor, maxBytes?: number): Promise<Buffer>;
   /** The blobs present under blobs/<algorithm>/ (temp files and odd names skipped). */
@@ -43,7 +48,9 @@ export interface OpenStoreOptions {
   syncReads?: boolean;
 }
 
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+// O_NONBLOCK: a FIFO planted in blobs/ must not block a libuv thread in open(); it is then
+// refused as not a regular file. Regular files ignore the flag.
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 function ioError(err: unknown, file: string, what: string): LayoutfsError {
   const code = (err as NodeJS.ErrnoException).code;
@@ -57,14 +64,19 @@ const openFd = promisify(fsOpen);
 const fstatFd = promisify(fstat);
 const closeFd = promisify(close);
 
-async function openBlobFd(file: string): Promise<number> {
+async function openBlobFd(file: string, digest: Digest, size: number | undefined): Promise<number> {
   const fd = await openFd(file, OPEN_FLAGS).catch((err) => { throw ioError(err, file, 'blob'); });
-  const st = await fstatFd(fd);
-  if (!st.isFile()) {
+  try {
+    const st = await fstatFd(fd);
+    if (!st.isFile()) throw new LayoutfsError('FAILED_PRECONDITION', 'blob is not a regular file', { path: file });
+    if (size !== undefined && st.size !== size) {
+      throw new LayoutfsError('DATA_LOSS', `blob ${digest}: file has ${st.size} bytes, descriptor says ${size}`, { path: file });
+    }
+    return fd;
+  } catch (err) {
     await closeFd(fd);
-    throw new LayoutfsError('FAILED_PRECONDITION', 'blob is not a regular file', { path: file });
+    throw err;
   }
-  return fd;
 }
 
 const readFd = promisify(read);
@@ -132,11 +144,28 @@ export async function openStore(dir: string, options: OpenStoreOptions = {}): Pr
   for (const alg of ['sha256', 'sha512'] as const) await checkInside(root, join(root, 'blobs', alg));
   const maxIndexBytes = options.maxIndexBytes ?? DEFAULT_MAX_INDEX_BYTES;
 
+  const listBlobs = async (algorithm: DigestAlgorithm): Promise<Digest[]> => {
+    const dirPath = join(root, 'blobs', algorithm);
+    let names: string[];
+    try {
+      names = await readdir(dirPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw ioError(err, dirPath, 'blob directory');
+    }
+    const digests: Digest[] = [];
+    for (const name of names) {
+      const d = digestOfBlobFile(algorithm, name);
+      if (d) digests.push(d);
+    }
+    return digests;
+  };
+
   return {
     root,
     readIndex: () => readIndexFile(root, maxIndexBytes),
     blobFile: (digest) => blobPath(root, digest),
-    openBlob: (digest) => openBlobFd(blobPath(root, digest)),
+    openBlob: (digest, size) => openBlobFd(blobPath(root, digest), digest, size),
     async readVerified(descriptor, maxBytes = DEFAULT_MAX_DOCUMENT_BYTES) {
       const file = blobPath(root, descriptor.digest);
       if (descriptor.size > maxBytes) {
@@ -152,21 +181,11 @@ export async function openStore(dir: string, options: OpenStoreOptions = {}): Pr
       }
       return verifyContent(descriptor, bytes.subarray(0, length), file);
     },
-    async listBlobs(algorithm) {
-      const dirPath = join(root, 'blobs', algorithm);
-      let names: string[];
-      try {
-        names = await readdir(dirPath);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw ioError(err, dirPath, 'blob directory');
-      }
-      const digests: Digest[] = [];
-      for (const name of names) {
-        const d = digestOfBlobFile(algorithm, name);
-        if (d) digests.push(d);
-      }
-      return digests;
+    listBlobs,
+    async listAllBlobs() {
+      const all = new Set<Digest>();
+      for (const alg of ['sha256', 'sha512'] as const) for (const d of await listBlobs(alg)) all.add(d);
+      return all;
     },
   };
 }

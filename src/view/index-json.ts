@@ -27,5 +27,3 @@ export function viewIndexJson(root: Descriptor, ref: Reference | undefined): Buf
   return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [descriptor] }));
 }
 
-/** The bytes of every view's oci-layout file. */
-export const OCI_LAYOUT_BYTES = Buffer.from('{"imageLayoutVersion":"1.0.0"}');

@@ -22,8 +22,4 @@ export class InodeTable {
     }
     return ino;
   }
-
-  get size(): number {
-    return this.numbers.size;
-  }
 }

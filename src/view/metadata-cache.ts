@@ -42,17 +42,9 @@ export class MetadataCache implements DocumentReader {
   }
 
   async readDocument(descriptor: Descriptor): Promise<ParsedDocument> {
-    const e = await this.load('m:' + descriptor.digest, async () =>
+    const e = await this.load(`m:${descriptor.mediaType}:${descriptor.digest}`, async () =>
       ({ kind: 'document', value: await this.source.readDocument(descriptor), bytes: descriptor.size }));
     return e.value as ParsedDocument;
-  }
-
-  /** The cached closure for `key`, if any, without loading (the hot path's lookup). */
-  peekClosure(key: string): Closure | undefined {
-    const e = this.lru.get('c:' + key);
-    if (e?.kind !== 'closure') return undefined;
-    this.hits++;
-    return e.value;
   }
 
   async closure(key: string, compute: () => Promise<Closure>): Promise<Closure> {

@@ -79,10 +79,7 @@ function addAncestors(children: Map<string, Set<string>>, viewPath: string): voi
 export async function loadSnapshot(store: StoreReader, generation: number): Promise<Snapshot> {
   const index = await store.readIndex();
   const table = referenceTable(index.file, index.entries);
-  const present = new Set<Digest>();
-  for (const alg of ['sha256', 'sha512'] as const) {
-    for (const digest of await store.listBlobs(alg)) present.add(digest);
-  }
+  const present = await store.listAllBlobs();
 
   const views = new Map<string, ViewEntry>();
   const named: ViewEntry[] = [];

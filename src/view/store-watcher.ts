@@ -23,8 +23,10 @@ export function watchStore(view: View, log: Logger, options: WatchOptions = {}):
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
 
-  const refresh = (why: string) => {
-    if (closed) return;
+  /** The index.json that failed to load (ino:size:mtime), so the poll does not retry it every second. */
+  let failed: string | undefined;
+  const refresh = (why: string, identity?: string) => {
+    if (closed || (identity !== undefined && identity === failed)) return;
     view.refresh().then(
       (changed) => {
         if (changed) {
@@ -32,7 +34,10 @@ export function watchStore(view: View, log: Logger, options: WatchOptions = {}):
           log.info({ why, generation: s.generation, references: s.named.length }, 'store changed; views refreshed');
         }
       },
-      (err) => log.error({ err }, 'refresh failed; still serving the previous state'),
+      (err) => {
+        failed = identity;
+        log.error({ err }, 'refresh failed; still serving the previous state');
+      },
     );
   };
 
@@ -54,7 +59,7 @@ export function watchStore(view: View, log: Logger, options: WatchOptions = {}):
     stat(indexFile).then(
       (st) => {
         const s = view.snapshot;
-        if (st.ino !== s.indexIno || st.mtimeMs !== s.indexMtimeMs) refresh('poll');
+        if (st.ino !== s.indexIno || st.mtimeMs !== s.indexMtimeMs) refresh('poll', `${st.ino}:${st.size}:${st.mtimeMs}`);
       },
       () => undefined,
     );

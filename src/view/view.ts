@@ -3,7 +3,7 @@ import { digestAlgorithm, digestEncoded, isDigestAlgorithm, isEncodedDigest, typ
 import { computeClosure, type Closure } from '../store/closure.js';
 import type { StoreReader } from '../store/store-reader.js';
 import { takeCensus, type Census } from './census.js';
-import { OCI_LAYOUT_BYTES } from './index-json.js';
+import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { InodeTable, ROOT_INO } from './inode-table.js';
 import { MetadataCache } from './metadata-cache.js';
 import type { BlobNode, DirNode, FileNode, Node } from './nodes.js';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { chmodSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
@@ -85,5 +86,25 @@ test('ETag is the quoted digest; If-None-Match gives 304, If-Range with another 
     assert.equal(head.headers.get('content-length'), '1000');
     assert.equal(head.headers.get('accept-ranges'), 'bytes');
     assert.equal((await head.arrayBuffer()).byteLength, 0);
+  }
+});
+
+test('an error for a blob carries no cache headers of the blob (a truncated store file is no cacheable 200)', async (t) => {
+  const store = join(tempDir(t), 'store');
+  const b = new LayoutBuilder(store);
+  const config = b.blob(randomBytes(1000), 'application/vnd.oci.image.config.v1+json');
+  const manifest = b.json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [] },
+    'application/vnd.oci.image.manifest.v1+json');
+  b.add(manifest, 'example.com/r/img:1').write();
+  const { url } = await startInProcess(t, store);
+  const file = join(store, 'blobs', 'sha256', config.digest.slice(7));
+  chmodSync(file, 0o644);
+  truncateSync(file, 10);
+  for (const u of [`${url}/layouts/example.com/r/img/1/blobs/sha256/${config.digest.slice(7)}`, `${url}/v2/example.com/r/img/blobs/${config.digest}`]) {
+    const res = await fetch(u);
+    assert.ok(res.status >= 500, `${u}: ${res.status}`);
+    assert.equal(res.headers.get('cache-control'), null, 'no Cache-Control: immutable on an error');
+    assert.equal(res.headers.get('etag'), null);
+    assert.match(await res.text(), /"errors"/);
   }
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
@@ -22,16 +23,26 @@ test('four processes importing at once, with gc sweeping meanwhile: every refere
   const sources = Array.from({ length: 4 }, (_, i) => {
     const src = join(dir, `src${i}`);
     const b = new LayoutBuilder(src);
-    for (let j = 0; j < 5; j++) b.add(b.image({ layers: [{ base: 'shared'.repeat(5000) }, { [`p${i}/f${j}`]: `${i}-${j}`.repeat(3000) }] }), `proc${i}/img:${j}`);
+    // Incompressible layers of a few MB, so the imports last long enough to overlap gc runs.
+    for (let j = 0; j < 5; j++) b.add(b.image({ layers: [{ base: 'shared'.repeat(5000) }, { [`p${i}/f${j}`]: randomBytes(1 << 20).toString('base64') }] }), `proc${i}/img:${j}`);
     b.write();
     return src;
   });
-  const work = [
-    ...sources.map((src) => run(['import', store, src])),
-    ...Array.from({ length: 3 }, () => run(['gc', '--grace', '0s', store])),
-  ];
-  const results = await Promise.all(work);
-  for (const r of results) assert.equal(r.code, 0, r.stderr);
+  let importing = true;
+  let gcWhileImporting = 0;
+  const imports = Promise.all(sources.map((src) => run(['import', store, src]))).finally(() => (importing = false));
+  // gc with no grace at all, again and again while the imports run: only the store lock, the
+  // commit's presence check and the live-writer check on temp files keep the imports whole.
+  const gcs = (async () => {
+    const results = [];
+    while (importing) {
+      results.push(await run(['gc', '--grace', '0s', store]));
+      if (importing) gcWhileImporting++;
+    }
+    return results;
+  })();
+  for (const r of [...(await imports), ...(await gcs)]) assert.equal(r.code, 0, r.stderr);
+  assert.ok(gcWhileImporting >= 1, 'at least one gc ran while imports were running');
   const names = JSON.parse(runCli(['ls', '--json', store]).stdout).references.map((r: { name: string }) => r.name).sort();
   assert.deepEqual(names, Array.from({ length: 4 }, (_, i) => Array.from({ length: 5 }, (_, j) => `proc${i}/img:${j}`)).flat().sort());
   const fsck = JSON.parse(runCli(['fsck', '--verify', '--json', store]).stdout);

@@ -8,14 +8,14 @@ import { LayoutBuilder } from '../fixtures/layout-builder.js';
 import { CLI, runCli } from '../fixtures/cli.js';
 import { tempDir } from '../fixtures/temp.js';
 
-/** Starts an import and SIGKILLs it after `ms`; resolves when it is gone. */
-function killImportAfter(store: string, src: string, ms: number): Promise<void> {
+/** Starts an import and SIGKILLs it after `ms`; resolves with whether the kill landed before it finished. */
+function killImportAfter(store: string, src: string, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [CLI, 'import', store, src], { stdio: 'ignore' });
     const timer = setTimeout(() => p.kill('SIGKILL'), ms);
-    p.on('exit', () => {
+    p.on('exit', (_code, signal) => {
       clearTimeout(timer);
-      resolve();
+      resolve(signal === 'SIGKILL');
     });
   });
 }
@@ -34,12 +34,14 @@ test('SIGKILL at many points of an import leaves at most garbage; a re-import su
   b.write();
 
   // Kill points spread over start-up, blob writes and the index commit.
+  let killed = 0;
   for (const ms of [60, 90, 120, 150, 180, 210, 240, 270, 300, 350, 400, 500]) {
-    await killImportAfter(store, src, ms);
+    if (await killImportAfter(store, src, ms)) killed++;
     const fsck = JSON.parse(runCli(['fsck', '--json', store]).stdout);
     assert.equal(fsck.damaged, false, `after a kill at ${ms} ms: ${JSON.stringify(fsck.findings)}`);
     assert.ok(fsck.findings.every((f: { kind: string }) => ['ORPHAN_BLOB', 'TEMP_FILE'].includes(f.kind)));
   }
+  assert.ok(killed >= 6, `most kills landed before the import finished (${killed} of 12)`);
   const again = runCli(['import', store, src]);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(runCli(['gc', '--grace', '0s', store]).code, 0);

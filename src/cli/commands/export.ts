@@ -1,20 +1,14 @@
-import { close, fsync, open, write } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
-import { promisify } from 'node:util';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { readArchiveRange } from '../../archive/archive-reader.js';
 import { planViewArchive } from '../../archive/view-archive.js';
 import { LayoutfsError } from '../../errors.js';
-import { tempName } from '../../store/atomic-file.js';
+import { syncDirectory, writeTempFile } from '../../store/atomic-file.js';
 import { openStore } from '../../store/store-reader.js';
 import { View } from '../../view/view.js';
 import { byteProgress } from '../progress.js';
-
-const openFd = promisify(open);
-const writeFd = promisify(write) as (fd: number, buf: Buffer, off: number, len: number) => Promise<{ bytesWritten: number }>;
-const fsyncFd = promisify(fsync);
-const closeFd = promisify(close);
 
 export function registerExport(program: Command): void {
   program
@@ -35,28 +29,32 @@ export function registerExport(program: Command): void {
       const chunks = () => readArchiveRange(plan, 0, plan.size, view.store);
       try {
         if (toStdout) {
+          let failure: Error | undefined;
+          const gone = new Promise<never>((_, reject) => process.stdout.once('error', (err: NodeJS.ErrnoException) => {
+            failure = err.code === 'EPIPE' ? new LayoutfsError('UNAVAILABLE', 'the reader of standard output went away (EPIPE)') : err;
+            reject(failure);
+          }));
+          gone.catch(() => undefined);
           // Direct writes with drain waits: measured 1.6x faster than a stream pipeline into stdout.
           for await (const chunk of chunks()) {
-            if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+            if (failure) break;
+            if (!process.stdout.write(chunk)) await Promise.race([once(process.stdout, 'drain'), gone]);
           }
+          if (failure) throw failure;
           return;
         }
         // Never a half-written archive under the final name.
-        const temp = tempName(opts.output!);
-        const fd = await openFd(temp, 'wx', 0o644);
-        try {
+        const temp = await writeTempFile(opts.output!, async (handle) => {
           for await (const chunk of chunks()) {
-            for (let off = 0; off < chunk.length;) off += (await writeFd(fd, chunk, off, chunk.length - off)).bytesWritten;
+            await handle.write(chunk);
             progress.add(chunk.length);
           }
-          await fsyncFd(fd);
-          await closeFd(fd);
-          await rename(temp, opts.output!);
-        } catch (err) {
-          await closeFd(fd).catch(() => undefined);
+        });
+        await rename(temp, opts.output!).catch(async (err) => {
           await unlink(temp).catch(() => undefined);
           throw err;
-        }
+        });
+        await syncDirectory(dirname(opts.output!));
       } finally {
         progress.stop();
       }

@@ -46,8 +46,13 @@ export function registerMount(program: Command): void {
       // fuse-native (a native addon) loads only for this command.
       const { mountView } = await import('../../fuse/mount.js');
       const mounted = await mountView(view, dir, { allowOther: opts.allowOther, uid: opts.uid, gid: opts.gid, debug: opts.fuseDebug }, log);
-      const server = opts.serve && await startServer(view, { listen: opts.serve, log,
-        bareRepository: opts.bareRepository ?? DEFAULT_BARE_REPOSITORY, mountpoint: mounted.mountpoint, fuseCounters: mounted.counters });
+      const server = opts.serve && await startServer(view, { listen: opts.serve, log, archives: mounted.archives,
+        bareRepository: opts.bareRepository ?? DEFAULT_BARE_REPOSITORY, mountpoint: mounted.mountpoint, fuseCounters: mounted.counters })
+        .catch(async (err: unknown) => {
+          // The mount would otherwise stay up, and fuse-native's handle keep this process alive.
+          await mounted.unmount();
+          throw err;
+        });
       const watcher = watchStore(view, log);
       const signal = await untilSignal();
       log.info({ signal }, 'unmounting');

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { join, resolve } from 'node:path';
 import { removeReferences, tagReference } from '../../store/reference-writes.js';
 import { printResult } from '../options.js';
 
@@ -13,7 +12,7 @@ export function registerTag(program: Command): void {
     .option('--force', 'move NEWREF if it already points at another image')
     .option('--json', 'print JSON')
     .action(async (store: string, ref: string, newRef: string, opts: { force?: boolean; json?: boolean }) => {
-      const c = await tagReference(store, join(resolve(store), 'index.json'), ref, newRef, opts.force ?? false);
+      const c = await tagReference(store, ref, newRef, opts.force ?? false);
       printResult(opts.json, c, () => c.action === 'moved' ? `moved ${c.name} from ${c.previous} to ${c.digest}` : `${c.action} ${c.name} -> ${c.digest}`);
     });
 }
