@@ -1,9 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync, renameSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnMount } from '../../test/fixtures/mount.js';
-import { generateLargeStore } from './generate-large-store.js';
+import { bigStore, generateLargeStore } from './generate-large-store.js';
 import { dropCaches, median, timeShell } from './timing.js';
 
 /**
@@ -15,36 +14,6 @@ import { dropCaches, median, timeShell } from './timing.js';
  */
 const base = process.env.LAYOUTFS_BENCH_DIR ?? join(tmpdir(), 'layoutfs-bench-fuse');
 const GiB = 1024 ** 3;
-
-function bigStore(dir: string): string {
-  if (existsSync(join(dir, 'index.json'))) return dir;
-  mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
-  writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  const chunk = randomBytes(1024 * 1024);
-  const hash = createHash('sha256');
-  const tmp = join(dir, 'blobs', 'sha256', 'tmp');
-  const fd = openSync(tmp, 'w');
-  for (let i = 0; i < GiB / chunk.length; i++) {
-    chunk.writeUInt32LE(i, 0);
-    hash.update(chunk);
-    writeSync(fd, chunk);
-  }
-  closeSync(fd);
-  const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${hash.digest('hex')}`, size: GiB };
-  renameSync(tmp, join(dir, 'blobs', 'sha256', layer.digest.slice(7)));
-  const put = (obj: unknown) => {
-    const bytes = Buffer.from(JSON.stringify(obj));
-    const hex = createHash('sha256').update(bytes).digest('hex');
-    writeFileSync(join(dir, 'blobs', 'sha256', hex), bytes);
-    return { digest: `sha256:${hex}`, size: bytes.length };
-  };
-  const config = { mediaType: 'application/vnd.oci.image.config.v1+json', ...put({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } }) };
-  const manifest = put({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] });
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [
-    { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'big:1' } }] }));
-  writeFileSync(join(dir, 'layer-digest'), layer.digest);
-  return dir;
-}
 
 async function readBench(): Promise<void> {
   const store = bigStore(join(base, 'big'));

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -30,4 +30,37 @@ export function generateLargeStore(dir: string, refs: number, blobs: number): vo
       annotations: { 'org.opencontainers.image.ref.name': `registry.example/team${i % 100}/app${i}:v${i % 7}` } });
   }
   writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
+}
+
+const GIB = 1024 ** 3;
+
+/** A store with one image `big:1` whose layer is a 1 GiB blob; its digest is in `layer-digest`. */
+export function bigStore(dir: string): string {
+  if (existsSync(join(dir, 'index.json'))) return dir;
+  mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+  writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const chunk = randomBytes(1024 * 1024);
+  const hash = createHash('sha256');
+  const tmp = join(dir, 'blobs', 'sha256', 'tmp');
+  const fd = openSync(tmp, 'w');
+  for (let i = 0; i < GIB / chunk.length; i++) {
+    chunk.writeUInt32LE(i, 0);
+    hash.update(chunk);
+    writeSync(fd, chunk);
+  }
+  closeSync(fd);
+  const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${hash.digest('hex')}`, size: GIB };
+  renameSync(tmp, join(dir, 'blobs', 'sha256', layer.digest.slice(7)));
+  const put = (obj: unknown) => {
+    const bytes = Buffer.from(JSON.stringify(obj));
+    const hex = createHash('sha256').update(bytes).digest('hex');
+    writeFileSync(join(dir, 'blobs', 'sha256', hex), bytes);
+    return { digest: `sha256:${hex}`, size: bytes.length };
+  };
+  const config = { mediaType: 'application/vnd.oci.image.config.v1+json', ...put({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } }) };
+  const manifest = put({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] });
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [
+    { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'big:1' } }] }));
+  writeFileSync(join(dir, 'layer-digest'), layer.digest);
+  return dir;
 }

@@ -1,0 +1,51 @@
+import { closeSync, fstatSync, openSync, readSync, writeSync, constants } from 'node:fs';
+import { LayoutfsError } from '../errors.js';
+import type { BlobReader } from '../store/store-reader.js';
+import type { ArchivePlan } from './archive-plan.js';
+
+// 64 KiB, a pipe's capacity: 1 GiB to \`| cat\` took 0.77 s with 64 KiB, 0.86 with 16-32 KiB,
+// 0.95-1.1 with 128 KiB-1 MiB, 1.15 with 4 MiB (node start included; tar: 0.63-0.69 s).
+const CHUNK = 64 * 1024;
+const ZEROS = Buffer.alloc(1024);
+
+function writeAll(fd: number, buf: Buffer): void {
+  for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
+}
+
+/**
+ * Writes the whole archive to `fd` with blocking reads and writes through one reused buffer.
+ * For `layoutfs export`, which serves nothing meanwhile: a 1 GiB export to a pipe took 1.4-2.2 s
+ * with async reads and stream writes, 0.77 s this way, against 0.63-0.69 s for tar
+ * (scripts/bench/export.ts). Ranges, and callers that serve others, use readArchiveRange.
+ */
+export function writeArchiveSync(plan: ArchivePlan, blobs: BlobReader, fd: number, onBytes: (n: number) => void = () => undefined): void {
+  const buf = Buffer.allocUnsafeSlow(CHUNK);
+  for (const e of plan.entries) {
+    writeAll(fd, e.header);
+    const size = e.content.kind === 'blob' ? e.content.size : e.content.bytes.length;
+    if (e.content.kind === 'bytes') {
+      writeAll(fd, e.content.bytes);
+    } else {
+      const { digest } = e.content;
+      const file = blobs.blobFile(digest);
+      const blobFd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      try {
+        const st = fstatSync(blobFd);
+        if (!st.isFile() || st.size !== size) {
+          throw new LayoutfsError('DATA_LOSS', `blob ${digest} ended at ${Math.min(st.size, size)} of ${size} bytes while being archived`, { path: file });
+        }
+        for (let pos = 0; pos < size;) {
+          const n = readSync(blobFd, buf, 0, Math.min(CHUNK, size - pos), pos);
+          if (n === 0) throw new LayoutfsError('DATA_LOSS', `blob ${digest} ended at ${pos} of ${size} bytes while being archived`, { path: file });
+          writeAll(fd, buf.subarray(0, n));
+          pos += n;
+          onBytes(n);
+        }
+      } finally {
+        closeSync(blobFd);
+      }
+    }
+    const pad = e.end - e.offset - e.header.length - size;
+    if (pad > 0) writeAll(fd, ZEROS.subarray(0, pad));
+  }
+}
