@@ -2,9 +2,13 @@ import type { Digest } from '../oci/digest.js';
 import type { Closure } from '../store/closure.js';
 import type { Snapshot, ViewEntry } from './snapshot.js';
 
-/** How many view paths show each blob (nlink), and how many named references reach it. */
+/** How many view paths show each blob (nlink), and how many index.json entries hold it. */
 export interface Census {
   views: Map<Digest, number>;
+  /**
+   * Entries reaching each blob: named references, plus unnamed and duplicate entries (gc keeps
+   * what they reach). A blob with 1 is what `rm` of its one reference frees.
+   */
   refs: Map<Digest, number>;
 }
 
@@ -27,6 +31,8 @@ export async function takeCensus(snapshot: Snapshot, closureOf: (v: ViewEntry) =
       roots.set(v.root.digest, { view: v, views: 1, refs: named });
     }
   }
+  // Every other entry's digest has a view under _digests/, so its root is in the map.
+  for (const digest of snapshot.otherRoots) roots.get(digest)!.refs++;
   const views = new Map<Digest, number>();
   const refs = new Map<Digest, number>();
   const queue = [...roots.values()];

@@ -13,9 +13,9 @@ export interface ReferenceReport {
   platforms: string[];
   blobs: number;
   totalBytes: number;
-  /** Bytes of blobs that other references reach too. */
+  /** Bytes of blobs other index.json entries (named or not) hold too. */
   sharedBytes: number;
-  /** Bytes of blobs no other reference reaches: what removing this one would free. */
+  /** Bytes of blobs nothing else holds: what removing this one would free at the next gc. */
   uniqueBytes: number;
   missing: string[];
 }

@@ -48,6 +48,11 @@ export interface Snapshot {
   /** Named views in index.json order. */
   named: ViewEntry[];
   /**
+   * index.json entries that are no named view (unnamed, unmappable, later duplicates of a
+   * name): gc keeps what they reach, so they hold blobs like references do.
+   */
+  otherRoots: Digest[];
+  /**
  * Directories made by view paths, by path ('' is the root): repositories, `_digests/...`, and view
  * directories that are also parents of other views (`foo` and `foo/bar:1`).
  */
@@ -101,6 +106,8 @@ export async function loadSnapshot(store: StoreReader, generation: number): Prom
     dirs.set(path, { children: names, subdirs: names.length });
   }
   const findings = [...index.findings, ...table.findings];
-  return { generation, loadedAt: Date.now(), indexMtimeMs: index.mtimeMs, indexIno: index.ino,
+  const winners = new Set(table.named.map((n) => n.position));
+  const otherRoots = index.entries.filter((e) => !winners.has(e.position)).map((e) => e.descriptor.digest);
+  return { generation, loadedAt: Date.now(), indexMtimeMs: index.mtimeMs, indexIno: index.ino, otherRoots,
     views, named, dirs, present, findings };
 }

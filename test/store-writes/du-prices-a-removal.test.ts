@@ -15,7 +15,10 @@ test('du says what each reference holds alone and what an rm frees; gc then free
   assert.ok(byName['docker.io/library/multi:2'].uniqueBytes > 0);
   assert.ok(du.freedByRemoving > byName['docker.io/library/multi:2'].uniqueBytes, 'removing both frees what only they share too');
   const ls = runCliJson(['ls', store]);
-  for (const r of ls.references) assert.equal(byName[r.name].totalBytes, r.totalBytes, `du and ls agree on ${r.name}`);
+  for (const r of ls.references) {
+    assert.equal(byName[r.name].totalBytes, r.totalBytes, `du and ls agree on ${r.name}`);
+    assert.equal(byName[r.name].uniqueBytes, r.uniqueBytes, `du and ls agree on what ${r.name} holds alone`);
+  }
 
   assert.equal(runCli(['rm', store, 'docker.io/library/multi:2', 'docker.io/library/base:1']).code, 0);
   const gc = runCliJson(['gc', '--grace', '0s', store]);

@@ -62,3 +62,15 @@ test('shared and unique bytes add up per reference', async (t) => {
   assert.equal(ralias!.totalBytes, rc!.totalBytes);
   assert.deepEqual(ra!.platforms, ['linux/amd64']);
 });
+
+test('an unnamed entry holds its blobs too: they are not unique to a reference (gc keeps them)', async (t) => {
+  const dir = tempDir(t);
+  const b = new LayoutBuilder(dir);
+  const a = b.image({ layers: [{ a: 'alone' }] });
+  b.add(a, 'a:1').write();
+  const before = await inventory(await View.open(await openStore(dir)));
+  assert.equal(before.references[0]!.uniqueBytes, before.references[0]!.totalBytes);
+  b.add(a).write();
+  const after = await inventory(await View.open(await openStore(dir)));
+  assert.equal(after.references[0]!.uniqueBytes, 0, 'rm a:1 would free nothing while the unnamed entry stays');
+});

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { spaceReport } from '../../store/space.js';
+import { openStore } from '../../store/store-reader.js';
+import { spaceReport } from '../../view/removal-space.js';
+import { View } from '../../view/view.js';
 import { formatBytes, formatTable } from '../format.js';
 import { printResult } from '../options.js';
 
@@ -11,7 +13,7 @@ export function registerDu(program: Command): void {
     .argument('[ref...]', 'references whose removal to price')
     .option('--json', 'print JSON')
     .action(async (store: string, refs: string[], opts: { json?: boolean }) => {
-      const r = await spaceReport(store, refs);
+      const r = await spaceReport(await View.open(await openStore(store, { syncReads: true })), refs);
       printResult(opts.json, r, () => [
         formatTable(['REFERENCE', 'SIZE', 'ONLY IT HOLDS'], r.references.map((x) => [x.name, formatBytes(x.totalBytes), formatBytes(x.uniqueBytes)])),
         ...(refs.length ? [`rm ${refs.join(' ')} would free ${formatBytes(r.freedByRemoving)} at the next gc`] : []),

@@ -1,0 +1,40 @@
+import { LayoutfsError } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
+import type { View } from './view.js';
+
+export interface SpaceReport {
+  references: { name: string; totalBytes: number; uniqueBytes: number }[];
+  /** Bytes `layoutfs rm` of `removing` would free at the next gc (blobs nothing else holds). */
+  removing: string[];
+  freedByRemoving: number;
+}
+
+/**
+ * Per reference, the bytes it reaches and the bytes only it holds (the census counts every
+ * index.json entry, as gc does); and for a set of names, the bytes their removal would free:
+ * blobs whose every holder is in the set.
+ */
+export async function spaceReport(view: View, removing: string[] = []): Promise<SpaceReport> {
+  const { named } = view.snapshot;
+  const holders = view.census.refs;
+  const references = [];
+  for (const v of named) {
+    const closure = await view.closureOf(v);
+    let unique = 0;
+    for (const [d, b] of closure.blobs) if (holders.get(d) === 1) unique += b.size;
+    references.push({ name: v.name!, totalBytes: closure.bytes, uniqueBytes: unique });
+  }
+  const held = new Map<Digest, { size: number; bySet: number }>();
+  for (const name of removing) {
+    const v = named.find((n) => n.name === name);
+    if (!v) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(name)}`, { path: view.store.root });
+    for (const [d, b] of (await view.closureOf(v)).blobs) {
+      const h = held.get(d) ?? { size: b.size, bySet: 0 };
+      h.bySet++;
+      held.set(d, h);
+    }
+  }
+  let freed = 0;
+  for (const [d, h] of held) if (h.bySet === holders.get(d)) freed += h.size;
+  return { references, removing, freedByRemoving: freed };
+}
