@@ -1,6 +1,7 @@
 import { close, read } from 'node:fs';
 import { promisify } from 'node:util';
 import { LayoutfsError } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
 import type { BlobReader } from '../store/store-reader.js';
 import type { ArchivePlan, PlannedEntry } from './archive-plan.js';
 
@@ -24,9 +25,11 @@ function firstEntryAfter(entries: PlannedEntry[], pos: number): number {
  * Bytes [start, end) of the planned archive, produced without producing what comes before:
  * headers and synthetic files from the plan, blob bytes read from the store at the right
  * offset, padding as zeros. A store file that is shorter than its size (vanished, truncated)
- * is an error, never silently short output.
+ * is an error, never silently short output. With `fds`, blob descriptors are kept there for
+ * the next call (a FUSE handle reads an archive in 128 KiB pieces) and the caller closes them.
  */
-export async function* readArchiveRange(plan: ArchivePlan, start: number, end: number, blobs: BlobReader): AsyncGenerator<Buffer> {
+export async function* readArchiveRange(plan: ArchivePlan, start: number, end: number, blobs: BlobReader,
+  fds?: Map<Digest, number>): AsyncGenerator<Buffer> {
   end = Math.min(end, plan.size);
   for (let i = firstEntryAfter(plan.entries, start); i < plan.entries.length && plan.entries[i]!.offset < end; i++) {
     const e = plan.entries[i]!;
@@ -41,7 +44,11 @@ export async function* readArchiveRange(plan: ArchivePlan, start: number, end: n
         yield e.content.bytes.subarray(from(contentStart) - contentStart, to(contentEnd) - contentStart);
       } else {
         const { digest } = e.content;
-        const fd = await blobs.openBlob(digest);
+        let fd = fds?.get(digest);
+        if (fd === undefined) {
+          fd = await blobs.openBlob(digest, size);
+          fds?.set(digest, fd);
+        }
         try {
           for (let pos = from(contentStart); pos < to(contentEnd);) {
             const want = Math.min(CHUNK, to(contentEnd) - pos);
@@ -54,7 +61,7 @@ export async function* readArchiveRange(plan: ArchivePlan, start: number, end: n
             pos += bytesRead;
           }
         } finally {
-          await closeFd(fd);
+          if (!fds) await closeFd(fd);
         }
       }
     }

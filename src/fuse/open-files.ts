@@ -1,4 +1,5 @@
 import type { ArchivePlan } from '../archive/archive-plan.js';
+import type { Digest } from '../oci/digest.js';
 
 /**
  * What an open FUSE file handle reads from: a store blob's descriptor (read with readSync while
@@ -6,7 +7,7 @@ import type { ArchivePlan } from '../archive/archive-plan.js';
  * asks for it (fgetattr) near EOF, and the path may be gone from the view by then.
  */
 export type OpenFile = ({ kind: 'blob'; fd: number; sync: boolean } | { kind: 'content'; content: Buffer }
-  | { kind: 'archive'; plan: ArchivePlan }) & { stat: Uint32Array };
+  | { kind: 'archive'; plan: ArchivePlan; fds: Map<Digest, number> }) & { stat: Uint32Array };
 
 /**
  * The handle table. Synthetic files keep the bytes they had at open, and blobs keep their store
@@ -38,6 +39,9 @@ export class OpenFiles {
 
   /** Every open blob descriptor, for closing at unmount. */
   *blobFds(): Iterable<number> {
-    for (const f of this.files.values()) if (f.kind === 'blob') yield f.fd;
+    for (const f of this.files.values()) {
+      if (f.kind === 'blob') yield f.fd;
+      if (f.kind === 'archive') yield* f.fds.values();
+    }
   }
 }

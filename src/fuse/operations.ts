@@ -6,6 +6,7 @@ import { DIR_MODE, FILE_MODE } from '../view/nodes.js';
 import type { ArchivePlan } from '../archive/archive-plan.js';
 import { readArchiveRange } from '../archive/archive-reader.js';
 import type { VirtualArchive, VirtualArchives } from '../archive/virtual-archives.js';
+import type { Digest } from '../oci/digest.js';
 import type { Node } from '../view/nodes.js';
 import type { View } from '../view/view.js';
 import { EBADF, EISDIR, ENOENT, ENOTDIR, EROFS, toErrno } from './errno.js';
@@ -40,9 +41,9 @@ function viewPath(path: string): string {
 export function fuseOperations(view: View, archives: VirtualArchives, owner: Owner, log: Logger): { ops: Operations; files: OpenFiles; counters: FuseCounters } {
   const files = new OpenFiles();
   /** Fills `buf` with archive bytes [pos, pos + len); resolves with the count. */
-  const copyArchiveRange = async (plan: ArchivePlan, pos: number, buf: Buffer, len: number): Promise<number> => {
+  const copyArchiveRange = async (file: { plan: ArchivePlan; fds: Map<Digest, number> }, pos: number, buf: Buffer, len: number): Promise<number> => {
     let n = 0;
-    for await (const part of readArchiveRange(plan, pos, pos + len, view.store)) n += part.copy(buf, n);
+    for await (const part of readArchiveRange(file.plan, pos, pos + len, view.store, file.fds)) n += part.copy(buf, n);
     return n;
   };
   const counters: FuseCounters = {};
@@ -103,7 +104,7 @@ export function fuseOperations(view: View, archives: VirtualArchives, owner: Own
         const found = await find(path);
         if (!found) return [ENOENT];
         const stat = statArray(found.node, owner);
-        if (found.archive) return [0, files.add({ kind: 'archive', plan: found.archive.plan, stat })];
+        if (found.archive) return [0, files.add({ kind: 'archive', plan: found.archive.plan, fds: new Map(), stat })];
         const node = found.viewNode!;
         if (node.type === 'dir') return [EISDIR];
         if (node.type === 'file') return [0, files.add({ kind: 'content', content: node.content, stat })];
@@ -118,7 +119,7 @@ export function fuseOperations(view: View, archives: VirtualArchives, owner: Own
         return cb(pos >= file.content.length ? 0 : file.content.copy(buf, 0, pos, Math.min(file.content.length, pos + len)));
       }
       if (file.kind === 'archive') {
-        copyArchiveRange(file.plan, pos, buf, len).then((n) => cb(n), (err) => {
+        copyArchiveRange(file, pos, buf, len).then((n) => cb(n), (err) => {
           log.warn({ op: 'read', path, err }, 'archive read failed');
           cb(toErrno(err));
         });
@@ -144,6 +145,7 @@ export function fuseOperations(view: View, archives: VirtualArchives, owner: Own
     release(_path, fh, cb) {
       count('release');
       const file = files.remove(fh);
+      if (file?.kind === 'archive') for (const fd of file.fds.values()) close(fd, () => undefined);
       if (file?.kind === 'blob') close(file.fd, () => cb(0));
       else cb(0);
     },
