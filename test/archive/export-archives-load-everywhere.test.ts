@@ -140,3 +140,18 @@ test('ctr images import names the exported image with its full reference and the
   assert.equal(digestOf('registry.example:5000/team/app:v1'), app.digest);
   assert.equal(digestOf('docker.io/library/multi:2'), multi.digest);
 });
+
+test('podman load names the exported image with its full reference and the store digest', (t) => {
+  requireTool('podman');
+  const dir = tempDir(t);
+  const store = join(dir, 'store');
+  const { app } = buildFixtureStore(store);
+  const tar = join(dir, 'app.tar');
+  exportTo(store, tar, 'registry.example:5000/team/app:v1');
+  // Private storage: nothing of the machine's podman is touched.
+  const podman = (...args: string[]) => execFileSync('podman', ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'),
+    '--storage-driver', 'vfs', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.match(podman('load', '-i', tar), /Loaded image: registry\.example:5000\/team\/app:v1/);
+  const images = podman('images', '--digests', '--format', '{{.Repository}}:{{.Tag}} {{.Digest}}');
+  assert.match(images, new RegExp(`registry\\.example:5000/team/app:v1 ${app.digest}`));
+});
