@@ -47,7 +47,7 @@ export async function loadIndexDocument(storeRoot: string, maxBytes = DEFAULT_MA
       if (!stat.isFile()) throw new LayoutfsError('FAILED_PRECONDITION', 'must be a regular file', { path: file });
       if (stat.size > maxBytes) {
         throw new LayoutfsError('RESOURCE_EXHAUSTED',
-          `${stat.size} bytes is over the limit of ${maxBytes} bytes (see --max-index-bytes)`, { path: file });
+          `${stat.size} bytes is over the limit of ${maxBytes} bytes for an index.json`, { path: file });
       }
       bytes = Buffer.allocUnsafe(stat.size);
       let off = 0;
