@@ -9,10 +9,8 @@ import { digestOfBlobFile, isDigestAlgorithm, type Digest } from '../oci/digest.
 import { normalizeDockerName } from '../oci/docker-name.js';
 import { MediaTypes } from '../oci/media-types.js';
 import { ingestBlob, ingestStream, type ByteSource } from '../store/blob-ingest.js';
-import { commitNames, type ImportOptions, type ImportReport } from '../store/import-layout.js';
-import { computeClosure } from '../store/closure.js';
+import { commitNames, completeImages, type ImportOptions, type ImportReport } from '../store/import-layout.js';
 import { openStore } from '../store/store-reader.js';
-import { storeDocuments } from '../store/store-documents.js';
 import { assertWritable } from '../store/store-lock.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '../store/store-reader.js';
 import { DEFAULT_MAX_INDEX_BYTES } from '../store/index-file.js';
@@ -170,16 +168,7 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
   if (unnamed) throw new LayoutfsError('INVALID_ARGUMENT', `image ${unnamed.descriptor.digest} in the archive has no name; give one with --ref`, { path: file });
 
   // Every image must be complete in the store before it is named.
-  const documents = storeDocuments(store);
-  const present = await store.listAllBlobs();
-  const blobs = new Map<Digest, number>();
-  for (const { name, descriptor } of images) {
-    const closure = await computeClosure(descriptor, documents, (d) => present.has(d), (d) => store.blobFile(d));
-    if (closure.problems[0]) throw new LayoutfsError('DATA_LOSS', `${name}: ${closure.problems[0].message}`, { path: file });
-    const lost = closure.missing[0];
-    if (lost) throw new LayoutfsError('NOT_FOUND', `${name} needs blob ${lost.digest}, which the archive does not hold`, { path: file });
-    for (const [digest, blob] of closure.blobs) blobs.set(digest, blob.size);
-  }
+  const blobs = await completeImages(store, images, { lacking: 'the archive does not hold', path: file });
   const named = images as { name: string; descriptor: Descriptor }[];
   const references = await commitNames(storeRoot, blobs, named, options.force ?? false, async () => {
     throw new LayoutfsError('UNAVAILABLE', 'blobs vanished during the import (a concurrent gc with a short --grace?); import the archive again', { path: file });

@@ -8,7 +8,7 @@ import { computeClosure } from './closure.js';
 import { updateIndex } from './index-update.js';
 import { referenceTable } from './references.js';
 import { setName, type NameChange } from './reference-writes.js';
-import { openStore } from './store-reader.js';
+import { openStore, type StoreReader } from './store-reader.js';
 import { assertWritable } from './store-lock.js';
 import { storeDocuments } from './store-documents.js';
 
@@ -60,17 +60,8 @@ export async function importLayout(storeRoot: string, sourceDir: string, options
     chosen = [{ name: options.rename, descriptor: chosen[0]!.descriptor }];
   }
 
-  const present = await source.listAllBlobs();
-  const documents = storeDocuments(source);
-  const blobs = new Map<Digest, number>();
-  for (const { name, descriptor } of chosen) {
-    const closure = await computeClosure(descriptor, documents, (d) => present.has(d), (d) => source.blobFile(d));
-    const problem = closure.problems[0];
-    if (problem) throw new LayoutfsError('DATA_LOSS', `${name}: ${problem.message}`, { path: problem.file });
-    const lost = closure.missing.find((d) => !isForeignLayerType(d.mediaType));
-    if (lost) throw new LayoutfsError('NOT_FOUND', `${name} needs blob ${lost.digest}, which the source does not have`, { path: source.blobFile(lost.digest) });
-    for (const [digest, blob] of closure.blobs) blobs.set(digest, blob.size);
-  }
+  // Non-distributable layers are often absent from a layout on purpose.
+  const blobs = await completeImages(source, chosen, { lacking: 'the source does not have', mayLack: isForeignLayerType });
 
   let bytesWritten = 0;
   let bytesSkipped = 0;
@@ -87,6 +78,27 @@ export async function importLayout(storeRoot: string, sourceDir: string, options
   bytesSkipped -= bytesWritten;
   const references = await commitNames(storeRoot, blobs, chosen, options.force ?? false, ingestAll);
   return { source: source.root, references, blobs: blobs.size, bytesWritten, bytesSkipped };
+}
+
+/**
+ * The blobs (digest -> size) of `images` in `store`, after checking each image is whole: no
+ * unreadable manifest, no missing blob but those `mayLack` allows. Errors name the image, and
+ * `path` when given (else the file at fault).
+ */
+export async function completeImages(store: StoreReader, images: { name: string | undefined; descriptor: Descriptor }[],
+  how: { lacking: string; mayLack?: (mediaType: string) => boolean; path?: string }): Promise<Map<Digest, number>> {
+  const present = await store.listAllBlobs();
+  const documents = storeDocuments(store);
+  const blobs = new Map<Digest, number>();
+  for (const { name, descriptor } of images) {
+    const closure = await computeClosure(descriptor, documents, (d) => present.has(d), (d) => store.blobFile(d));
+    const problem = closure.problems[0];
+    if (problem) throw new LayoutfsError('DATA_LOSS', `${name}: ${problem.message}`, { path: how.path ?? problem.file });
+    const lost = closure.missing.find((d) => !how.mayLack?.(d.mediaType));
+    if (lost) throw new LayoutfsError('NOT_FOUND', `${name} needs blob ${lost.digest}, which ${how.lacking}`, { path: how.path ?? store.blobFile(lost.digest) });
+    for (const [digest, blob] of closure.blobs) blobs.set(digest, blob.size);
+  }
+  return blobs;
 }
 
 /**

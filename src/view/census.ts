@@ -14,6 +14,13 @@ export interface Census {
 
 const CONCURRENCY = 16;
 
+/** Bytes of `closure` that no other index.json entry holds: what removing its one holder frees. */
+export function exclusiveBytes(closure: Closure, census: Census): number {
+  let bytes = 0;
+  for (const [digest, blob] of closure.blobs) if (census.refs.get(digest) === 1) bytes += blob.size;
+  return bytes;
+}
+
 /**
  * Walks every view's closure once per snapshot. Only the counts stay in memory; the closures go to
  * the LRU cache and are recomputed on demand when evicted.

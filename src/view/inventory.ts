@@ -2,6 +2,7 @@ import { formatPlatform, type Descriptor } from '../oci/descriptor.js';
 import { isIndexType, isManifestType } from '../oci/media-types.js';
 import type { Finding } from '../store/findings.js';
 import type { ViewEntry } from './snapshot.js';
+import { exclusiveBytes } from './census.js';
 import type { View } from './view.js';
 
 /** One line of `layoutfs ls`. */
@@ -57,13 +58,11 @@ async function platformsOf(view: View, v: ViewEntry): Promise<string[]> {
 /** What `layoutfs ls` prints: every reference with its view path, sizes and sharing, and findings. */
 export async function inventory(view: View): Promise<Inventory> {
   const snapshot = view.snapshot;
-  const refsOf = view.census.refs;
   const findings: Finding[] = [...snapshot.findings];
   const references: ReferenceReport[] = [];
   for (const v of snapshot.named) {
     const closure = await view.closureOf(v);
-    let shared = 0;
-    for (const [digest, blob] of closure.blobs) if ((refsOf.get(digest) ?? 0) > 1) shared += blob.size;
+    const unique = exclusiveBytes(closure, view.census);
     const missing = closure.missing.map((d) => d.digest);
     for (const d of closure.missing) {
       findings.push({ kind: 'MISSING_BLOB', file: view.store.blobFile(d.digest), ref: v.name!, digest: d.digest,
@@ -73,7 +72,7 @@ export async function inventory(view: View): Promise<Inventory> {
     references.push({
       name: v.name!, viewPath: v.path, digest: v.root.digest, mediaType: v.root.mediaType,
       platforms: await platformsOf(view, v), blobs: closure.blobs.size, totalBytes: closure.bytes,
-      sharedBytes: shared, uniqueBytes: closure.bytes - shared, missing,
+      sharedBytes: closure.bytes - unique, uniqueBytes: unique, missing,
     });
   }
   const namedRoots = new Set(snapshot.named.map((n) => n.root.digest));

@@ -1,5 +1,6 @@
 import { LayoutfsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
+import { exclusiveBytes } from './census.js';
 import type { View } from './view.js';
 
 export interface SpaceReport {
@@ -20,9 +21,7 @@ export async function spaceReport(view: View, removing: string[] = []): Promise<
   const references = [];
   for (const v of named) {
     const closure = await view.closureOf(v);
-    let unique = 0;
-    for (const [d, b] of closure.blobs) if (holders.get(d) === 1) unique += b.size;
-    references.push({ name: v.name!, totalBytes: closure.bytes, uniqueBytes: unique });
+    references.push({ name: v.name!, totalBytes: closure.bytes, uniqueBytes: exclusiveBytes(closure, view.census) });
   }
   const held = new Map<Digest, { size: number; bySet: number }>();
   for (const name of removing) {
