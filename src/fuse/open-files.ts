@@ -1,5 +1,9 @@
 import type { ArchivePlan } from '../archive/archive-plan.js';
 import type { Digest } from '../oci/digest.js';
+import { DIRECT_FD_FLAG } from './direct-reads.js';
+
+/** Counted handles stay below the direct-read bit, so the two kinds never collide. */
+const LAST_COUNTED = 0x3fffffff;
 
 /**
  * What an open FUSE file handle reads from: a store blob's descriptor (read with readSync while
@@ -19,10 +23,22 @@ export class OpenFiles {
   private next = 1;
 
   add(file: OpenFile): number {
-    // Handles are uint64 for libfuse but travel through fuse-native as uint32.
-    while (this.files.has(this.next)) this.next = (this.next % 0xfffffffe) + 1;
+    while (this.files.has(this.next)) this.next = (this.next % LAST_COUNTED) + 1;
     const fh = this.next;
-    this.next = (this.next % 0xfffffffe) + 1;
+    this.next = (this.next % LAST_COUNTED) + 1;
+    this.files.set(fh, file);
+    return fh;
+  }
+
+  /**
+   * A store blob. With direct reads its handle is the descriptor plus the direct bit, and
+   * fuse-native reads it without asking us; otherwise it is a counted handle the read operation
+   * serves. Either way release and fgetattr find it here.
+   */
+  addBlob(fd: number, stat: Uint32Array): number {
+    const file: OpenFile = { kind: 'blob', fd, sync: true, stat };
+    if (DIRECT_FD_FLAG === 0 || fd >= DIRECT_FD_FLAG) return this.add(file);
+    const fh = fd | DIRECT_FD_FLAG;
     this.files.set(fh, file);
     return fh;
   }

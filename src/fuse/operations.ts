@@ -108,7 +108,7 @@ export function fuseOperations(view: View, archives: VirtualArchives, owner: Own
         const node = found.viewNode!;
         if (node.type === 'dir') return [EISDIR];
         if (node.type === 'file') return [0, files.add({ kind: 'content', content: node.content, stat })];
-        return [0, files.add({ kind: 'blob', fd: await view.store.openBlob(node.digest, node.size), sync: true, stat })];
+        return [0, files.addBlob(await view.store.openBlob(node.digest, node.size), stat)];
       }),
 
     read(path, fh, buf, len, pos, cb) {
@@ -125,6 +125,7 @@ export function fuseOperations(view: View, archives: VirtualArchives, owner: Own
         });
         return;
       }
+      // A blob here means direct reads are off (src/fuse/direct-reads.ts).
       if (file.sync) {
         // readSync of a page-cached blob: measured faster through fuse-native than fs.read
         // (see scripts/bench/fuse-read.ts); the timing check below bounds the risk.
