@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { DIRECT_FD_FLAG } from '../../src/fuse/direct-reads.js';
+import { LayoutBuilder } from '../fixtures/layout-builder.js';
+import { requireFuse, startMount, waitFor, type RunningMount } from '../fixtures/mount.js';
+import { tempDir } from '../fixtures/temp.js';
+
+/** A store with one image whose layer is several FUSE requests (128 KiB each) long. */
+function storeWithBigLayer(t: TestContext): { store: string; layer: { digest: string; size: number } } {
+  const store = join(tempDir(t), 'store');
+  const b = new LayoutBuilder(store);
+  const layer = b.blob(randomBytes(3 * 1024 * 1024 + 17), 'application/vnd.oci.image.layer.v1.tar');
+  const config = b.json({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } }, 'application/vnd.oci.image.config.v1+json');
+  const manifest = b.json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] }, 'application/vnd.oci.image.manifest.v1+json');
+  b.add(manifest, 'big:1').write();
+  return { store, layer };
+}
+
+async function mountServed(t: TestContext, store: string, env: NodeJS.ProcessEnv = {}): Promise<{ m: RunningMount; reads: () => Promise<number> }> {
+  const m = await startMount(t, store, undefined, ['--serve', '127.0.0.1:0'], env);
+  await waitFor('the server to listen', () => /"msg":"serving"/.test(m.output()));
+  const url = /"url":"(http:\/\/[^"]+)"/.exec(m.output())![1]!.replace(/\/$/, '');
+  /** read operations that reached JavaScript, from the metrics endpoint. */
+  const reads = async () => {
+    const metrics = await (await fetch(`${url}/_layoutfs/metrics`)).text();
+    return Number(/layoutfs_fuse_operations_total\{op="read"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+  };
+  return { m, reads };
+}
+
+const sha256 = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
+
+test('fuse-native is built with the direct-read patch (npm postinstall: native/build-fuse-native.mjs)', () => {
+  assert.equal(process.env.LAYOUTFS_FUSE_JS_READS, undefined, 'this test reads the binding as shipped');
+  assert.equal(DIRECT_FD_FLAG, 0x40000000,
+    'the loaded fuse-native binding lacks direct reads: run `node native/build-fuse-native.mjs` and read its warning');
+});
+
+test('blob reads are served by the FUSE threads without a read operation in JavaScript; synthetic files still are', async (t) => {
+  if (!requireFuse(t)) return;
+  const { store, layer } = storeWithBigLayer(t);
+  const { m, reads } = await mountServed(t, store);
+  const blobs = join(m.dir, 'big/1/blobs/sha256');
+  for (const name of readdirSync(blobs)) {
+    assert.equal(sha256(readFileSync(join(blobs, name))), `sha256:${name}`, `${name} reads whole and intact`);
+  }
+  assert.equal(readFileSync(join(blobs, layer.digest.slice(7))).length, layer.size);
+  assert.equal(await reads(), 0, 'no blob read reached JavaScript');
+  const index = JSON.parse(readFileSync(join(m.dir, 'big/1/index.json'), 'utf8')) as { manifests: unknown[] };
+  assert.equal(index.manifests.length, 1);
+  assert.ok(await reads() > 0, 'index.json is synthetic: its read goes through JavaScript');
+});
+
+test('LAYOUTFS_FUSE_JS_READS=1 reads blobs in JavaScript instead, with the same bytes', async (t) => {
+  if (!requireFuse(t)) return;
+  const { store, layer } = storeWithBigLayer(t);
+  const { m, reads } = await mountServed(t, store, { LAYOUTFS_FUSE_JS_READS: '1' });
+  const bytes = readFileSync(join(m.dir, 'big/1/blobs/sha256', layer.digest.slice(7)));
+  assert.equal(sha256(bytes), layer.digest);
+  assert.ok(await reads() >= Math.ceil(layer.size / (128 * 1024)), 'every 128 KiB piece went through the read operation');
+});
