@@ -1,12 +1,9 @@
-import { close, read } from 'node:fs';
-import { promisify } from 'node:util';
 import { LayoutfsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
+import { closeFd, readFd } from '../store/fd-io.js';
 import type { BlobReader } from '../store/store-reader.js';
 import type { ArchivePlan, PlannedEntry } from './archive-plan.js';
 
-const readFd = promisify(read);
-const closeFd = promisify(close);
 const CHUNK = 1024 * 1024;
 
 /** Index of the first entry that ends after `pos` (entries are sorted and contiguous). */

@@ -11,7 +11,5 @@ export async function planViewArchive(view: View, names: string[], options: Plan
     if (!v) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(name)} in the store (see layoutfs ls)`, { path: view.store.root });
     return { name, root: v.root };
   });
-  const present = snapshot.present;
-  return planArchive(images, view.cache, (root) =>
-    computeClosure(root, view.cache, (d) => present.has(d), (d) => view.store.blobFile(d)), options);
+  return planArchive(images, view.cache, (root) => computeClosure(root, view.cache, snapshot.present, view.store), options);
 }

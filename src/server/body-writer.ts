@@ -1,10 +1,7 @@
-import { read } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { promisify } from 'node:util';
 import { LayoutfsError } from '../errors.js';
+import { readFd } from '../store/fd-io.js';
 import type { ByteRange } from './byte-ranges.js';
-
-const readFd = promisify(read);
 
 /**
  * Blob bytes are copied through two buffers of up to 1 MiB, reused per range, the read of one overlapping the socket

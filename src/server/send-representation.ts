@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { close } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { promisify } from 'node:util';
 import type { Digest } from '../oci/digest.js';
+import { closeFd } from '../store/fd-io.js';
 import type { ArchivePlan } from '../archive/archive-plan.js';
 import { readArchiveRange } from '../archive/archive-reader.js';
 import type { VirtualArchives } from '../archive/virtual-archives.js';
@@ -10,8 +9,6 @@ import type { View } from '../view/view.js';
 import { writeBody, type BodyPart } from './body-writer.js';
 import { parseRange, type ByteRange } from './byte-ranges.js';
 import type { ServerMetrics } from './metrics.js';
-
-const closeFd = promisify(close);
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Synthetic files and tag lookups change when the store does: always revalidate. */

@@ -10,6 +10,11 @@ export interface DocumentReader {
   readDocument(descriptor: Descriptor): Promise<ParsedDocument>;
 }
 
+/** Where a store keeps a blob's file, for findings that name it. */
+export interface BlobFiles {
+  blobFile(digest: Digest): string;
+}
+
 export interface ClosureBlob {
   size: number;
   mediaType: string;
@@ -29,15 +34,15 @@ export interface Closure {
 }
 
 /**
- * The closure of `root`: index -> manifests (nested indexes too) -> config and layers. Missing
+ * The closure of `root` among the `present` blobs: index -> manifests (nested indexes too) -> config and layers. Missing
  * blobs and unreadable documents are recorded, never thrown, so one broken image cannot hide the
  * rest of the store.
  */
 export async function computeClosure(
   root: Descriptor,
   documents: DocumentReader,
-  isPresent: (digest: Digest) => boolean,
-  fileOf: (digest: Digest) => string,
+  present: ReadonlySet<Digest>,
+  files: BlobFiles,
 ): Promise<Closure> {
   const descriptors = new Map<Digest, Descriptor>([[root.digest, root]]);
   const walk = new Set<Digest>([root.digest]);
@@ -48,7 +53,7 @@ export async function computeClosure(
 
   await reachable<Digest>([root.digest], async (digest) => {
     const descriptor = descriptors.get(digest)!;
-    if (!isPresent(digest)) {
+    if (!present.has(digest)) {
       missing.push(descriptor);
       return undefined;
     }
@@ -59,7 +64,7 @@ export async function computeClosure(
     try {
       doc = await documents.readDocument(descriptor);
     } catch (err) {
-      problems.push({ kind: 'BAD_DOCUMENT', file: fileOf(digest), digest, message: (err as Error).message });
+      problems.push({ kind: 'BAD_DOCUMENT', file: files.blobFile(digest), digest, message: (err as Error).message });
       return undefined;
     }
     for (const child of doc.children) {

@@ -91,7 +91,7 @@ export async function completeImages(store: StoreReader, images: { name: string 
   const documents = storeDocuments(store);
   const blobs = new Map<Digest, number>();
   for (const { name, descriptor } of images) {
-    const closure = await computeClosure(descriptor, documents, (d) => present.has(d), (d) => store.blobFile(d));
+    const closure = await computeClosure(descriptor, documents, present, store);
     const problem = closure.problems[0];
     if (problem) throw new LayoutfsError('DATA_LOSS', `${name}: ${problem.message}`, { path: how.path ?? problem.file });
     const lost = closure.missing.find((d) => !how.mayLack?.(d.mediaType));

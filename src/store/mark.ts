@@ -48,7 +48,7 @@ export async function markReachable(store: StoreReader, roots: Descriptor[]): Pr
   const missing: Finding[] = [];
   const problems: Finding[] = [];
   const markFrom = async (root: Descriptor) => {
-    const c = await computeClosure(root, documents, (d) => present.has(d), (d) => store.blobFile(d));
+    const c = await computeClosure(root, documents, present, store);
     for (const d of c.blobs.keys()) marked.add(d);
     for (const d of c.missing) missing.push({ kind: 'MISSING_BLOB', file: store.blobFile(d.digest), digest: d.digest, message: `${root.digest} reaches ${d.digest} (${d.mediaType}), which the store does not have` });
     problems.push(...c.problems);

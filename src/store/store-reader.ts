@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { close, closeSync, constants, fstat, open as fsOpen, openSync, read, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { promisify } from 'node:util';
 import { LayoutfsError } from '../errors.js';
 import { digestAlgorithm, digestEncoded, digestOfBlobFile, type Digest, type DigestAlgorithm } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { blobPath } from './blob-path.js';
+import { closeFd, fstatFd, openFd, readFd } from './fd-io.js';
 import { DEFAULT_MAX_INDEX_BYTES, readIndexFile, type IndexFile } from './index-file.js';
 import { checkLayoutFile } from './layout-file.js';
 
@@ -60,10 +60,6 @@ function ioError(err: unknown, file: string, what: string): LayoutfsError {
   return new LayoutfsError('UNAVAILABLE', `${what}: ${code ?? (err as Error).message}`, { path: file, cause: err });
 }
 
-const openFd = promisify(fsOpen);
-const fstatFd = promisify(fstat);
-const closeFd = promisify(close);
-
 async function openBlobFd(file: string, digest: Digest, size: number | undefined): Promise<number> {
   const fd = await openFd(file, OPEN_FLAGS).catch((err) => { throw ioError(err, file, 'blob'); });
   try {
@@ -78,8 +74,6 @@ async function openBlobFd(file: string, digest: Digest, size: number | undefined
     throw err;
   }
 }
-
-const readFd = promisify(read);
 
 async function readSmall(file: string, into: Buffer): Promise<number> {
   const fd = await openFd(file, OPEN_FLAGS);

@@ -96,10 +96,8 @@ export class View {
   }
 
   private closureIn(snapshot: Snapshot, v: ViewEntry): Promise<Closure> {
-    const present = snapshot.present;
     return this.cache.closure(`${snapshot.generation}:${v.root.digest}`, () =>
-      computeClosure(v.root, this.cache, (d) => present.has(d), (d) => this.store.blobFile(d)),
-    );
+      computeClosure(v.root, this.cache, snapshot.present, this.store));
   }
 
   private dirNode(snapshot: Snapshot, ino: number, subdirs: number): DirNode {
