@@ -19,15 +19,17 @@ function firstEntryAfter(entries: PlannedEntry[], pos: number): number {
 }
 
 /**
- * Bytes [start, end) of the planned archive, produced without producing what comes before:
- * headers and synthetic files from the plan, blob bytes read from the store at the right
- * offset, padding as zeros. A store file that is shorter than its size (vanished, truncated)
- * is an error, never silently short output. With `fds`, blob descriptors are kept there for
- * the next call (a FUSE handle reads an archive in 128 KiB pieces) and the caller closes them.
+ * Fills `buf[0, len)` with bytes [start, start + len) of the planned archive, fewer at its end,
+ * and resolves with the count: headers and synthetic files from the plan, blob bytes read from
+ * the store straight into `buf`, padding as zeros; nothing before `start` is produced. A store
+ * file shorter than its size (vanished, truncated) is an error, never a short result. Blob
+ * descriptors are kept in `fds` for the next call (a FUSE handle reads an archive in 128 KiB
+ * pieces); the caller closes them.
  */
-export async function* readArchiveRange(plan: ArchivePlan, start: number, end: number, blobs: BlobReader,
-  fds?: Map<Digest, number>): AsyncGenerator<Buffer> {
-  end = Math.min(end, plan.size);
+export async function readArchiveInto(plan: ArchivePlan, start: number, buf: Buffer, len: number, blobs: BlobReader,
+  fds: Map<Digest, number>): Promise<number> {
+  const end = Math.min(start + len, plan.size);
+  let n = 0;
   for (let i = firstEntryAfter(plan.entries, start); i < plan.entries.length && plan.entries[i]!.offset < end; i++) {
     const e = plan.entries[i]!;
     const size = e.content.kind === 'blob' ? e.content.size : e.content.bytes.length;
@@ -35,33 +37,47 @@ export async function* readArchiveRange(plan: ArchivePlan, start: number, end: n
     const contentEnd = contentStart + size;
     const from = (a: number) => Math.max(a, start);
     const to = (b: number) => Math.min(b, end);
-    if (from(e.offset) < to(contentStart)) yield e.header.subarray(from(e.offset) - e.offset, to(contentStart) - e.offset);
+    if (from(e.offset) < to(contentStart)) n += e.header.copy(buf, n, from(e.offset) - e.offset, to(contentStart) - e.offset);
     if (from(contentStart) < to(contentEnd)) {
       if (e.content.kind === 'bytes') {
-        yield e.content.bytes.subarray(from(contentStart) - contentStart, to(contentEnd) - contentStart);
+        n += e.content.bytes.copy(buf, n, from(contentStart) - contentStart, to(contentEnd) - contentStart);
       } else {
         const { digest } = e.content;
-        let fd = fds?.get(digest);
+        let fd = fds.get(digest);
         if (fd === undefined) {
           fd = await blobs.openBlob(digest, size);
-          fds?.set(digest, fd);
+          fds.set(digest, fd);
         }
-        try {
-          for (let pos = from(contentStart); pos < to(contentEnd);) {
-            const want = Math.min(CHUNK, to(contentEnd) - pos);
-            const buf = Buffer.allocUnsafe(want);
-            const { bytesRead } = await readFd(fd, buf, 0, want, pos - contentStart);
-            if (bytesRead === 0) {
-              throw new LayoutfsError('DATA_LOSS', `blob ${digest} ended at ${pos - contentStart} of ${size} bytes while being archived`, { path: blobs.blobFile(digest) });
-            }
-            yield buf.subarray(0, bytesRead);
-            pos += bytesRead;
+        for (let pos = from(contentStart); pos < to(contentEnd);) {
+          const { bytesRead } = await readFd(fd, buf, n, to(contentEnd) - pos, pos - contentStart);
+          if (bytesRead === 0) {
+            throw new LayoutfsError('DATA_LOSS', `blob ${digest} ended at ${pos - contentStart} of ${size} bytes while being archived`, { path: blobs.blobFile(digest) });
           }
-        } finally {
-          if (!fds) await closeFd(fd);
+          n += bytesRead;
+          pos += bytesRead;
         }
       }
     }
-    if (from(contentEnd) < to(e.end)) yield Buffer.alloc(to(e.end) - from(contentEnd));
+    if (from(contentEnd) < to(e.end)) {
+      buf.fill(0, n, n + to(e.end) - from(contentEnd));
+      n += to(e.end) - from(contentEnd);
+    }
+  }
+  return n;
+}
+
+/** Bytes [start, end) of the planned archive as a stream of pieces of up to 1 MiB (see readArchiveInto). */
+export async function* readArchiveRange(plan: ArchivePlan, start: number, end: number, blobs: BlobReader): AsyncGenerator<Buffer> {
+  end = Math.min(end, plan.size);
+  const fds = new Map<Digest, number>();
+  try {
+    for (let pos = start; pos < end;) {
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, end - pos));
+      const n = await readArchiveInto(plan, pos, buf, buf.length, blobs, fds);
+      yield buf.subarray(0, n);
+      pos += n;
+    }
+  } finally {
+    await Promise.all([...fds.values()].map((fd) => closeFd(fd)));
   }
 }

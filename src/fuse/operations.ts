@@ -3,10 +3,8 @@ import { performance } from 'node:perf_hooks';
 import type { Operations, Stat } from 'fuse-native';
 import type { Logger } from 'pino';
 import { DIR_MODE, FILE_MODE } from '../view/nodes.js';
-import type { ArchivePlan } from '../archive/archive-plan.js';
-import { readArchiveRange } from '../archive/archive-reader.js';
+import { readArchiveInto } from '../archive/archive-reader.js';
 import type { VirtualArchive, VirtualArchives } from '../archive/virtual-archives.js';
-import type { Digest } from '../oci/digest.js';
 import type { Node } from '../view/nodes.js';
 import type { View } from '../view/view.js';
 import { EBADF, EISDIR, ENOENT, ENOTDIR, EROFS, toErrno } from './errno.js';
@@ -40,12 +38,6 @@ function viewPath(path: string): string {
  */
 export function fuseOperations(view: View, archives: VirtualArchives, owner: Owner, log: Logger): { ops: Operations; files: OpenFiles; counters: FuseCounters } {
   const files = new OpenFiles();
-  /** Fills `buf` with archive bytes [pos, pos + len); resolves with the count. */
-  const copyArchiveRange = async (file: { plan: ArchivePlan; fds: Map<Digest, number> }, pos: number, buf: Buffer, len: number): Promise<number> => {
-    let n = 0;
-    for await (const part of readArchiveRange(file.plan, pos, pos + len, view.store, file.fds)) n += part.copy(buf, n);
-    return n;
-  };
   const counters: FuseCounters = {};
   const count = (op: string) => {
     counters[op] = (counters[op] ?? 0) + 1;
@@ -119,7 +111,7 @@ export function fuseOperations(view: View, archives: VirtualArchives, owner: Own
         return cb(pos >= file.content.length ? 0 : file.content.copy(buf, 0, pos, Math.min(file.content.length, pos + len)));
       }
       if (file.kind === 'archive') {
-        copyArchiveRange(file, pos, buf, len).then((n) => cb(n), (err) => {
+        readArchiveInto(file.plan, pos, buf, len, view.store, file.fds).then((n) => cb(n), (err) => {
           log.warn({ op: 'read', path, err }, 'archive read failed');
           cb(toErrno(err));
         });
