@@ -7,16 +7,19 @@ import { storeDocuments } from '../store/store-documents.js';
 
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 
-type Entry = { kind: 'document'; value: ParsedDocument; bytes: number } | { kind: 'closure'; value: Closure };
+type Entry = { kind: 'document'; value: ParsedDocument; bytes: number } | { kind: 'closure'; value: Closure }
+  | { kind: 'bytes'; value: Buffer };
 
 /** Heap cost of an entry, measured roughly with heap snapshots: what the LRU's byte bound counts. */
 function entrySize(e: Entry): number {
   if (e.kind === 'document') return 256 + e.bytes * 2;
+  if (e.kind === 'bytes') return 256 + e.value.length;
   return 256 + e.value.blobs.size * 120 + e.value.missing.length * 300;
 }
 
 /**
- * The LRU metadata cache: parsed manifests/indexes (immutable, keyed by digest) and view closures
+ * The LRU metadata cache: parsed manifests/indexes and their verified bytes (immutable, keyed by
+ * digest) and view closures
  * (keyed by the caller, who puts the store generation in the key because blob presence changes).
  * Bounded in bytes; concurrent misses for the same key share one load.
  */
@@ -28,7 +31,7 @@ export class MetadataCache implements DocumentReader {
 
   private readonly source: DocumentReader;
 
-  constructor(blobs: BlobReader, maxBytes = DEFAULT_CACHE_BYTES) {
+  constructor(private readonly blobs: BlobReader, maxBytes = DEFAULT_CACHE_BYTES) {
     this.source = storeDocuments(blobs);
     this.lru = new LRUCache<string, Entry>({ maxSize: maxBytes, sizeCalculation: entrySize });
   }
@@ -45,6 +48,12 @@ export class MetadataCache implements DocumentReader {
     const e = await this.load(`m:${descriptor.mediaType}:${descriptor.digest}`, async () =>
       ({ kind: 'document', value: await this.source.readDocument(descriptor), bytes: descriptor.size }));
     return e.value as ParsedDocument;
+  }
+
+  /** A manifest's or index's bytes, checked against its digest once: what a registry GET sends. */
+  async documentBytes(descriptor: Descriptor): Promise<Buffer> {
+    const e = await this.load(`b:${descriptor.digest}`, async () => ({ kind: 'bytes', value: await this.blobs.readVerified(descriptor) }));
+    return e.value as Buffer;
   }
 
   async closure(key: string, compute: () => Promise<Closure>): Promise<Closure> {

@@ -88,8 +88,8 @@ async function serveManifest(req: IncomingMessage, res: ServerResponse, index: R
   if (!accepts(req, descriptor.mediaType)) {
     throw new HttpError(404, 'MANIFEST_UNKNOWN', `${reference} is a ${descriptor.mediaType}, which the Accept header does not include`);
   }
-  // HEAD answers from the descriptor alone; GET reads the bytes and checks them against the digest.
-  const bytes = req.method === 'HEAD' ? Buffer.alloc(0) : await ctx.view.store.readVerified(descriptor);
+  // HEAD answers from the descriptor alone; GET sends the bytes, checked against the digest once.
+  const bytes = req.method === 'HEAD' ? Buffer.alloc(0) : await ctx.view.cache.documentBytes(descriptor);
   await sendRepresentation(req, res, {
     size: descriptor.size, etag: `"${descriptor.digest}"`, contentType: descriptor.mediaType,
     cacheControl: immutable ? IMMUTABLE : REVALIDATE, headers: { 'Docker-Content-Digest': descriptor.digest },
@@ -109,7 +109,7 @@ async function serveBlob(req: IncomingMessage, res: ServerResponse, index: Regis
 
 /** A referrer's descriptor as the spec lists it: artifactType (or the config's media type) and the manifest's annotations. */
 async function referrerDescriptor(view: View, v: ViewEntry): Promise<Record<string, unknown>> {
-  const doc = JSON.parse((await view.store.readVerified(v.root)).toString('utf8')) as {
+  const doc = JSON.parse((await view.cache.documentBytes(v.root)).toString('utf8')) as {
     artifactType?: unknown; config?: { mediaType?: unknown }; annotations?: unknown;
   };
   const artifactType = typeof doc.artifactType === 'string' ? doc.artifactType : doc.config?.mediaType;
