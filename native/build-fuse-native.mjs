@@ -1,15 +1,18 @@
-// npm postinstall: rebuilds fuse-native 2.2.6 with fuse-native-direct-read.patch, so the mount's
+// npm postinstall: rebuilds fuse-native 2.2.6 with fuse-native-layoutfs.patch, so the mount's
 // FUSE threads read blob files themselves instead of waiting on the JavaScript thread for every
-// 128 KiB (see native-notes/fuse.md). Needs patch, make, a C compiler, python3 and Node's headers.
-// Without them it warns and leaves the stock binding: the mount then reads blobs in JavaScript,
-// correct but slower. Running it again is a no-op once the binding is built.
+// 128 KiB, and a refresh can drop what the kernel cached (see native-notes/fuse.md). Needs patch,
+// make, a C compiler, python3 and Node's headers. Without them it warns and leaves the stock
+// binding: the mount then reads blobs in JavaScript and keeps 1 s kernel cache timeouts, correct
+// but slower. Running it again is a no-op once the binding is built.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const PATCH = join(dirname(fileURLToPath(import.meta.url)), 'fuse-native-direct-read.patch');
+const PATCH = join(dirname(fileURLToPath(import.meta.url)), 'fuse-native-layoutfs.patch');
+/** A symbol the patch adds, last in the file: its presence means the source is patched. */
+const MARKER = 'fuse_native_invalidate_root_entries';
 const VERSION = '2.2.6';
 const fuseDir = dirname(createRequire(import.meta.url).resolve('fuse-native/package.json'));
 
@@ -17,8 +20,8 @@ const warn = (msg) => process.stderr.write(`layoutfs: ${msg}\n`);
 const run = (file, args) => execFileSync(file, args, { cwd: fuseDir, stdio: ['ignore', 'ignore', 'pipe'] });
 
 /** Whether the binding node-gyp-build would load has the patch (a fresh process: no module cache). */
-function hasDirectReads() {
-  const probe = `process.exit(require('node-gyp-build')(${JSON.stringify(fuseDir)}).direct_fd_flag ? 0 : 1)`;
+function isPatched() {
+  const probe = `const b = require('node-gyp-build')(${JSON.stringify(fuseDir)}); process.exit(b.direct_fd_flag && b.${MARKER} ? 0 : 1)`;
   try {
     execFileSync(process.execPath, ['-e', probe], { cwd: fuseDir, stdio: 'ignore' });
     return true;
@@ -42,18 +45,18 @@ function nodedirArgs() {
 function main() {
   const { version } = JSON.parse(readFileSync(join(fuseDir, 'package.json'), 'utf8'));
   if (version !== VERSION) {
-    warn(`fuse-native ${version} is not ${VERSION}, which ${PATCH} is made for; blobs will be read in JavaScript`);
+    warn(`fuse-native ${version} is not ${VERSION}, which ${PATCH} is made for; the mount will read blobs in JavaScript`);
     return;
   }
-  if (hasDirectReads()) return;
-  const patched = readFileSync(join(fuseDir, 'fuse-native.c'), 'utf8').includes('direct_fd_flag');
+  if (isPatched()) return;
+  const patched = readFileSync(join(fuseDir, 'fuse-native.c'), 'utf8').includes(MARKER);
   try {
     if (!patched) run('patch', ['-p1', '--forward', '--batch', '-i', PATCH]);
     run(process.execPath, [nodeGyp(), 'rebuild', ...nodedirArgs()]);
-    if (!hasDirectReads()) throw new Error('the rebuilt binding has no direct_fd_flag');
+    if (!isPatched()) throw new Error(`the rebuilt binding lacks ${MARKER}`);
   } catch (err) {
     // Back to the stock source and the prebuilt binding, which node-gyp-build falls back to.
-    if (readFileSync(join(fuseDir, 'fuse-native.c'), 'utf8').includes('direct_fd_flag')) {
+    if (readFileSync(join(fuseDir, 'fuse-native.c'), 'utf8').includes(MARKER)) {
       try {
         run('patch', ['-p1', '--reverse', '--batch', '-i', PATCH]);
       } catch {
@@ -64,7 +67,7 @@ function main() {
     // node-gyp ends with lines that name itself, not the cause: keep what comes before them.
     const lines = err.stderr ? String(err.stderr).trim().split('\n') : [err.message];
     const detail = lines.filter((l) => !/^gyp (ERR!|info) (command|cwd|node -v|node-gyp -v|not ok|System|stack)/.test(l)).slice(-5).join('\n');
-    warn(`could not build fuse-native with direct blob reads; the mount will read blobs in JavaScript (slower).\n${detail}`);
+    warn(`could not build fuse-native with ${PATCH}; the mount will read blobs in JavaScript and keep 1 s kernel caches (slower).\n${detail}`);
   }
 }
 

@@ -33,6 +33,8 @@ declare module 'fuse-native' {
     static unmount(mnt: string, cb: (err: Error | null) => void): void;
     protected _fuseOptions(): string;
     protected ops: Operations;
+    /** The native per-mount state, set by mount(). */
+    protected _thread: Buffer | null;
     protected _op_getattr(signal: (err: number, stat?: Uint32Array) => void, path: string): void;
     protected _op_fgetattr(signal: (err: number, stat?: Uint32Array) => void, path: string, fd: number): void;
     static ENOENT: number; static EIO: number; static EROFS: number; static EACCES: number; static ENOTDIR: number;

@@ -3,9 +3,11 @@ import Fuse from 'fuse-native';
 import type { Logger } from 'pino';
 import { LayoutfsError } from '../errors.js';
 import { VirtualArchives } from '../archive/virtual-archives.js';
+import type { Snapshot } from '../view/snapshot.js';
 import type { View } from '../view/view.js';
 import { fuseOperations, type FuseCounters } from './operations.js';
 import { detach, prepareMountpoint } from './mountpoint.js';
+import { invalidateRootEntries } from './patched-binding.js';
 import type { Owner } from './stat.js';
 
 export interface MountOptions {
@@ -31,12 +33,22 @@ export interface Mounted {
  * - use_ino: st_ino from the view, so a blob has one inode in every view (hard links).
  * - auto_cache: keep page cache across opens while mtime and size are unchanged: blobs never
  *   change, and a view's index.json gets a new mtime when the store's changes.
- * - entry/attr_timeout=1, negative_timeout=0: a refresh shows within about a second; libfuse's
- *   high-level API has one timeout for all nodes, so blobs cannot have a longer one.
+ * - entry/attr_timeout: libfuse's high-level API has one timeout for all nodes. With the patched
+ *   binding a refresh drops what the kernel cached (see forgetTree), so they can be long; with
+ *   the stock one they are 1 s, so a refresh shows within about 2 s. negative_timeout=0: a new
+ *   reference is never hidden by a cached "no such file".
  * - default_permissions: the kernel checks modes, no access() round trips.
  */
-const EXTRA_OPTIONS = ['ro', 'use_ino', 'auto_cache', 'entry_timeout=1', 'attr_timeout=1', 'negative_timeout=0',
-  'default_permissions', 'max_read=131072'];
+const CACHE_TIMEOUT_S = invalidateRootEntries ? 60 : 1;
+const EXTRA_OPTIONS = ['ro', 'use_ino', 'auto_cache', `entry_timeout=${CACHE_TIMEOUT_S}`, `attr_timeout=${CACHE_TIMEOUT_S}`,
+  'negative_timeout=0', 'default_permissions', 'max_read=131072'];
+
+/**
+ * A lookup answered from the old state just before a refresh can reach the kernel just after the
+ * invalidation: a second one this much later drops such an entry, which is what the 1 s timeout
+ * bounded before.
+ */
+const SECOND_INVALIDATION_MS = 1000;
 
 class LayoutFuse extends Fuse {
   protected override _fuseOptions(): string {
@@ -47,6 +59,16 @@ class LayoutFuse extends Fuse {
   /** Our getattr answers with the wire array already (src/fuse/stat.ts): pass it through. */
   protected override _op_getattr(signal: (err: number, stat?: Uint32Array) => void, path: string): void {
     this.ops.getattr!(path, (err, stat) => (err ? signal(err) : signal(0, stat)));
+  }
+
+  /**
+   * Drops the kernel's cached entries under the root that either state has (each with its
+   * subtree), and the virtual archives beside them; a no-op with the stock binding.
+   */
+  forgetTree(before: Snapshot, after: Snapshot): void {
+    if (!invalidateRootEntries || !this._thread) return;
+    const names = new Set([...before.dirs.get('')!.children, ...after.dirs.get('')!.children]);
+    invalidateRootEntries(this._thread, [...names].flatMap((n) => [n, `_${n}.tar`]));
   }
 
   /** fuse-native 2.2.6 calls ops.getattr here and drops the file handle; call ops.fgetattr. */
@@ -73,13 +95,24 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   await new Promise<void>((resolvePromise, reject) => {
     fuse.mount((err) => (err ? reject(new LayoutfsError('UNAVAILABLE', `FUSE mount failed: ${err.message} (see native-notes/fuse.md)`, { path: mountpoint, cause: err })) : resolvePromise()));
   });
-  log.info({ mountpoint, store: view.store.root }, 'mounted');
+  log.info({ mountpoint, store: view.store.root, cacheTimeoutS: CACHE_TIMEOUT_S }, 'mounted');
   let unmounting: Promise<void> | undefined;
+  const timers = new Set<NodeJS.Timeout>();
+  view.onRefresh((before, after) => {
+    if (unmounting) return;
+    fuse.forgetTree(before, after);
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (!unmounting) fuse.forgetTree(before, after);
+    }, SECOND_INVALIDATION_MS);
+    timers.add(timer);
+  });
   return {
     mountpoint,
     archives,
     counters,
     unmount() {
+      for (const timer of timers) clearTimeout(timer);
       unmounting ??= new Promise<void>((resolvePromise) => {
         fuse.unmount((err) => {
           if (err) {

@@ -1,6 +1,6 @@
 import type { ArchivePlan } from '../archive/archive-plan.js';
 import type { Digest } from '../oci/digest.js';
-import { DIRECT_FD_FLAG } from './direct-reads.js';
+import { DIRECT_FD_FLAG } from './patched-binding.js';
 
 /** Counted handles stay below the direct-read bit, so the two kinds never collide. */
 const LAST_COUNTED = 0x3fffffff;

@@ -117,7 +117,7 @@ export function fuseOperations(view: View, archives: VirtualArchives, owner: Own
         });
         return;
       }
-      // A blob here means direct reads are off (src/fuse/direct-reads.ts).
+      // A blob here means direct reads are off (src/fuse/patched-binding.ts).
       if (file.sync) {
         // readSync of a page-cached blob: measured faster through fuse-native than fs.read
         // (see scripts/bench/fuse-read.ts); the timing check below bounds the risk.

@@ -37,6 +37,7 @@ export class View {
   private state!: State;
   private refreshing: Promise<boolean> | undefined;
   private refreshAgain = false;
+  private readonly refreshListeners: ((before: Snapshot, after: Snapshot) => void)[] = [];
   /** Store file mtimes of blobs, looked up once: blobs are immutable. */
   private readonly blobMtimes = new Map<Digest, number>();
 
@@ -82,12 +83,18 @@ export class View {
         const next = await this.load(before.generation + 1);
         changed ||= next.snapshot.indexIno !== before.indexIno || next.snapshot.indexMtimeMs !== before.indexMtimeMs;
         this.state = next;
+        for (const listener of this.refreshListeners) listener(before, next.snapshot);
       } while (this.refreshAgain);
       return changed;
     })().finally(() => {
       this.refreshing = undefined;
     });
     return this.refreshing;
+  }
+
+  /** Calls `listener` each time a refresh swaps a new state in (adapters that cache, like FUSE's kernel side). */
+  onRefresh(listener: (before: Snapshot, after: Snapshot) => void): void {
+    this.refreshListeners.push(listener);
   }
 
   /** The closure a view shows, from the cache or computed against the current snapshot. */

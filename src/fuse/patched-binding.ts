@@ -1,0 +1,33 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+
+/** What native/fuse-native-layoutfs.patch adds to fuse-native's binding. */
+interface PatchedBinding {
+  direct_fd_flag?: number;
+  fuse_native_invalidate_root_entries?(thread: Buffer, names: string[]): void;
+}
+
+function loadBinding(): PatchedBinding {
+  const fuseIndex = createRequire(import.meta.url).resolve('fuse-native');
+  // The same file fuse-native loads, so the same module instance.
+  return createRequire(fuseIndex)('node-gyp-build')(dirname(fuseIndex)) as PatchedBinding;
+}
+
+/** LAYOUTFS_FUSE_STOCK=1 runs as with fuse-native's stock binding (tests and benchmarks of that path). */
+const binding: PatchedBinding = process.env.LAYOUTFS_FUSE_STOCK === '1' ? {} : loadBinding();
+
+/**
+ * The handle bit of the patch's direct reads: fuse-native's FUSE threads pread a handle that has
+ * it (the rest is a descriptor) themselves, so blob reads never wait for the JavaScript thread,
+ * and a slow disk blocks only the FUSE thread that asked. 0 with the stock binding (the patched
+ * one could not be built at install): blobs are then read by the read operation.
+ */
+export const DIRECT_FD_FLAG: number = binding.direct_fd_flag ?? 0;
+
+/**
+ * Drops the kernel's cached entries `names` under the mount's root (with their subtrees) and the
+ * root's attributes, from a thread of the patch's own; undefined with the stock binding.
+ * `thread` is fuse-native's per-mount native state (`Fuse#_thread`).
+ */
+export const invalidateRootEntries: ((thread: Buffer, names: string[]) => void) | undefined =
+  binding.fuse_native_invalidate_root_entries?.bind(binding);
