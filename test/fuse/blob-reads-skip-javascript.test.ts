@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { DIRECT_FD_FLAG } from '../../src/fuse/direct-reads.js';
+import { DIRECT_FD_FLAG, invalidateRootEntries } from '../../src/fuse/patched-binding.js';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
 import { requireFuse, startMount, waitFor, type RunningMount } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
@@ -33,10 +33,11 @@ async function mountServed(t: TestContext, store: string, env: NodeJS.ProcessEnv
 
 const sha256 = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 
-test('fuse-native is built with the direct-read patch (npm postinstall: native/build-fuse-native.mjs)', () => {
-  assert.equal(process.env.LAYOUTFS_FUSE_JS_READS, undefined, 'this test reads the binding as shipped');
+test('fuse-native is built with native/fuse-native-layoutfs.patch (npm postinstall: native/build-fuse-native.mjs)', () => {
+  assert.equal(process.env.LAYOUTFS_FUSE_STOCK, undefined, 'this test reads the binding as shipped');
   assert.equal(DIRECT_FD_FLAG, 0x40000000,
     'the loaded fuse-native binding lacks direct reads: run `node native/build-fuse-native.mjs` and read its warning');
+  assert.equal(typeof invalidateRootEntries, 'function', 'the loaded fuse-native binding cannot invalidate kernel entries');
 });
 
 test('blob reads are served by the FUSE threads without a read operation in JavaScript; synthetic files still are', async (t) => {
@@ -54,10 +55,10 @@ test('blob reads are served by the FUSE threads without a read operation in Java
   assert.ok(await reads() > 0, 'index.json is synthetic: its read goes through JavaScript');
 });
 
-test('LAYOUTFS_FUSE_JS_READS=1 reads blobs in JavaScript instead, with the same bytes', async (t) => {
+test('with the stock binding (LAYOUTFS_FUSE_STOCK=1) blobs are read in JavaScript instead, with the same bytes', async (t) => {
   if (!requireFuse(t)) return;
   const { store, layer } = storeWithBigLayer(t);
-  const { m, reads } = await mountServed(t, store, { LAYOUTFS_FUSE_JS_READS: '1' });
+  const { m, reads } = await mountServed(t, store, { LAYOUTFS_FUSE_STOCK: '1' });
   const bytes = readFileSync(join(m.dir, 'big/1/blobs/sha256', layer.digest.slice(7)));
   assert.equal(sha256(bytes), layer.digest);
   assert.ok(await reads() >= Math.ceil(layer.size / (128 * 1024)), 'every 128 KiB piece went through the read operation');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, openSync, readSync, closeSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
@@ -15,23 +15,28 @@ function replaceIndex(store: string, entries: unknown[]): void {
 
 const named = (d: object, name: string) => ({ ...d, annotations: { 'org.opencontainers.image.ref.name': name } });
 
-test('references added and removed in the store show up in the mount without a remount', async (t) => {
-  if (!requireFuse(t)) return;
-  const store = join(tempDir(t), 'store');
-  const b = new LayoutBuilder(store);
-  const one = b.image({ layers: [{ a: '1' }] });
-  const two = b.image({ layers: [{ b: '2' }] });
-  replaceIndex(store, [named(one, 'app:one')]);
-  const { dir: mnt } = await startMount(t, store);
-  assert.ok(existsSync(join(mnt, 'app/one/index.json')));
-  assert.ok(!existsSync(join(mnt, 'app/two')));
+// The shipped binding drops kernel caches at each refresh; the stock one relies on 1 s timeouts.
+for (const [binding, env, timeout] of [['patched', {}, 60], ['stock', { LAYOUTFS_FUSE_STOCK: '1' }, 1]] as const) {
+  test(`references added and removed in the store show up in the mount without a remount (${binding} fuse-native)`, async (t) => {
+    if (!requireFuse(t)) return;
+    const store = join(tempDir(t), 'store');
+    const b = new LayoutBuilder(store);
+    const one = b.image({ layers: [{ a: '1' }] });
+    const two = b.image({ layers: [{ b: '2' }] });
+    replaceIndex(store, [named(one, 'app:one')]);
+    const m = await startMount(t, store, undefined, [], env);
+    assert.match(m.output(), new RegExp(`"cacheTimeoutS":${timeout}\\b`));
+    const mnt = m.dir;
+    assert.ok(existsSync(join(mnt, 'app/one/index.json')));
+    assert.ok(!existsSync(join(mnt, 'app/two')));
 
-  replaceIndex(store, [named(one, 'app:one'), named(two, 'app:two')]);
-  await waitFor('app/two to appear', () => existsSync(join(mnt, 'app/two/index.json')));
-  replaceIndex(store, [named(two, 'app:two')]);
-  await waitFor('app/one to disappear', () => !existsSync(join(mnt, 'app/one')));
-  assert.ok(existsSync(join(mnt, `app/two/blobs/sha256/${two.digest.slice(7)}`)));
-});
+    replaceIndex(store, [named(one, 'app:one'), named(two, 'app:two')]);
+    await waitFor('app/two to appear', () => existsSync(join(mnt, 'app/two/index.json')));
+    replaceIndex(store, [named(two, 'app:two')]);
+    await waitFor('app/one to disappear', () => !existsSync(join(mnt, 'app/one')));
+    assert.ok(existsSync(join(mnt, `app/two/blobs/sha256/${two.digest.slice(7)}`)));
+  });
+}
 
 test('a reader in the middle of a large blob finishes with the right bytes across a refresh and a gc', async (t) => {
   if (!requireFuse(t)) return;
@@ -64,4 +69,38 @@ test('a reader in the middle of a large blob finishes with the right bytes acros
   closeSync(fd);
   assert.equal(pos, big.size);
   assert.equal('sha256:' + hash.digest('hex'), big.digest);
+});
+
+test('a name moved to another image shows the new one (index.json, blobs, its .tar) though the kernel caches between refreshes', async (t) => {
+  if (!requireFuse(t)) return;
+  const store = join(tempDir(t), 'store');
+  const b = new LayoutBuilder(store);
+  const one = b.image({ layers: [{ a: '1' }] });
+  const two = b.image({ layers: [{ b: '2'.repeat(5000) }, { c: '3' }] });
+  // `solo` has no repository: its view and its archive `_solo.tar` sit at the root of the mount.
+  replaceIndex(store, [named(one, 'app:v'), named(one, 'solo')]);
+  const m = await startMount(t, store, undefined, ['--serve', '127.0.0.1:0']);
+  await waitFor('the server to listen', () => /"msg":"serving"/.test(m.output()));
+  const url = /"url":"(http:\/\/[^"]+)"/.exec(m.output())![1]!.replace(/\/$/, '');
+  const getattrs = async () => Number(/layoutfs_fuse_operations_total\{op="getattr"\} (\d+)/
+    .exec(await (await fetch(`${url}/_layoutfs/metrics`)).text())?.[1] ?? 0);
+  const manifestIn = (view: string) => (JSON.parse(readFileSync(join(m.dir, view, 'index.json'), 'utf8')) as { manifests: { digest: string }[] }).manifests[0]!.digest;
+  const blob = (view: string, d: { digest: string }) => join(m.dir, view, 'blobs/sha256', d.digest.slice(7));
+
+  assert.equal(manifestIn('app/v'), one.digest);
+  const oldArchiveSize = statSync(join(m.dir, '_solo.tar')).size;
+  statSync(blob('app/v', one));
+  const before = await getattrs();
+  for (let i = 0; i < 3; i++) statSync(blob('app/v', one));
+  assert.equal(await getattrs(), before, 'repeated stats are answered by the kernel cache, not by layoutfs');
+
+  replaceIndex(store, [named(two, 'app:v'), named(two, 'solo')]);
+  await waitFor('app/v to show the new image', () => manifestIn('app/v') === two.digest);
+  assert.equal(manifestIn('solo'), two.digest);
+  assert.ok(!existsSync(blob('app/v', one)), 'the old manifest left the view');
+  assert.ok(existsSync(blob('app/v', two)));
+  const archive = readFileSync(join(m.dir, '_solo.tar'));
+  assert.notEqual(archive.length, oldArchiveSize);
+  assert.equal(statSync(join(m.dir, '_solo.tar')).size, archive.length);
+  assert.ok(archive.includes(Buffer.from(two.digest.slice(7))), 'the archive holds the new image');
 });
