@@ -5,18 +5,18 @@
 // binding: the mount then reads blobs in JavaScript and keeps 1 s kernel cache timeouts, correct
 // but slower. Running it again is a no-op once the binding is built.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const PATCH = join(dirname(fileURLToPath(import.meta.url)), 'fuse-native-layoutfs.patch');
-/** A symbol the patch adds, last in the file: its presence means the source is patched. */
+/** A symbol the patch adds: a binding that exports it (and direct_fd_flag) is built from it. */
 const MARKER = 'fuse_native_invalidate_root_entries';
 const VERSION = '2.2.6';
-const fuseDir = dirname(createRequire(import.meta.url).resolve('fuse-native/package.json'));
 
 const warn = (msg) => process.stderr.write(`layoutfs: ${msg}\n`);
+let fuseDir;
 const run = (file, args) => execFileSync(file, args, { cwd: fuseDir, stdio: ['ignore', 'ignore', 'pipe'] });
 
 /** Whether the binding node-gyp-build would load has the patch (a fresh process: no module cache). */
@@ -43,26 +43,26 @@ function nodedirArgs() {
 }
 
 function main() {
+  fuseDir = dirname(createRequire(import.meta.url).resolve('fuse-native/package.json'));
   const { version } = JSON.parse(readFileSync(join(fuseDir, 'package.json'), 'utf8'));
   if (version !== VERSION) {
     warn(`fuse-native ${version} is not ${VERSION}, which ${PATCH} is made for; the mount will read blobs in JavaScript`);
     return;
   }
   if (isPatched()) return;
-  const patched = readFileSync(join(fuseDir, 'fuse-native.c'), 'utf8').includes(MARKER);
+  // The patch always applies to the pristine source, kept beside it the first time: a source
+  // patched halfway (or by an older patch) is never patched again on top.
+  const source = join(fuseDir, 'fuse-native.c');
+  const pristine = `${source}.pristine`;
+  if (!existsSync(pristine)) copyFileSync(source, pristine);
+  copyFileSync(pristine, source);
   try {
-    if (!patched) run('patch', ['-p1', '--forward', '--batch', '-i', PATCH]);
+    run('patch', ['-p1', '--batch', '--no-backup-if-mismatch', '--reject-file=-', '-i', PATCH]);
     run(process.execPath, [nodeGyp(), 'rebuild', ...nodedirArgs()]);
     if (!isPatched()) throw new Error(`the rebuilt binding lacks ${MARKER}`);
   } catch (err) {
     // Back to the stock source and the prebuilt binding, which node-gyp-build falls back to.
-    if (readFileSync(join(fuseDir, 'fuse-native.c'), 'utf8').includes(MARKER)) {
-      try {
-        run('patch', ['-p1', '--reverse', '--batch', '-i', PATCH]);
-      } catch {
-        warn(`could not take ${PATCH} back out of ${fuseDir}/fuse-native.c`);
-      }
-    }
+    copyFileSync(pristine, source);
     rmSync(join(fuseDir, 'build'), { recursive: true, force: true });
     // node-gyp ends with lines that name itself, not the cause: keep what comes before them.
     const lines = err.stderr ? String(err.stderr).trim().split('\n') : [err.message];
@@ -71,4 +71,9 @@ function main() {
   }
 }
 
-main();
+try {
+  main();
+} catch (err) {
+  // Never fail `npm install` over this: the stock binding works, only slower.
+  warn(`could not build fuse-native with ${PATCH}: ${err.message}`);
+}

@@ -1,4 +1,3 @@
-import { close } from 'node:fs';
 import Fuse from 'fuse-native';
 import type { Logger } from 'pino';
 import { LayoutfsError } from '../errors.js';
@@ -44,9 +43,9 @@ const EXTRA_OPTIONS = ['ro', 'use_ino', 'auto_cache', `entry_timeout=${CACHE_TIM
   'negative_timeout=0', 'default_permissions', 'max_read=131072'];
 
 /**
- * A lookup answered from the old state just before a refresh can reach the kernel just after the
- * invalidation: a second one this much later drops such an entry, which is what the 1 s timeout
- * bounded before.
+ * getattr answers from the state current when it answers (src/fuse/operations.ts), but its reply
+ * reaches the kernel a moment later, possibly just after the invalidation: a second invalidation
+ * this much later drops such an entry.
  */
 const SECOND_INVALIDATION_MS = 1000;
 
@@ -63,12 +62,13 @@ class LayoutFuse extends Fuse {
 
   /**
    * Drops the kernel's cached entries under the root that either state has (each with its
-   * subtree), and the virtual archives beside them; a no-op with the stock binding.
+   * subtree), and the virtual archives beside them. False when that could not start; true with
+   * the stock binding, whose short timeouts need no invalidation.
    */
-  forgetTree(before: Snapshot, after: Snapshot): void {
-    if (!invalidateRootEntries || !this._thread) return;
+  forgetTree(before: Snapshot, after: Snapshot): boolean {
+    if (!invalidateRootEntries || !this._thread) return true;
     const names = new Set([...before.dirs.get('')!.children, ...after.dirs.get('')!.children]);
-    invalidateRootEntries(this._thread, [...names].flatMap((n) => [n, `_${n}.tar`]));
+    return invalidateRootEntries(this._thread, [...names].flatMap((n) => [n, `_${n}.tar`]));
   }
 
   /** fuse-native 2.2.6 calls ops.getattr here and drops the file handle; call ops.fgetattr. */
@@ -82,7 +82,7 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   const mountpoint = await prepareMountpoint(dir, log);
   const owner: Owner = { uid: options.uid ?? process.getuid?.() ?? 0, gid: options.gid ?? process.getgid?.() ?? 0 };
   const archives = new VirtualArchives(view);
-  const { ops, files, counters } = fuseOperations(view, archives, owner, log);
+  const { ops, counters } = fuseOperations(view, archives, owner, log);
   const fuse = new LayoutFuse(mountpoint, ops, {
     // Every operation answers by itself; fuse-native's 15 s timeout must never answer for it.
     timeout: false,
@@ -98,12 +98,17 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   log.info({ mountpoint, store: view.store.root, cacheTimeoutS: CACHE_TIMEOUT_S }, 'mounted');
   let unmounting: Promise<void> | undefined;
   const timers = new Set<NodeJS.Timeout>();
+  const forget = (before: Snapshot, after: Snapshot) => {
+    if (!unmounting && !fuse.forgetTree(before, after)) {
+      log.warn({ mountpoint, cacheTimeoutS: CACHE_TIMEOUT_S }, 'could not drop the kernel caches; old names may show until they time out');
+    }
+  };
+  // The listener keeps `fuse`, and with it the native state the invalidation thread uses, alive.
   view.onRefresh((before, after) => {
-    if (unmounting) return;
-    fuse.forgetTree(before, after);
+    forget(before, after);
     const timer = setTimeout(() => {
       timers.delete(timer);
-      if (!unmounting) fuse.forgetTree(before, after);
+      forget(before, after);
     }, SECOND_INVALIDATION_MS);
     timers.add(timer);
   });
@@ -123,7 +128,8 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
           }
         });
       }).then(() => {
-        for (const fd of files.blobFds()) close(fd, () => undefined);
+        // Open descriptors stay open: fusermount -uz detaches lazily and readers may still read
+        // them (directly, in the FUSE threads); release or the process's exit closes them.
         log.info({ mountpoint }, 'unmounted');
       });
       return unmounting;

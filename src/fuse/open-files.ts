@@ -52,12 +52,4 @@ export class OpenFiles {
     this.files.delete(fh);
     return f;
   }
-
-  /** Every open blob descriptor, for closing at unmount. */
-  *blobFds(): Iterable<number> {
-    for (const f of this.files.values()) {
-      if (f.kind === 'blob') yield f.fd;
-      if (f.kind === 'archive') yield* f.fds.values();
-    }
-  }
 }

@@ -36,7 +36,7 @@ function viewPath(path: string): string {
  * flush, fsync and opendir are left out on purpose: libfuse answers them itself or the kernel
  * remembers ENOSYS, so they cost no round trip into JavaScript.
  */
-export function fuseOperations(view: View, archives: VirtualArchives, owner: Owner, log: Logger): { ops: Operations; files: OpenFiles; counters: FuseCounters } {
+export function fuseOperations(view: View, archives: VirtualArchives, owner: Owner, log: Logger): { ops: Operations; counters: FuseCounters } {
   const files = new OpenFiles();
   const counters: FuseCounters = {};
   const count = (op: string) => {
@@ -63,9 +63,17 @@ export function fuseOperations(view: View, archives: VirtualArchives, owner: Own
     return archive && { node: { type: 'file', ino: archive.ino, nlink: 1, mtimeMs: archive.mtimeMs, size: archive.plan.size }, archive };
   };
 
+  // The kernel may cache this answer until the next refresh drops it (src/fuse/mount.ts), so it
+  // must come from the state current when it is sent: a lookup that awaited across a refresh
+  // (a closure read from disk) runs again.
   const getattr = (op: string) => (path: string, cb: (err: number, stat?: Uint32Array) => void) =>
     answer(op, path, cb, async () => {
-      const found = await find(path);
+      let generation: number;
+      let found;
+      do {
+        generation = view.snapshot.generation;
+        found = await find(path);
+      } while (generation !== view.snapshot.generation);
       return found ? [0, statArray(found.node, owner)] : [ENOENT];
     });
 
@@ -156,5 +164,5 @@ export function fuseOperations(view: View, archives: VirtualArchives, owner: Own
       (args[args.length - 1] as (err: number) => void)(EROFS);
     };
   }
-  return { ops, files, counters };
+  return { ops, counters };
 }

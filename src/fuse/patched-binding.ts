@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 /** What native/fuse-native-layoutfs.patch adds to fuse-native's binding. */
 interface PatchedBinding {
   direct_fd_flag?: number;
-  fuse_native_invalidate_root_entries?(thread: Buffer, names: string[]): void;
+  fuse_native_invalidate_root_entries?(thread: Buffer, names: string[]): boolean;
 }
 
 function loadBinding(): PatchedBinding {
@@ -26,8 +26,9 @@ export const DIRECT_FD_FLAG: number = binding.direct_fd_flag ?? 0;
 
 /**
  * Drops the kernel's cached entries `names` under the mount's root (with their subtrees) and the
- * root's attributes, from a thread of the patch's own; undefined with the stock binding.
- * `thread` is fuse-native's per-mount native state (`Fuse#_thread`).
+ * root's attributes, from a thread of the patch's own; false when that thread could not start.
+ * Undefined with the stock binding. `thread` is fuse-native's per-mount native state
+ * (`Fuse#_thread`), which must stay referenced while the mount lives.
  */
-export const invalidateRootEntries: ((thread: Buffer, names: string[]) => void) | undefined =
+export const invalidateRootEntries: ((thread: Buffer, names: string[]) => boolean) | undefined =
   binding.fuse_native_invalidate_root_entries?.bind(binding);
