@@ -45,8 +45,11 @@ export async function readArchiveInto(plan: ArchivePlan, start: number, buf: Buf
         const { digest } = e.content;
         let fd = fds.get(digest);
         if (fd === undefined) {
-          fd = await blobs.openBlob(digest, size);
-          fds.set(digest, fd);
+          const opened = await blobs.openBlob(digest, size);
+          // The kernel reads one handle concurrently (readahead): another read may have opened it meanwhile.
+          fd = fds.get(digest);
+          if (fd === undefined) fds.set(digest, (fd = opened));
+          else await closeFd(opened);
         }
         for (let pos = from(contentStart); pos < to(contentEnd);) {
           const { bytesRead } = await readFd(fd, buf, n, to(contentEnd) - pos, pos - contentStart);
@@ -66,18 +69,29 @@ export async function readArchiveInto(plan: ArchivePlan, start: number, buf: Buf
   return n;
 }
 
-/** Bytes [start, end) of the planned archive as a stream of pieces of up to 1 MiB (see readArchiveInto). */
-export async function* readArchiveRange(plan: ArchivePlan, start: number, end: number, blobs: BlobReader): AsyncGenerator<Buffer> {
+/**
+ * Bytes [start, end) of the planned archive as a stream of pieces of up to `chunk` bytes (see
+ * readArchiveInto). A blob's descriptor is closed once the stream has passed its entry.
+ */
+export async function* readArchiveRange(plan: ArchivePlan, start: number, end: number, blobs: BlobReader,
+  chunk = CHUNK): AsyncGenerator<Buffer> {
   end = Math.min(end, plan.size);
   const fds = new Map<Digest, number>();
+  const entryEnd = new Map(plan.entries.flatMap((e) => (e.content.kind === 'blob' ? [[e.content.digest, e.end] as const] : [])));
   try {
     for (let pos = start; pos < end;) {
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, end - pos));
+      const buf = Buffer.allocUnsafe(Math.min(chunk, end - pos));
       const n = await readArchiveInto(plan, pos, buf, buf.length, blobs, fds);
-      yield buf.subarray(0, n);
       pos += n;
+      for (const [digest, fd] of fds) {
+        if (entryEnd.get(digest)! <= pos) {
+          fds.delete(digest);
+          await closeFd(fd);
+        }
+      }
+      yield buf.subarray(0, n);
     }
   } finally {
-    await Promise.all([...fds.values()].map((fd) => closeFd(fd)));
+    await Promise.allSettled([...fds.values()].map((fd) => closeFd(fd)));
   }
 }

@@ -47,11 +47,13 @@ export async function markReachable(store: StoreReader, roots: Descriptor[]): Pr
   const marked = new Set<Digest>();
   const missing: Finding[] = [];
   const problems: Finding[] = [];
-  // Many names often point at one digest: its closure is walked (and its findings reported) once.
-  const walked = new Set<Digest>();
+  // Many names often point at one digest: its closure is walked (and its findings reported) once
+  // per media type (an entry with an unwalkable type must not hide a proper one).
+  const walked = new Set<string>();
   const markFrom = async (root: Descriptor) => {
-    if (walked.has(root.digest)) return;
-    walked.add(root.digest);
+    const key = `${root.mediaType} ${root.digest}`;
+    if (walked.has(key)) return;
+    walked.add(key);
     const c = await computeClosure(root, documents, present, store);
     for (const d of c.blobs.keys()) marked.add(d);
     for (const d of c.missing) missing.push({ kind: 'MISSING_BLOB', file: store.blobFile(d.digest), digest: d.digest, message: `${root.digest} reaches ${d.digest} (${d.mediaType}), which the store does not have` });

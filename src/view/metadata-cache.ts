@@ -50,9 +50,14 @@ export class MetadataCache implements DocumentReader {
     return e.value as ParsedDocument;
   }
 
-  /** A manifest's or index's bytes, checked against its digest once: what a registry GET sends. */
+  /**
+   * A manifest's or index's bytes, checked against its digest and size once: what a registry GET
+   * sends. Keyed by size too, so a descriptor with a wrong size still gets its error.
+   */
   async documentBytes(descriptor: Descriptor): Promise<Buffer> {
-    const e = await this.load(`b:${descriptor.digest}`, async () => ({ kind: 'bytes', value: await this.blobs.readVerified(descriptor) }));
+    // A copy: small reads can be views of a shared pool slab the byte bound would not count.
+    const e = await this.load(`b:${descriptor.digest}:${descriptor.size}`, async () =>
+      ({ kind: 'bytes', value: Buffer.from(await this.blobs.readVerified(descriptor)) }));
     return e.value as Buffer;
   }
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readArchiveRange } from '../../src/archive/archive-reader.js';
+import { readArchiveInto, readArchiveRange } from '../../src/archive/archive-reader.js';
+import type { Digest } from '../../src/oci/digest.js';
 import { planViewArchive } from '../../src/archive/view-archive.js';
 import { openStore } from '../../src/store/store-reader.js';
 import { View } from '../../src/view/view.js';
@@ -92,6 +93,27 @@ test('exports are deterministic, and any byte range is produced without what com
     for await (const p of readArchiveRange(plan, start, end, view.store)) parts.push(p);
     assert.ok(Buffer.concat(parts).equals(whole.subarray(start, end)), `range ${start}-${end}`);
   }
+
+  // Descriptors: a stream keeps at most the blob it is in open; concurrent reads of one FUSE
+  // handle (the kernel's readahead) share one descriptor per blob and leak none.
+  const openFds = () => readdirSync('/proc/self/fd').length;
+  const before = openFds();
+  const streamed: Buffer[] = [];
+  for await (const p of readArchiveRange(plan, 0, plan.size, view.store, 4096)) {
+    streamed.push(p);
+    assert.ok(openFds() - before <= 1, 'at most one blob descriptor open while streaming');
+  }
+  assert.ok(Buffer.concat(streamed).equals(whole));
+  assert.equal(openFds(), before, 'a finished stream leaves no descriptor open');
+  const blob = plan.entries.filter((e) => e.content.kind === 'blob').sort((x, y) => y.end - y.offset - (x.end - x.offset))[0]!;
+  const piece = Math.floor((blob.end - blob.offset - blob.header.length) / 8);
+  const at = (i: number) => blob.offset + blob.header.length + i * piece;
+  const fds = new Map<Digest, number>();
+  const bufs = Array.from({ length: 8 }, () => Buffer.alloc(piece));
+  const counts = await Promise.all(bufs.map((buf, i) => readArchiveInto(plan, at(i), buf, piece, view.store, fds)));
+  bufs.forEach((buf, i) => assert.ok(buf.subarray(0, counts[i]).equals(whole.subarray(at(i), at(i + 1)))));
+  assert.equal(openFds() - before, fds.size, 'one descriptor per blob, however many reads opened it at once');
+  for (const fd of fds.values()) closeSync(fd);
 });
 
 test('bad input: unknown reference, unwritable output, missing and truncated blobs', (t) => {
