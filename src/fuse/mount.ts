@@ -98,13 +98,19 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   log.info({ mountpoint, store: view.store.root, cacheTimeoutS: CACHE_TIMEOUT_S }, 'mounted');
   let unmounting: Promise<void> | undefined;
   const timers = new Set<NodeJS.Timeout>();
+  // Never throws: it runs inside View.refresh and from a timer.
   const forget = (before: Snapshot, after: Snapshot) => {
-    if (!unmounting && !fuse.forgetTree(before, after)) {
-      log.warn({ mountpoint, cacheTimeoutS: CACHE_TIMEOUT_S }, 'could not drop the kernel caches; old names may show until they time out');
+    const failed = (err?: unknown) =>
+      log.warn({ err, mountpoint, cacheTimeoutS: CACHE_TIMEOUT_S }, 'could not drop the kernel caches; old names may show until they time out');
+    try {
+      if (!unmounting && !fuse.forgetTree(before, after)) failed();
+    } catch (err) {
+      failed(err);
     }
   };
   // The listener keeps `fuse`, and with it the native state the invalidation thread uses, alive.
   view.onRefresh((before, after) => {
+    if (unmounting) return;
     forget(before, after);
     const timer = setTimeout(() => {
       timers.delete(timer);

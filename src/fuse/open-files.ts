@@ -6,8 +6,9 @@ import { DIRECT_FD_FLAG } from './patched-binding.js';
 const LAST_COUNTED = 0x3fffffff;
 
 /**
- * What an open FUSE file handle reads from: a store blob's descriptor (read with readSync while
- * reads stay fast, `sync`), or synthetic bytes. `stat` is the file's stat at open: the kernel
+ * What an open FUSE file handle reads from: a store blob's descriptor (read by fuse-native's
+ * threads with the patched binding; otherwise by the read operation, with readSync while reads
+ * stay fast, `sync`), or synthetic bytes. `stat` is the file's stat at open: the kernel
  * asks for it (fgetattr) near EOF, and the path may be gone from the view by then.
  */
 export type OpenFile = ({ kind: 'blob'; fd: number; sync: boolean } | { kind: 'content'; content: Buffer }

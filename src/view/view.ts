@@ -92,7 +92,10 @@ export class View {
     return this.refreshing;
   }
 
-  /** Calls `listener` each time a refresh swaps a new state in (adapters that cache, like FUSE's kernel side). */
+  /**
+   * Calls `listener` each time a refresh swaps a new state in (adapters that cache, like FUSE's
+   * kernel side). It runs inside refresh and must not throw.
+   */
   onRefresh(listener: (before: Snapshot, after: Snapshot) => void): void {
     this.refreshListeners.push(listener);
   }

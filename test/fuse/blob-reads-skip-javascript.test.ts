@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { DIRECT_FD_FLAG, invalidateRootEntries } from '../../src/fuse/patched-binding.js';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
-import { requireFuse, startMount, waitFor, type RunningMount } from '../fixtures/mount.js';
+import { fuseOpCount, requireFuse, servedUrl, startMount, type RunningMount } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
 
 /** A store with one image whose layer is several FUSE requests (128 KiB each) long. */
@@ -21,14 +21,8 @@ function storeWithBigLayer(t: TestContext): { store: string; layer: { digest: st
 
 async function mountServed(t: TestContext, store: string, env: NodeJS.ProcessEnv = {}): Promise<{ m: RunningMount; reads: () => Promise<number> }> {
   const m = await startMount(t, store, undefined, ['--serve', '127.0.0.1:0'], env);
-  await waitFor('the server to listen', () => /"msg":"serving"/.test(m.output()));
-  const url = /"url":"(http:\/\/[^"]+)"/.exec(m.output())![1]!.replace(/\/$/, '');
-  /** read operations that reached JavaScript, from the metrics endpoint. */
-  const reads = async () => {
-    const metrics = await (await fetch(`${url}/_layoutfs/metrics`)).text();
-    return Number(/layoutfs_fuse_operations_total\{op="read"\} (\d+)/.exec(metrics)?.[1] ?? 0);
-  };
-  return { m, reads };
+  const url = await servedUrl(m);
+  return { m, reads: () => fuseOpCount(url, 'read') };
 }
 
 const sha256 = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
