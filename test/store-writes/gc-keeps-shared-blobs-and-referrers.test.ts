@@ -70,3 +70,18 @@ test('gc refuses a store whose index.json it cannot fully read', (t) => {
   const fsck = runCli(['fsck', store]);
   assert.equal(fsck.code, 1, 'fsck calls an unreadable entry damage');
 });
+
+test('gc keeps an image whose digest an earlier entry names with a media type that is not walked', (t) => {
+  const store = join(tempDir(t), 'store');
+  const b = new LayoutBuilder(store);
+  const image = b.image({ layers: [{ only: 'here' }] });
+  b.write();
+  // The first entry calls the manifest an opaque blob; the second names it properly.
+  const index = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8')) as { manifests: unknown[] };
+  index.manifests = [{ ...image, mediaType: 'application/octet-stream', annotations: { 'org.opencontainers.image.ref.name': 'opaque' } },
+    { ...image, annotations: { 'org.opencontainers.image.ref.name': 'app:1' } }];
+  writeFileSync(join(store, 'index.json'), JSON.stringify(index));
+  const layer = JSON.parse(readFileSync(blob(store, image), 'utf8')).layers[0];
+  runCliJson(['gc', '--grace', '0s', store]);
+  assert.ok(existsSync(blob(store, layer)), 'the layer the proper entry reaches is kept');
+});
