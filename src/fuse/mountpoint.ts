@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdir, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
@@ -29,18 +30,35 @@ export async function prepareMountpoint(dir: string, log: Logger): Promise<strin
       return abs;
     }
     if (code !== 'ENOTCONN') throw new LayoutfsError('UNAVAILABLE', `cannot use as a mount point (${code})`, { path: abs, cause: err });
-    log.warn({ mountpoint: abs }, 'detaching a dead FUSE mount left by a killed process');
-    try {
-      await detach(abs);
-    } catch (e) {
-      throw new LayoutfsError('UNAVAILABLE', `a dead FUSE mount is there and fusermount -uz failed: ${(e as Error).message.trim()}`, { path: abs, cause: e });
-    }
-    st = await stat(abs);
+    st = await detachDead(abs, log);
   }
   if (!st.isDirectory()) throw new LayoutfsError('FAILED_PRECONDITION', 'a mount point must be a directory', { path: abs });
   const parent = await stat(dirname(abs));
   if (parent.dev !== st.dev && abs !== '/') {
+    // stat may have been answered from the kernel's attribute cache (60 s) of a mount whose
+    // process died: readdir always asks the filesystem.
+    if (!(await answersReaddir(abs))) return detachDead(abs, log).then(() => abs);
     throw new LayoutfsError('FAILED_PRECONDITION', `is already a mount point (in use); unmount it first: fusermount -u ${abs}`, { path: abs });
   }
   return abs;
+}
+
+/** False only for a dead FUSE mount ("Transport endpoint is not connected"). */
+async function answersReaddir(dir: string): Promise<boolean> {
+  try {
+    await readdir(dir);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOTCONN';
+  }
+}
+
+async function detachDead(abs: string, log: Logger): Promise<Stats> {
+  log.warn({ mountpoint: abs }, 'detaching a dead FUSE mount left by a killed process');
+  try {
+    await detach(abs);
+  } catch (e) {
+    throw new LayoutfsError('UNAVAILABLE', `a dead FUSE mount is there and fusermount -uz failed: ${(e as Error).message.trim()}`, { path: abs, cause: e });
+  }
+  return stat(abs);
 }
