@@ -11,8 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const PATCH = join(dirname(fileURLToPath(import.meta.url)), 'fuse-native-layoutfs.patch');
-/** A symbol the patch adds: a binding that exports it (and direct_fd_flag) is built from it. */
-const MARKER = 'fuse_native_invalidate_root_entries';
+/** The symbol the patch adds last: a binding that exports it (and direct_fd_flag) is built from it. */
+const MARKER = 'fuse_native_set_max_pages';
 const VERSION = '2.2.6';
 
 const warn = (msg) => process.stderr.write(`layoutfs: ${msg}\n`);

@@ -6,7 +6,8 @@ import type { Snapshot } from '../view/snapshot.js';
 import type { View } from '../view/view.js';
 import { fuseOperations, type FuseCounters } from './operations.js';
 import { detach, prepareMountpoint } from './mountpoint.js';
-import { invalidateRootEntries } from './patched-binding.js';
+import { invalidateRootEntries, setMaxPages } from './patched-binding.js';
+import { setReadahead } from './readahead.js';
 import type { Owner } from './stat.js';
 
 export interface MountOptions {
@@ -37,10 +38,13 @@ export interface Mounted {
  *   the stock one they are 1 s, so a refresh shows within about 2 s. negative_timeout=0: a new
  *   reference is never hidden by a cached "no such file".
  * - default_permissions: the kernel checks modes, no access() round trips.
+ * - max_read: the largest read request. libfuse 2.9 alone gets 32 pages (128 KiB); the patched
+ *   binding negotiates 256 (setMaxPages), with the mount's readahead raised to match.
  */
 const CACHE_TIMEOUT_S = invalidateRootEntries ? 60 : 1;
+const MAX_PAGES = setMaxPages ? 256 : 32;
 const EXTRA_OPTIONS = ['ro', 'use_ino', 'auto_cache', `entry_timeout=${CACHE_TIMEOUT_S}`, `attr_timeout=${CACHE_TIMEOUT_S}`,
-  'negative_timeout=0', 'default_permissions', 'max_read=131072'];
+  'negative_timeout=0', 'default_permissions', `max_read=${MAX_PAGES * 4096}`];
 
 /**
  * getattr answers from the state current when it answers (src/fuse/operations.ts), but its reply
@@ -83,6 +87,7 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   const owner: Owner = { uid: options.uid ?? process.getuid?.() ?? 0, gid: options.gid ?? process.getgid?.() ?? 0 };
   const archives = new VirtualArchives(view);
   const { ops, counters } = fuseOperations(view, archives, owner, log);
+  setMaxPages?.(MAX_PAGES);
   const fuse = new LayoutFuse(mountpoint, ops, {
     // Every operation answers by itself; fuse-native's 15 s timeout must never answer for it.
     timeout: false,
@@ -95,7 +100,8 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   await new Promise<void>((resolvePromise, reject) => {
     fuse.mount((err) => (err ? reject(new LayoutfsError('UNAVAILABLE', `FUSE mount failed: ${err.message} (see native-notes/fuse.md)`, { path: mountpoint, cause: err })) : resolvePromise()));
   });
-  log.info({ mountpoint, store: view.store.root, cacheTimeoutS: CACHE_TIMEOUT_S }, 'mounted');
+  if (setMaxPages) await setReadahead(mountpoint, MAX_PAGES * 4, log);
+  log.info({ mountpoint, store: view.store.root, cacheTimeoutS: CACHE_TIMEOUT_S, maxRequestKiB: MAX_PAGES * 4 }, 'mounted');
   let unmounting: Promise<void> | undefined;
   const timers = new Set<NodeJS.Timeout>();
   // Never throws: it runs inside View.refresh and from a timer.

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 interface PatchedBinding {
   direct_fd_flag?: number;
   fuse_native_invalidate_root_entries?(thread: Buffer, names: string[]): boolean;
+  fuse_native_set_max_pages?(pages: number): void;
 }
 
 function loadBinding(): PatchedBinding {
@@ -32,3 +33,9 @@ export const DIRECT_FD_FLAG: number = binding.direct_fd_flag ?? 0;
  */
 export const invalidateRootEntries: ((thread: Buffer, names: string[]) => boolean) | undefined =
   binding.fuse_native_invalidate_root_entries?.bind(binding);
+
+/**
+ * Makes the next mounts negotiate requests (and page-cache folios) of up to `pages` pages, where
+ * libfuse 2.9 alone stops at 32; read-only mounts only. Undefined with the stock binding.
+ */
+export const setMaxPages: ((pages: number) => void) | undefined = binding.fuse_native_set_max_pages?.bind(binding);

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { DIRECT_FD_FLAG, invalidateRootEntries } from '../../src/fuse/patched-binding.js';
+import { DIRECT_FD_FLAG, invalidateRootEntries, setMaxPages } from '../../src/fuse/patched-binding.js';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
 import { fuseOpCount, requireFuse, servedUrl, startMount, type RunningMount } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
@@ -32,6 +32,7 @@ test('fuse-native is built with native/fuse-native-layoutfs.patch (npm postinsta
   assert.equal(DIRECT_FD_FLAG, 0x40000000,
     'the loaded fuse-native binding lacks direct reads: run `node native/build-fuse-native.mjs` and read its warning');
   assert.equal(typeof invalidateRootEntries, 'function', 'the loaded fuse-native binding cannot invalidate kernel entries');
+  assert.equal(typeof setMaxPages, 'function', 'the loaded fuse-native binding cannot negotiate bigger requests');
 });
 
 test('blob reads are served by the FUSE threads without a read operation in JavaScript; synthetic files still are', async (t) => {
@@ -56,4 +57,17 @@ test('with the stock binding (LAYOUTFS_FUSE_STOCK=1) blobs are read in JavaScrip
   const bytes = readFileSync(join(m.dir, 'big/1/blobs/sha256', layer.digest.slice(7)));
   assert.equal(sha256(bytes), layer.digest);
   assert.ok(await reads() >= Math.ceil(layer.size / (128 * 1024)), 'every 128 KiB piece went through the read operation');
+});
+
+test('reads arrive in requests of up to 1 MiB, not libfuse 2\'s 128 KiB (a virtual archive, read in JavaScript, counts them)', async (t) => {
+  if (!requireFuse(t)) return;
+  if (process.getuid?.() !== 0) return t.skip('raising a mount\'s readahead needs root');
+  const { store } = storeWithBigLayer(t);
+  const { m, reads } = await mountServed(t, store);
+  assert.match(m.output(), /"maxRequestKiB":1024\b/);
+  const before = await reads();
+  const archive = readFileSync(join(m.dir, 'big/_1.tar'));
+  const count = (await reads()) - before;
+  assert.ok(archive.length > 3 * 1024 * 1024);
+  assert.ok(count <= Math.ceil(archive.length / (1024 * 1024)) + 1, `${count} read requests for ${archive.length} bytes`);
 });
