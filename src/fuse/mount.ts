@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import Fuse from 'fuse-native';
 import type { Logger } from 'pino';
 import { LayoutfsError } from '../errors.js';
@@ -6,7 +7,7 @@ import type { Snapshot } from '../view/snapshot.js';
 import type { View } from '../view/view.js';
 import { fuseOperations, type FuseCounters } from './operations.js';
 import { detach, prepareMountpoint } from './mountpoint.js';
-import { invalidateRootEntries, setMaxPages } from './patched-binding.js';
+import { invalidateRootEntries, maxPagesGranted, setMaxPages } from './patched-binding.js';
 import { setReadahead } from './readahead.js';
 import type { Owner } from './stat.js';
 
@@ -43,6 +44,8 @@ export interface Mounted {
  */
 const CACHE_TIMEOUT_S = invalidateRootEntries ? 60 : 1;
 const MAX_PAGES = setMaxPages ? 256 : 32;
+/** What libfuse 2.9 gets by itself. */
+const LIBFUSE_PAGES = 32;
 const EXTRA_OPTIONS = ['ro', 'use_ino', 'auto_cache', `entry_timeout=${CACHE_TIMEOUT_S}`, `attr_timeout=${CACHE_TIMEOUT_S}`,
   'negative_timeout=0', 'default_permissions', `max_read=${MAX_PAGES * 4096}`];
 
@@ -100,8 +103,11 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   await new Promise<void>((resolvePromise, reject) => {
     fuse.mount((err) => (err ? reject(new LayoutfsError('UNAVAILABLE', `FUSE mount failed: ${err.message} (see native-notes/fuse.md)`, { path: mountpoint, cause: err })) : resolvePromise()));
   });
-  if (setMaxPages) await setReadahead(mountpoint, MAX_PAGES * 4, log);
-  log.info({ mountpoint, store: view.store.root, cacheTimeoutS: CACHE_TIMEOUT_S, maxRequestKiB: MAX_PAGES * 4 }, 'mounted');
+  // A request through the mount waits for FUSE_INIT's answer, which says what was granted.
+  const { dev } = await stat(mountpoint, { bigint: true });
+  const pages = maxPagesGranted?.() || LIBFUSE_PAGES;
+  if (pages > LIBFUSE_PAGES) await setReadahead(dev, pages * 4, log);
+  log.info({ mountpoint, store: view.store.root, cacheTimeoutS: CACHE_TIMEOUT_S, maxRequestKiB: pages * 4 }, 'mounted');
   let unmounting: Promise<void> | undefined;
   const timers = new Set<NodeJS.Timeout>();
   // Never throws: it runs inside View.refresh and from a timer.

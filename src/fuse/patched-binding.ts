@@ -6,6 +6,7 @@ interface PatchedBinding {
   direct_fd_flag?: number;
   fuse_native_invalidate_root_entries?(thread: Buffer, names: string[]): boolean;
   fuse_native_set_max_pages?(pages: number): void;
+  fuse_native_max_pages_granted?(): number;
 }
 
 function loadBinding(): PatchedBinding {
@@ -35,7 +36,14 @@ export const invalidateRootEntries: ((thread: Buffer, names: string[]) => boolea
   binding.fuse_native_invalidate_root_entries?.bind(binding);
 
 /**
- * Makes the next mounts negotiate requests (and page-cache folios) of up to `pages` pages, where
- * libfuse 2.9 alone stops at 32; read-only mounts only. Undefined with the stock binding.
+ * Makes the next mount negotiate requests (and page-cache folios) of up to `pages` pages (at most
+ * 256), where libfuse 2.9 alone stops at 32; read-only mounts only. Undefined with the stock
+ * binding.
  */
 export const setMaxPages: ((pages: number) => void) | undefined = binding.fuse_native_set_max_pages?.bind(binding);
+
+/**
+ * The pages per request the kernel granted that mount, known once its FUSE_INIT is answered
+ * (after the first request through the mount returns); 0 when it was not negotiated.
+ */
+export const maxPagesGranted: (() => number) | undefined = binding.fuse_native_max_pages_granted?.bind(binding);
