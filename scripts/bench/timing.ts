@@ -1,4 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+
+// Every figure writes to /dev/null. Once something replaced it with a regular file (a rename
+// over it), each "discarded" byte went to tmpfs and every baseline was slower than it is.
+if (!statSync('/dev/null').isCharacterDevice()) {
+  throw new Error('/dev/null is not the null device here (ls -l /dev/null); restore it: rm /dev/null && mknod -m 666 /dev/null c 1 3');
+}
 
 /** Wall time of a shell command in seconds (throws when it fails). */
 export function timeShell(command: string): number {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -114,6 +114,25 @@ test('exports are deterministic, and any byte range is produced without what com
   bufs.forEach((buf, i) => assert.ok(buf.subarray(0, counts[i]).equals(whole.subarray(at(i), at(i + 1)))));
   assert.equal(openFds() - before, fds.size, 'one descriptor per blob, however many reads opened it at once');
   for (const fd of fds.values()) closeSync(fd);
+});
+
+test('an export into a FIFO (or a device such as /dev/null) writes into it and leaves it in place', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'store');
+  buildFixtureStore(store);
+  const expected = join(dir, 'expected.tar');
+  exportTo(store, expected, 'latest');
+  const fifo = join(dir, 'pipe');
+  execFileSync('mkfifo', [fifo]);
+  const got = join(dir, 'got.tar');
+  const reader = spawn('sh', ['-c', `exec cat "${fifo}" > "${got}"`]);
+  const readerDone = new Promise((resolve) => reader.on('exit', resolve));
+  t.after(() => reader.kill());
+  const r = runCli(['export', store, 'latest', '-o', fifo]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(statSync(fifo).isFIFO(), 'the FIFO is still a FIFO, not a file renamed over it');
+  await readerDone;
+  assert.ok(readFileSync(got).equals(readFileSync(expected)), 'the reader got the whole archive');
 });
 
 test('bad input: unknown reference, unwritable output, missing and truncated blobs', (t) => {

@@ -1,4 +1,4 @@
-import { rename, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import { constants, fstatSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
@@ -32,6 +32,18 @@ export function registerExport(program: Command): void {
           // writeSync works without spinning on EAGAIN. Files and the rest take fd 1 as it is.
           const out = fstatSync(1).isFIFO() ? openSync('/proc/self/fd/1', constants.O_WRONLY) : 1;
           writeArchiveSync(plan, view.store, out);
+          return;
+        }
+        // A device or a pipe (/dev/null, a FIFO) is written into: renaming a temp file over it
+        // would replace it with a regular file.
+        const existing = await stat(opts.output!).catch(() => undefined);
+        if (existing && (existing.isCharacterDevice() || existing.isFIFO() || existing.isSocket())) {
+          const handle = await open(opts.output!, 'w');
+          try {
+            writeArchiveSync(plan, view.store, handle.fd, progress.add);
+          } finally {
+            await handle.close();
+          }
           return;
         }
         // Never a half-written archive under the final name.
