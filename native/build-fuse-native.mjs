@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const PATCH = join(dirname(fileURLToPath(import.meta.url)), 'fuse-native-layoutfs.patch');
 /** The symbol the patch adds last: a binding that exports it (and direct_fd_flag) is built from it. */
-const MARKER = 'fuse_native_max_pages_granted';
+const MARKER = 'fuse_native_mount_grants';
 const VERSION = '2.2.6';
 
 const warn = (msg) => process.stderr.write(`layoutfs: ${msg}\n`);

@@ -7,7 +7,7 @@ import type { Snapshot } from '../view/snapshot.js';
 import type { View } from '../view/view.js';
 import { fuseOperations, type FuseCounters } from './operations.js';
 import { detach, prepareMountpoint } from './mountpoint.js';
-import { invalidateRootEntries, maxPagesGranted, setMaxPages } from './patched-binding.js';
+import { configureNextMount, invalidateRootEntries, mountGrants, PASSTHROUGH_WANTED } from './patched-binding.js';
 import { setReadahead } from './readahead.js';
 import type { Owner } from './stat.js';
 
@@ -40,12 +40,13 @@ export interface Mounted {
  *   reference is never hidden by a cached "no such file".
  * - default_permissions: the kernel checks modes, no access() round trips.
  * - max_read: the largest read request. libfuse 2.9 alone gets 32 pages (128 KiB); the patched
- *   binding negotiates 256 (setMaxPages), with the mount's readahead raised to match.
+ *   binding negotiates 256 (configureNextMount), with the mount's readahead raised to match,
+ *   and, as root, passthrough: the kernel reads blob files itself.
  */
 const CACHE_TIMEOUT_S = invalidateRootEntries ? 60 : 1;
-const MAX_PAGES = setMaxPages ? 256 : 32;
 /** What libfuse 2.9 gets by itself. */
 const LIBFUSE_PAGES = 32;
+const MAX_PAGES = configureNextMount ? 256 : LIBFUSE_PAGES;
 const EXTRA_OPTIONS = ['ro', 'use_ino', 'auto_cache', `entry_timeout=${CACHE_TIMEOUT_S}`, `attr_timeout=${CACHE_TIMEOUT_S}`,
   'negative_timeout=0', 'default_permissions', `max_read=${MAX_PAGES * 4096}`];
 
@@ -90,7 +91,7 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   const owner: Owner = { uid: options.uid ?? process.getuid?.() ?? 0, gid: options.gid ?? process.getgid?.() ?? 0 };
   const archives = new VirtualArchives(view);
   const { ops, counters } = fuseOperations(view, archives, owner, log);
-  setMaxPages?.(MAX_PAGES);
+  configureNextMount?.(MAX_PAGES, PASSTHROUGH_WANTED);
   const fuse = new LayoutFuse(mountpoint, ops, {
     // Every operation answers by itself; fuse-native's 15 s timeout must never answer for it.
     timeout: false,
@@ -105,9 +106,15 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   });
   // A request through the mount waits for FUSE_INIT's answer, which says what was granted.
   const { dev } = await stat(mountpoint, { bigint: true });
-  const pages = maxPagesGranted?.() || LIBFUSE_PAGES;
+  const grants = mountGrants();
+  const pages = grants?.maxPages || LIBFUSE_PAGES;
   if (pages > LIBFUSE_PAGES) await setReadahead(dev, pages * 4, log);
-  log.info({ mountpoint, store: view.store.root, cacheTimeoutS: CACHE_TIMEOUT_S, maxRequestKiB: pages * 4 }, 'mounted');
+  if (grants) {
+    // Passthrough opens never reach the read operation: count them for the metrics.
+    Object.defineProperty(counters, 'open_passthrough', { enumerable: true, get: () => mountGrants()!.passthroughOpens });
+  }
+  log.info({ mountpoint, store: view.store.root, cacheTimeoutS: CACHE_TIMEOUT_S, maxRequestKiB: pages * 4,
+    passthrough: grants?.passthrough ?? false }, 'mounted');
   let unmounting: Promise<void> | undefined;
   const timers = new Set<NodeJS.Timeout>();
   // Never throws: it runs inside View.refresh and from a timer.

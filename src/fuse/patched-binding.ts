@@ -5,8 +5,8 @@ import { dirname } from 'node:path';
 interface PatchedBinding {
   direct_fd_flag?: number;
   fuse_native_invalidate_root_entries?(thread: Buffer, names: string[]): boolean;
-  fuse_native_set_max_pages?(pages: number): void;
-  fuse_native_max_pages_granted?(): number;
+  fuse_native_configure_next_mount?(pages: number, passthrough: number): void;
+  fuse_native_mount_grants?(): [number, number, number];
 }
 
 function loadBinding(): PatchedBinding {
@@ -36,14 +36,28 @@ export const invalidateRootEntries: ((thread: Buffer, names: string[]) => boolea
   binding.fuse_native_invalidate_root_entries?.bind(binding);
 
 /**
- * Makes the next mount negotiate requests (and page-cache folios) of up to `pages` pages (at most
- * 256), where libfuse 2.9 alone stops at 32; read-only mounts only. Undefined with the stock
- * binding.
+ * Asks the next mount (read-only only) for requests of up to `pages` pages (at most 256; libfuse
+ * 2.9 alone stops at 32) and, as root, for passthrough: the kernel reads blob files itself.
+ * Undefined with the stock binding.
  */
-export const setMaxPages: ((pages: number) => void) | undefined = binding.fuse_native_set_max_pages?.bind(binding);
+export const configureNextMount: ((pages: number, passthrough: boolean) => void) | undefined =
+  binding.fuse_native_configure_next_mount && ((pages, passthrough) => binding.fuse_native_configure_next_mount!(pages, passthrough ? 1 : 0));
+
+/** LAYOUTFS_FUSE_PASSTHROUGH=0 keeps blob reads in the FUSE threads (tests and benchmarks of that path). */
+export const PASSTHROUGH_WANTED = process.env.LAYOUTFS_FUSE_PASSTHROUGH !== '0';
+
+export interface MountGrants {
+  maxPages: number;
+  passthrough: boolean;
+  /** Opens handed to the kernel as passthrough so far. */
+  passthroughOpens: number;
+}
 
 /**
- * The pages per request the kernel granted that mount, known once its FUSE_INIT is answered
- * (after the first request through the mount returns); 0 when it was not negotiated.
+ * What the kernel granted the last mount, known once its FUSE_INIT is answered (after the first
+ * request through the mount returns).
  */
-export const maxPagesGranted: (() => number) | undefined = binding.fuse_native_max_pages_granted?.bind(binding);
+export function mountGrants(): MountGrants | undefined {
+  const g = binding.fuse_native_mount_grants?.();
+  return g && { maxPages: g[0]!, passthrough: g[1] === 1, passthroughOpens: g[2]! };
+}

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { DIRECT_FD_FLAG, invalidateRootEntries, setMaxPages } from '../../src/fuse/patched-binding.js';
+import { DIRECT_FD_FLAG, configureNextMount, invalidateRootEntries } from '../../src/fuse/patched-binding.js';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
 import { fuseOpCount, requireFuse, servedUrl, startMount, type RunningMount } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
@@ -19,10 +19,10 @@ function storeWithBigLayer(t: TestContext): { store: string; layer: { digest: st
   return { store, layer };
 }
 
-async function mountServed(t: TestContext, store: string, env: NodeJS.ProcessEnv = {}): Promise<{ m: RunningMount; reads: () => Promise<number> }> {
+async function mountServed(t: TestContext, store: string, env: NodeJS.ProcessEnv = {}): Promise<{ m: RunningMount; url: string; reads: () => Promise<number> }> {
   const m = await startMount(t, store, undefined, ['--serve', '127.0.0.1:0'], env);
   const url = await servedUrl(m);
-  return { m, reads: () => fuseOpCount(url, 'read') };
+  return { m, url, reads: () => fuseOpCount(url, 'read') };
 }
 
 const sha256 = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
@@ -32,22 +32,38 @@ test('fuse-native is built with native/fuse-native-layoutfs.patch (npm postinsta
   assert.equal(DIRECT_FD_FLAG, 0x40000000,
     'the loaded fuse-native binding lacks direct reads: run `node native/build-fuse-native.mjs` and read its warning');
   assert.equal(typeof invalidateRootEntries, 'function', 'the loaded fuse-native binding cannot invalidate kernel entries');
-  assert.equal(typeof setMaxPages, 'function', 'the loaded fuse-native binding cannot negotiate bigger requests');
+  assert.equal(typeof configureNextMount, 'function', 'the loaded fuse-native binding cannot negotiate bigger requests or passthrough');
 });
 
-test('blob reads are served by the FUSE threads without a read operation in JavaScript; synthetic files still are', async (t) => {
+test('blob reads never reach JavaScript (as root the kernel reads the store file itself); synthetic files still do', async (t) => {
   if (!requireFuse(t)) return;
   const { store, layer } = storeWithBigLayer(t);
-  const { m, reads } = await mountServed(t, store);
+  const { m, url, reads } = await mountServed(t, store);
+  const root = process.getuid?.() === 0;
+  assert.match(m.output(), new RegExp(`"passthrough":${root}\\b`));
   const blobs = join(m.dir, 'big/1/blobs/sha256');
-  for (const name of readdirSync(blobs)) {
+  const names = readdirSync(blobs);
+  for (const name of names) {
     assert.equal(sha256(readFileSync(join(blobs, name))), `sha256:${name}`, `${name} reads whole and intact`);
   }
   assert.equal(readFileSync(join(blobs, layer.digest.slice(7))).length, layer.size);
   assert.equal(await reads(), 0, 'no blob read reached JavaScript');
+  // Passthrough opens (root): the kernel was handed the store file of every blob opened.
+  if (root) assert.ok(await fuseOpCount(url, 'open_passthrough') >= names.length + 1);
   const index = JSON.parse(readFileSync(join(m.dir, 'big/1/index.json'), 'utf8')) as { manifests: unknown[] };
   assert.equal(index.manifests.length, 1);
   assert.ok(await reads() > 0, 'index.json is synthetic: its read goes through JavaScript');
+});
+
+test('without passthrough (not root, or LAYOUTFS_FUSE_PASSTHROUGH=0) the FUSE threads read blobs, still without JavaScript', async (t) => {
+  if (!requireFuse(t)) return;
+  const { store, layer } = storeWithBigLayer(t);
+  const { m, url, reads } = await mountServed(t, store, { LAYOUTFS_FUSE_PASSTHROUGH: '0' });
+  assert.match(m.output(), /"passthrough":false\b/);
+  const bytes = readFileSync(join(m.dir, 'big/1/blobs/sha256', layer.digest.slice(7)));
+  assert.equal(sha256(bytes), layer.digest);
+  assert.equal(await reads(), 0, 'no blob read reached JavaScript');
+  assert.equal(await fuseOpCount(url, 'open_passthrough'), 0);
 });
 
 test('with the stock binding (LAYOUTFS_FUSE_STOCK=1) blobs are read in JavaScript instead, with the same bytes', async (t) => {
