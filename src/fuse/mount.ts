@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { getSystemErrorName } from 'node:util';
 import Fuse from 'fuse-native';
 import type { Logger } from 'pino';
 import { LayoutfsError } from '../errors.js';
@@ -109,9 +110,18 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   const grants = mountGrants();
   const pages = grants?.maxPages || LIBFUSE_PAGES;
   if (pages > LIBFUSE_PAGES) await setReadahead(dev, pages * 4, log);
-  if (grants) {
+  let watchPassthrough: NodeJS.Timeout | undefined;
+  if (grants?.passthrough) {
     // Passthrough opens never reach the read operation: count them for the metrics.
     Object.defineProperty(counters, 'open_passthrough', { enumerable: true, get: () => mountGrants()!.passthroughOpens });
+    // A blob the kernel will not take as a backing file (a store on a stacked filesystem, say)
+    // is read by the FUSE threads instead: say so once.
+    watchPassthrough = setInterval(() => {
+      const errno = mountGrants()!.passthroughErrno;
+      if (errno === 0) return;
+      log.warn({ errno, code: getSystemErrorName(-errno) }, 'the kernel refused a blob as a passthrough backing file; such blobs are read by the FUSE threads');
+      clearInterval(watchPassthrough);
+    }, 5000).unref();
   }
   log.info({ mountpoint, store: view.store.root, cacheTimeoutS: CACHE_TIMEOUT_S, maxRequestKiB: pages * 4,
     passthrough: grants?.passthrough ?? false }, 'mounted');
@@ -143,6 +153,7 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
     counters,
     unmount() {
       for (const timer of timers) clearTimeout(timer);
+      clearInterval(watchPassthrough);
       unmounting ??= new Promise<void>((resolvePromise) => {
         fuse.unmount((err) => {
           if (err) {

@@ -6,7 +6,7 @@ interface PatchedBinding {
   direct_fd_flag?: number;
   fuse_native_invalidate_root_entries?(thread: Buffer, names: string[]): boolean;
   fuse_native_configure_next_mount?(pages: number, passthrough: number): void;
-  fuse_native_mount_grants?(): [number, number, number];
+  fuse_native_mount_grants?(): [number, number, number, number];
 }
 
 function loadBinding(): PatchedBinding {
@@ -51,6 +51,8 @@ export interface MountGrants {
   passthrough: boolean;
   /** Opens handed to the kernel as passthrough so far. */
   passthroughOpens: number;
+  /** errno of the last blob the kernel would not take as a backing file (0: none). */
+  passthroughErrno: number;
 }
 
 /**
@@ -59,5 +61,5 @@ export interface MountGrants {
  */
 export function mountGrants(): MountGrants | undefined {
   const g = binding.fuse_native_mount_grants?.();
-  return g && { maxPages: g[0]!, passthrough: g[1] === 1, passthroughOpens: g[2]! };
+  return g && { maxPages: g[0], passthrough: g[1] === 1, passthroughOpens: g[2], passthroughErrno: g[3] };
 }

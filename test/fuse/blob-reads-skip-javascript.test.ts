@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { DIRECT_FD_FLAG, configureNextMount, invalidateRootEntries } from '../../src/fuse/patched-binding.js';
@@ -50,6 +50,15 @@ test('blob reads never reach JavaScript (as root the kernel reads the store file
   assert.equal(await reads(), 0, 'no blob read reached JavaScript');
   // Passthrough opens (root): the kernel was handed the store file of every blob opened.
   if (root) assert.ok(await fuseOpCount(url, 'open_passthrough') >= names.length + 1);
+  // The kernel lets an inode hold one backing file: opens of one path held at the same time
+  // must share it (a second registration made the second open fail with EIO).
+  const path = join(blobs, layer.digest.slice(7));
+  const fds = Array.from({ length: 8 }, () => openSync(path, 'r'));
+  const head = Buffer.alloc(4096);
+  for (const fd of fds) {
+    assert.equal(readSync(fd, head, 0, head.length, 0), head.length);
+    closeSync(fd);
+  }
   const index = JSON.parse(readFileSync(join(m.dir, 'big/1/index.json'), 'utf8')) as { manifests: unknown[] };
   assert.equal(index.manifests.length, 1);
   assert.ok(await reads() > 0, 'index.json is synthetic: its read goes through JavaScript');
