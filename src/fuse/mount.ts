@@ -7,7 +7,7 @@ import { VirtualArchives } from '../archive/virtual-archives.js';
 import type { Snapshot } from '../view/snapshot.js';
 import type { View } from '../view/view.js';
 import { fuseOperations, type FuseCounters } from './operations.js';
-import { detach, prepareMountpoint } from './mountpoint.js';
+import { detach, prepareMountpoint, watchUnmount } from './mountpoint.js';
 import { configureNextMount, invalidateRootEntries, mountGrants, PASSTHROUGH_WANTED } from './patched-binding.js';
 import { setReadahead } from './readahead.js';
 import type { Owner } from './stat.js';
@@ -24,6 +24,8 @@ export interface Mounted {
   /** The virtual archives the mount shows, for a server in the same process to share. */
   archives: VirtualArchives;
   counters: FuseCounters;
+  /** Resolves when the mount was unmounted from outside (fusermount -u); unmount() is then all that is left. */
+  gone: Promise<void>;
   unmount(): Promise<void>;
 }
 
@@ -126,6 +128,11 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   log.info({ mountpoint, store: view.store.root, cacheTimeoutS: CACHE_TIMEOUT_S, maxRequestKiB: pages * 4,
     passthrough: grants?.passthrough ?? false }, 'mounted');
   let unmounting: Promise<void> | undefined;
+  let goneOutside = false;
+  const outside = watchUnmount(mountpoint);
+  const gone = outside.gone.then(() => {
+    goneOutside = true;
+  });
   const timers = new Set<NodeJS.Timeout>();
   // Never throws: it runs inside View.refresh and from a timer.
   const forget = (before: Snapshot, after: Snapshot) => {
@@ -151,10 +158,13 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
     mountpoint,
     archives,
     counters,
+    gone,
     unmount() {
       for (const timer of timers) clearTimeout(timer);
       clearInterval(watchPassthrough);
+      outside.stop();
       unmounting ??= new Promise<void>((resolvePromise) => {
+        if (goneOutside) return resolvePromise();
         fuse.unmount((err) => {
           if (err) {
             log.warn({ err, mountpoint }, 'unmount failed; detaching lazily');

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import type { Stats } from 'node:fs';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
@@ -61,4 +61,33 @@ async function detachDead(abs: string, log: Logger): Promise<Stats> {
     throw new LayoutfsError('UNAVAILABLE', `a dead FUSE mount is there and fusermount -uz failed: ${(e as Error).message.trim()}`, { path: abs, cause: e });
   }
   return stat(abs);
+}
+
+/** A path as /proc/self/mountinfo writes it: space, tab, newline and backslash as octal escapes. */
+function mountinfoPath(path: string): string {
+  return path.replace(/[\\ \t\n]/g, (c) => '\\' + c.charCodeAt(0).toString(8).padStart(3, '0'));
+}
+
+async function isMountPoint(dir: string): Promise<boolean> {
+  const wanted = mountinfoPath(dir);
+  return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').some((line) => line.split(' ')[4] === wanted);
+}
+
+/**
+ * Resolves when `dir` stops being a mount point without us (fusermount -u from a shell): the
+ * FUSE loop then ends, but nothing tells the JavaScript side. Polled, since mountinfo has no event
+ * Node can wait for; the timer does not keep the process alive.
+ */
+export function watchUnmount(dir: string, everyMs = 1000): { gone: Promise<void>; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const gone = new Promise<void>((resolve) => {
+    timer = setInterval(() => {
+      isMountPoint(dir).then((mounted) => {
+        if (mounted) return;
+        clearInterval(timer);
+        resolve();
+      }, () => undefined);
+    }, everyMs).unref();
+  });
+  return { gone, stop: () => clearInterval(timer) };
 }

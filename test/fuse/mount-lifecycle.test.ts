@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -72,4 +73,15 @@ test('a mount point already in use is refused with a clear message', async (t) =
   const r = runCli(['mount', store, mnt]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /is already a mount point \(in use\); unmount it first: fusermount -u /);
+});
+
+test('an unmount from outside (fusermount -u) ends the mount command with exit code 0', async (t) => {
+  if (!requireFuse(t)) return;
+  const { store, mnt } = fixture(t);
+  const m = await startMount(t, store, mnt);
+  execFileSync('fusermount', ['-u', mnt]);
+  await waitFor('the mount command to exit', () => m.proc.exitCode !== null);
+  assert.equal(m.proc.exitCode, 0);
+  assert.match(m.output(), /"signal":"unmounted from outside"/);
+  assert.ok(!isMounted(mnt));
 });

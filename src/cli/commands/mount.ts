@@ -54,7 +54,8 @@ export function registerMount(program: Command): void {
           throw err;
         });
       const watcher = watchStore(view, log);
-      const signal = await untilSignal();
+      // Ctrl-C or SIGTERM, or an unmount from outside (fusermount -u): either way the command ends.
+      const signal = await Promise.race([untilSignal(), mounted.gone.then(() => 'unmounted from outside' as const)]);
       log.info({ signal }, 'unmounting');
       watcher.close();
       await server?.close();
