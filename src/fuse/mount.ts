@@ -1,5 +1,4 @@
 import { stat } from 'node:fs/promises';
-import { getSystemErrorName } from 'node:util';
 import Fuse from 'fuse-native';
 import type { Logger } from 'pino';
 import { LayoutfsError } from '../errors.js';
@@ -7,8 +6,10 @@ import { VirtualArchives } from '../archive/virtual-archives.js';
 import type { Snapshot } from '../view/snapshot.js';
 import type { View } from '../view/view.js';
 import { fuseOperations, type FuseCounters } from './operations.js';
+import { dropKernelCacheOnRefresh } from './kernel-cache.js';
 import { detach, prepareMountpoint, watchUnmount } from './mountpoint.js';
 import { configureNextMount, invalidateRootEntries, mountGrants, PASSTHROUGH_WANTED } from './patched-binding.js';
+import { reportPassthrough } from './passthrough-report.js';
 import { setReadahead } from './readahead.js';
 import type { Owner } from './stat.js';
 
@@ -52,13 +53,6 @@ const LIBFUSE_PAGES = 32;
 const MAX_PAGES = configureNextMount ? 256 : LIBFUSE_PAGES;
 const EXTRA_OPTIONS = ['ro', 'use_ino', 'auto_cache', `entry_timeout=${CACHE_TIMEOUT_S}`, `attr_timeout=${CACHE_TIMEOUT_S}`,
   'negative_timeout=0', 'default_permissions', `max_read=${MAX_PAGES * 4096}`];
-
-/**
- * getattr answers from the state current when it answers (src/fuse/operations.ts), but its reply
- * reaches the kernel a moment later, possibly just after the invalidation: a second invalidation
- * this much later drops such an entry.
- */
-const SECOND_INVALIDATION_MS = 1000;
 
 class LayoutFuse extends Fuse {
   protected override _fuseOptions(): string {
@@ -112,19 +106,7 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   const grants = mountGrants();
   const pages = grants?.maxPages || LIBFUSE_PAGES;
   if (pages > LIBFUSE_PAGES) await setReadahead(dev, pages * 4, log);
-  let watchPassthrough: NodeJS.Timeout | undefined;
-  if (grants?.passthrough) {
-    // Passthrough opens never reach the read operation: count them for the metrics.
-    Object.defineProperty(counters, 'open_passthrough', { enumerable: true, get: () => mountGrants()!.passthroughOpens });
-    // A blob the kernel will not take as a backing file (a store on a stacked filesystem, say)
-    // is read by the FUSE threads instead: say so once.
-    watchPassthrough = setInterval(() => {
-      const errno = mountGrants()!.passthroughErrno;
-      if (errno === 0) return;
-      log.warn({ errno, code: getSystemErrorName(-errno) }, 'the kernel refused a blob as a passthrough backing file; such blobs are read by the FUSE threads');
-      clearInterval(watchPassthrough);
-    }, 5000).unref();
-  }
+  const stopReporting = grants?.passthrough ? reportPassthrough(counters, log) : () => undefined;
   log.info({ mountpoint, store: view.store.root, cacheTimeoutS: CACHE_TIMEOUT_S, maxRequestKiB: pages * 4,
     passthrough: grants?.passthrough ?? false }, 'mounted');
   let unmounting: Promise<void> | undefined;
@@ -133,35 +115,15 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   const gone = outside.gone.then(() => {
     goneOutside = true;
   });
-  const timers = new Set<NodeJS.Timeout>();
-  // Never throws: it runs inside View.refresh and from a timer.
-  const forget = (before: Snapshot, after: Snapshot) => {
-    const failed = (err?: unknown) =>
-      log.warn({ err, mountpoint, cacheTimeoutS: CACHE_TIMEOUT_S }, 'could not drop the kernel caches; old names may show until they time out');
-    try {
-      if (!unmounting && !fuse.forgetTree(before, after)) failed();
-    } catch (err) {
-      failed(err);
-    }
-  };
-  // The listener keeps `fuse`, and with it the native state the invalidation thread uses, alive.
-  view.onRefresh((before, after) => {
-    if (unmounting) return;
-    forget(before, after);
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      forget(before, after);
-    }, SECOND_INVALIDATION_MS);
-    timers.add(timer);
-  });
+  const kernelCache = dropKernelCacheOnRefresh(view, fuse, CACHE_TIMEOUT_S, log);
   return {
     mountpoint,
     archives,
     counters,
     gone,
     unmount() {
-      for (const timer of timers) clearTimeout(timer);
-      clearInterval(watchPassthrough);
+      kernelCache.stop();
+      stopReporting();
       outside.stop();
       unmounting ??= new Promise<void>((resolvePromise) => {
         if (goneOutside) return resolvePromise();
