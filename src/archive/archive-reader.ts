@@ -4,8 +4,6 @@ import { closeFd, readFd } from '../store/fd-io.js';
 import type { BlobReader } from '../store/store-reader.js';
 import type { ArchivePlan, PlannedEntry } from './archive-plan.js';
 
-const CHUNK = 1024 * 1024;
-
 /** Index of the first entry that ends after `pos` (entries are sorted and contiguous). */
 function firstEntryAfter(entries: PlannedEntry[], pos: number): number {
   let lo = 0;
@@ -67,31 +65,4 @@ export async function readArchiveInto(plan: ArchivePlan, start: number, buf: Buf
     }
   }
   return n;
-}
-
-/**
- * Bytes [start, end) of the planned archive as a stream of pieces of up to `chunk` bytes (see
- * readArchiveInto). A blob's descriptor is closed once the stream has passed its entry.
- */
-export async function* readArchiveRange(plan: ArchivePlan, start: number, end: number, blobs: BlobReader,
-  chunk = CHUNK): AsyncGenerator<Buffer> {
-  end = Math.min(end, plan.size);
-  const fds = new Map<Digest, number>();
-  const entryEnd = new Map(plan.entries.flatMap((e) => (e.content.kind === 'blob' ? [[e.content.digest, e.end] as const] : [])));
-  try {
-    for (let pos = start; pos < end;) {
-      const buf = Buffer.allocUnsafe(Math.min(chunk, end - pos));
-      const n = await readArchiveInto(plan, pos, buf, buf.length, blobs, fds);
-      pos += n;
-      for (const [digest, fd] of fds) {
-        if (entryEnd.get(digest)! <= pos) {
-          fds.delete(digest);
-          await closeFd(fd);
-        }
-      }
-      yield buf.subarray(0, n);
-    }
-  } finally {
-    await Promise.allSettled([...fds.values()].map((fd) => closeFd(fd)));
-  }
 }

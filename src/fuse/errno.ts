@@ -16,19 +16,12 @@ const BY_CODE: Record<ErrorCode, number> = {
   INTERNAL: E.EIO,
 };
 
-/**
- * The negative errno fuse-native expects for any thrown value. Always an integer: fuse-native
- * crashes the process on a null status.
- */
+/** The (positive) errno a request fails with, for any thrown value: a layoutfs error by its code, a system error by its own. */
 export function toErrno(err: unknown): number {
-  if (isLayoutfsError(err)) return -BY_CODE[err.code];
+  if (isLayoutfsError(err)) return BY_CODE[err.code];
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code === 'string' && code in E) return -E[code as keyof typeof E];
-  return -E.EIO;
+  if (typeof code === 'string' && Object.hasOwn(E, code)) return E[code as keyof typeof E];
+  return E.EIO;
 }
 
-export const ENOENT = -E.ENOENT;
-export const EROFS = -E.EROFS;
-export const EBADF = -E.EBADF;
-export const ENOTDIR = -E.ENOTDIR;
-export const EISDIR = -E.EISDIR;
+export const { ENOENT, EROFS, EBADF, ENOTDIR, EISDIR, ENOSYS } = E;

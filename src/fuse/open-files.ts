@@ -1,56 +1,34 @@
-import type { ArchivePlan } from '../archive/archive-plan.js';
-import type { Digest } from '../oci/digest.js';
-import { DIRECT_FD_FLAG } from './patched-binding.js';
+import type { ByteReader } from '../view/open-file.js';
+import type { Node } from '../view/nodes.js';
 
-/** Counted handles stay below the direct-read bit, so the two kinds never collide. */
-const LAST_COUNTED = 0x3fffffff;
-
-/**
- * What an open FUSE file handle reads from: a store blob's descriptor (read by fuse-native's
- * threads with the patched binding; otherwise by the read operation, with readSync while reads
- * stay fast, `sync`), or synthetic bytes. `stat` is the file's stat at open: the kernel
- * asks for it (fgetattr) near EOF, and the path may be gone from the view by then.
- */
-export type OpenFile = ({ kind: 'blob'; fd: number; sync: boolean } | { kind: 'content'; content: Buffer }
-  | { kind: 'archive'; plan: ArchivePlan; fds: Map<Digest, number> }) & { stat: Uint32Array };
+/** Handles below the native core's blob handles (which start at 2^52), so the two never collide. */
+const LAST_HANDLE = 2 ** 52 - 1;
 
 /**
- * The handle table. Synthetic files keep the bytes they had at open, and blobs keep their store
- * descriptor, so a reader finishes with the bytes it started with even if a refresh (or a gc)
- * happens meanwhile.
+ * Open files JavaScript reads (synthetic files and virtual archives; blobs are the native
+ * side's). Each keeps the reader and the node it was opened from: a reader finishes with the
+ * bytes it started with even if a refresh (or a gc) comes meanwhile, and the kernel's getattr of
+ * an open file is answered from it.
  */
 export class OpenFiles {
-  private readonly files = new Map<number, OpenFile>();
+  private readonly files = new Map<number, { reader: ByteReader; node: Node }>();
   private next = 1;
 
-  add(file: OpenFile): number {
-    while (this.files.has(this.next)) this.next = (this.next % LAST_COUNTED) + 1;
+  add(reader: ByteReader, node: Node): number {
+    while (this.files.has(this.next)) this.next = (this.next % LAST_HANDLE) + 1;
     const fh = this.next;
-    this.next = (this.next % LAST_COUNTED) + 1;
-    this.files.set(fh, file);
+    this.next = (this.next % LAST_HANDLE) + 1;
+    this.files.set(fh, { reader, node });
     return fh;
   }
 
-  /**
-   * A store blob. With direct reads its handle is the descriptor plus the direct bit, and
-   * fuse-native reads it without asking us; otherwise it is a counted handle the read operation
-   * serves. Either way release and fgetattr find it here.
-   */
-  addBlob(fd: number, stat: Uint32Array): number {
-    const file: OpenFile = { kind: 'blob', fd, sync: true, stat };
-    if (DIRECT_FD_FLAG === 0 || fd >= DIRECT_FD_FLAG) return this.add(file);
-    const fh = fd | DIRECT_FD_FLAG;
-    this.files.set(fh, file);
-    return fh;
-  }
-
-  get(fh: number): OpenFile | undefined {
+  get(fh: number): { reader: ByteReader; node: Node } | undefined {
     return this.files.get(fh);
   }
 
-  remove(fh: number): OpenFile | undefined {
+  remove(fh: number): ByteReader | undefined {
     const f = this.files.get(fh);
     this.files.delete(fh);
-    return f;
+    return f?.reader;
   }
 }

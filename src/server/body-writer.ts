@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { LayoutfsError } from '../errors.js';
-import { readFd } from '../store/fd-io.js';
+import type { ByteReader } from '../view/open-file.js';
 import type { ByteRange } from './byte-ranges.js';
 
 /**
- * Blob bytes are copied through two buffers of up to 1 MiB, reused per range, the read of one overlapping the socket
+ * File bytes are copied through two buffers of up to 1 MiB, reused per range, the read of one overlapping the socket
  * write of the other. Throughput of 10 curl downloads of a 100 MB blob against nginx's sendfile
  * (scripts/bench/server-blob-throughput.ts, same machine): fs.createReadStream with its 64 KiB
  * default 0.39-0.49; with 1 MiB chunks 0.48-0.69 (a fresh buffer allocated and page-faulted per
@@ -23,7 +23,7 @@ type Write = (chunk: Buffer) => Promise<void>;
 
 function noop(): void {}
 
-async function pumpRange(fd: number, range: ByteRange, write: Write, closed: Promise<never>): Promise<void> {
+async function pumpRange(reader: ByteReader, range: ByteRange, write: Write, closed: Promise<never>): Promise<void> {
   // Sized to the range: a 1 KB config needs no 2 MiB of buffers.
   const size = Math.min(CHUNK, range.end - range.start + 1);
   const buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
@@ -31,8 +31,8 @@ async function pumpRange(fd: number, range: ByteRange, write: Write, closed: Pro
   for (let pos = range.start, i = 0; pos <= range.end; i++) {
     // This buffer's last write (two chunks ago) was awaited in the previous turn.
     const buf = buffers[i % 2]!;
-    const { bytesRead } = await Promise.race([readFd(fd, buf, 0, Math.min(CHUNK, range.end - pos + 1), pos), closed]);
-    if (bytesRead === 0) throw new LayoutfsError('DATA_LOSS', `blob file ended at byte ${pos}, before ${range.end + 1}`);
+    const bytesRead = await Promise.race([reader.read(buf, 0, Math.min(CHUNK, range.end - pos + 1), pos), closed]);
+    if (bytesRead === 0) throw new LayoutfsError('DATA_LOSS', `file ended at byte ${pos}, before ${range.end + 1}`);
     await pending;
     pending = write(buf.subarray(0, bytesRead));
     // Awaited next turn; until then a rejection (client gone) must not count as unhandled.
@@ -42,16 +42,13 @@ async function pumpRange(fd: number, range: ByteRange, write: Write, closed: Pro
   await pending;
 }
 
-/** A body made on demand, range by range (a virtual archive). */
-export type RangeSource = (range: ByteRange) => AsyncIterable<Buffer>;
-
 /**
- * Writes `parts` of `source` (bytes in memory, a blob's fd, or a range source) and then `tail`, and ends the
+ * Writes `parts` of `source` (bytes in memory, or an open file of the view) and then `tail`, and ends the
  * response, honouring backpressure. Rejects as soon as the client goes away (its socket closed,
  * or destroyed by the server's idle timeout), so a stalled download never holds the fd: the
  * caller closes it when this settles.
  */
-export async function writeBody(res: ServerResponse, source: Buffer | number | RangeSource, parts: BodyPart[], tail?: Buffer): Promise<void> {
+export async function writeBody(res: ServerResponse, source: Buffer | ByteReader, parts: BodyPart[], tail?: Buffer): Promise<void> {
   let gone: (err: Error) => void = noop;
   const closed = new Promise<never>((_, reject) => (gone = reject));
   closed.catch(noop);
@@ -62,9 +59,8 @@ export async function writeBody(res: ServerResponse, source: Buffer | number | R
   try {
     for (const part of parts) {
       if (part.head) await write(part.head);
-      if (typeof source === 'number') await pumpRange(source, part.range, write, closed);
-      else if (typeof source === 'function') for await (const chunk of source(part.range)) await write(chunk);
-      else await write(source.subarray(part.range.start, part.range.end + 1));
+      if (Buffer.isBuffer(source)) await write(source.subarray(part.range.start, part.range.end + 1));
+      else await pumpRange(source, part.range, write, closed);
     }
     if (tail) await write(tail);
     res.end();

@@ -43,9 +43,10 @@ function send(req: IncomingMessage, res: ServerResponse, type: string, body: str
 export async function serveStatus(req: IncomingMessage, res: ServerResponse, view: View, registry: RegistryIndex, options: ControlOptions): Promise<void> {
   const s = view.snapshot;
   const { blobs, bytes } = await totalsOf(view);
-  const lookups = view.cache.hits + view.cache.misses;
+  const cache = view.cacheStats();
+  const lookups = cache.hits + cache.misses;
   send(req, res, 'application/json', JSON.stringify({
-    store: view.store.root,
+    store: view.storeRoot,
     mountpoint: options.mountpoint ?? null,
     references: s.named.length,
     repositories: registry.names.length,
@@ -53,8 +54,7 @@ export async function serveStatus(req: IncomingMessage, res: ServerResponse, vie
     storeBlobs: s.present.size,
     blobs,
     bytes,
-    cache: { hits: view.cache.hits, misses: view.cache.misses, hitRate: lookups === 0 ? null : view.cache.hits / lookups,
-      bytes: view.cache.calculatedBytes, maxBytes: view.cache.maxBytes },
+    cache: { ...cache, hitRate: lookups === 0 ? null : cache.hits / lookups },
     generation: s.generation,
     lastRefresh: new Date(s.loadedAt).toISOString(),
     findings: s.findings.length,

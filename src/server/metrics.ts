@@ -31,8 +31,8 @@ export class ServerMetrics {
         return [`{route="${label(route!)}",status="${status}"}`, n];
       }));
     metric('layoutfs_http_response_bytes_total', 'counter', 'Body bytes of completed HTTP responses.', [['', this.bytesServed]]);
-    metric('layoutfs_cache_hits_total', 'counter', 'Metadata cache hits.', [['', view.cache.hits]]);
-    metric('layoutfs_cache_misses_total', 'counter', 'Metadata cache misses.', [['', view.cache.misses]]);
+    metric('layoutfs_cache_hits_total', 'counter', 'Metadata cache hits.', [['', view.cacheStats().hits]]);
+    metric('layoutfs_cache_misses_total', 'counter', 'Metadata cache misses.', [['', view.cacheStats().misses]]);
     metric('layoutfs_store_generation', 'gauge', 'Store states loaded so far (1 = the first load).', [['', view.snapshot.generation]]);
     metric('layoutfs_references', 'gauge', 'Named references in the store.', [['', view.snapshot.named.length]]);
     if (fuseCounters) {

@@ -1,20 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Digest } from '../oci/digest.js';
-import { closeFd } from '../store/fd-io.js';
-import type { ArchivePlan } from '../archive/archive-plan.js';
-import { readArchiveRange } from '../archive/archive-reader.js';
-import type { VirtualArchives } from '../archive/virtual-archives.js';
+import type { ByteReader } from '../view/open-file.js';
 import type { View } from '../view/view.js';
 import { writeBody, type BodyPart } from './body-writer.js';
-import { parseRange, type ByteRange } from './byte-ranges.js';
+import { parseRange } from './byte-ranges.js';
 import type { ServerMetrics } from './metrics.js';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Synthetic files and tag lookups change when the store does: always revalidate. */
 export const REVALIDATE = 'no-cache';
 
-/** What one GET or HEAD answers with: bytes in memory (synthetic files, manifests) or a store blob. */
+/** What one GET or HEAD answers with: bytes in memory (manifests, listings) or a file the view opens (blobs, archives). */
 export interface Representation {
   size: number;
   /** Quoted strong entity tag. */
@@ -22,13 +18,12 @@ export interface Representation {
   contentType: string;
   cacheControl: string;
   headers?: Record<string, string>;
-  body: { kind: 'bytes'; bytes: Buffer } | { kind: 'blob'; digest: Digest } | { kind: 'archive'; plan: ArchivePlan };
+  body: { kind: 'bytes'; bytes: Buffer } | { kind: 'reader'; open: () => Promise<ByteReader> };
 }
 
 export interface SendContext {
   view: View;
   metrics: ServerMetrics;
-  archives: VirtualArchives;
 }
 
 /** If-None-Match (RFC 9110 §13.1.2): weak comparison, `*` matches anything that exists. */
@@ -53,19 +48,16 @@ function rangeOf(req: IncomingMessage, rep: Representation) {
  * when the response finishes whole; on any failure mid-body (client gone, read error) the
  * connection is cut, since a half-sent keep-alive response cannot be taken back.
  */
-function sendBody(res: ServerResponse, rep: Representation, fd: number | undefined, parts: BodyPart[], length: number,
+function sendBody(res: ServerResponse, source: Buffer | ByteReader, parts: BodyPart[], length: number,
   ctx: SendContext, tail?: Buffer): void {
   res.once('finish', () => (ctx.metrics.bytesServed += length));
-  const body = rep.body;
-  const source = body.kind === 'bytes' ? body.bytes
-    : body.kind === 'archive' ? (r: ByteRange) => readArchiveRange(body.plan, r.start, r.end + 1, ctx.view.store) : fd!;
   void (async () => {
     try {
       await writeBody(res, source, parts, tail);
     } catch {
       res.destroy();
     } finally {
-      if (fd !== undefined) await closeFd(fd).catch(() => undefined);
+      if (!Buffer.isBuffer(source)) await source.close().catch(() => undefined);
     }
   })();
 }
@@ -91,7 +83,8 @@ export async function sendRepresentation(req: IncomingMessage, res: ServerRespon
     res.end(head ? undefined : JSON.stringify({ errors: [{ code: 'RANGE_NOT_SATISFIABLE', message: `no requested range lies within the ${rep.size} bytes` }] }));
     return;
   }
-  const fd = !head && rep.body.kind === 'blob' ? await ctx.view.store.openBlob(rep.body.digest, rep.size) : undefined;
+  // Opened only for a GET that sends bytes; closed when the body is done.
+  const source = head ? undefined : rep.body.kind === 'bytes' ? rep.body.bytes : await rep.body.open();
 
   if (range.kind === 'whole' || range.ranges.length === 1) {
     const r = range.kind === 'whole' ? { start: 0, end: rep.size - 1 } : range.ranges[0]!;
@@ -100,12 +93,12 @@ export async function sendRepresentation(req: IncomingMessage, res: ServerRespon
     res.setHeader('Content-Length', length);
     if (range.kind === 'ranges') res.setHeader('Content-Range', `bytes ${r.start}-${r.end}/${rep.size}`);
     res.writeHead(range.kind === 'ranges' ? 206 : 200);
-    if (head || length === 0) {
+    if (source === undefined || length === 0) {
       res.end();
-      if (fd !== undefined) await closeFd(fd);
+      if (source !== undefined && !Buffer.isBuffer(source)) await source.close();
       return;
     }
-    sendBody(res, rep, fd, [{ range: r }], length, ctx);
+    sendBody(res, source, [{ range: r }], length, ctx);
     return;
   }
 
@@ -115,9 +108,9 @@ export async function sendRepresentation(req: IncomingMessage, res: ServerRespon
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   const length = heads.reduce((n, h, i) => n + h.length + range.ranges[i]!.end - range.ranges[i]!.start + 1, tail.length);
   res.writeHead(206, { 'Content-Type': `multipart/byteranges; boundary=${boundary}`, 'Content-Length': length });
-  if (head) {
+  if (source === undefined) {
     res.end();
     return;
   }
-  sendBody(res, rep, fd, range.ranges.map((r, i) => ({ head: heads[i]!, range: r })), length, ctx, tail);
+  sendBody(res, source, range.ranges.map((r, i) => ({ head: heads[i]!, range: r })), length, ctx, tail);
 }

@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { VirtualArchives } from '../archive/virtual-archives.js';
 import type { View } from '../view/view.js';
 import { CONTROL_PREFIX, serveMetrics, serveStatus, type ControlOptions } from './control-routes.js';
 import { errorBody, HttpError, toHttp } from './errors.js';
@@ -17,8 +16,6 @@ export interface ServerOptions extends ControlOptions {
   log: Logger;
   /** Repository that bare tags (`latest`, `3.11`) are served under; see DEFAULT_BARE_REPOSITORY. */
   bareRepository: string;
-  /** Share the mount's virtual archives (one plan cache per process). */
-  archives?: VirtualArchives;
 }
 
 export interface RunningServer {
@@ -63,7 +60,7 @@ export async function startServer(view: View, options: ServerOptions): Promise<R
   const { log } = options;
   const metrics = new ServerMetrics();
   const registryIndexOf = registryIndexes(options.bareRepository);
-  const ctx = { view, metrics, archives: options.archives ?? new VirtualArchives(view) };
+  const ctx = { view, metrics };
 
   // `at.route` is set before any await, so a failed request still counts under its route.
   const route = async (req: IncomingMessage, res: ServerResponse, at: { route: string }): Promise<void> => {
@@ -115,7 +112,7 @@ export async function startServer(view: View, options: ServerOptions): Promise<R
   if (!isLoopback(bound.address)) {
     log.warn({ url: address.url }, 'listening on a non-loopback address: anyone who can reach it can read every image in the store (no authentication)');
   }
-  log.info({ url: address.url, store: view.store.root, bareRepository: options.bareRepository }, 'serving');
+  log.info({ url: address.url, store: view.storeRoot, bareRepository: options.bareRepository }, 'serving');
   return {
     address,
     close: () => new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MediaTypes } from '../oci/media-types.js';
-import type { FileNode } from '../view/nodes.js';
+import type { FileLikeNode, FileNode } from '../view/nodes.js';
 import { sendListing } from './directory-listing.js';
 import { HttpError } from './errors.js';
 import { decodePathSegments } from './request-path.js';
@@ -28,13 +28,8 @@ export async function serveTree(req: IncomingMessage, res: ServerResponse, rawPa
   }
   const path = decodePathSegments(rawPath).join('/');
   const node = await ctx.view.lookup(path);
-  if (!node) {
-    // The archive of a view, as in the mount: `a/b/_c.tar` beside view `a/b/c`.
-    const archive = await ctx.archives.lookup(path);
-    if (!archive) throw new HttpError(404, 'NAME_UNKNOWN', `no ${path === '' ? 'root' : path} in the tree`);
-    return sendRepresentation(req, res, { size: archive.plan.size, etag: `"${archive.plan.etag}"`, cacheControl: REVALIDATE,
-      contentType: 'application/x-tar', body: { kind: 'archive', plan: archive.plan } }, ctx);
-  }
+  if (!node) throw new HttpError(404, 'NAME_UNKNOWN', `no ${path === '' ? 'root' : path} in the tree`);
+  const open = () => ctx.view.openReader(node as FileLikeNode);
   switch (node.type) {
     case 'dir': {
       const names = await ctx.view.readdir(path);
@@ -46,6 +41,10 @@ export async function serveTree(req: IncomingMessage, res: ServerResponse, rawPa
         body: { kind: 'bytes', bytes: node.content } }, ctx);
     case 'blob':
       return sendRepresentation(req, res, { size: node.size, etag: `"${node.digest}"`, cacheControl: IMMUTABLE,
-        contentType: 'application/octet-stream', body: { kind: 'blob', digest: node.digest } }, ctx);
+        contentType: 'application/octet-stream', body: { kind: 'reader', open } }, ctx);
+    case 'archive':
+      // The archive of a view, as in the mount: `a/b/_c.tar` beside view `a/b/c`.
+      return sendRepresentation(req, res, { size: node.size, etag: `"${node.plan.etag}"`, cacheControl: REVALIDATE,
+        contentType: 'application/x-tar', body: { kind: 'reader', open } }, ctx);
   }
 }

@@ -47,6 +47,8 @@ export interface Snapshot {
   views: Map<string, ViewEntry>;
   /** Named views in index.json order. */
   named: ViewEntry[];
+  /** Named views by reference name. */
+  byName: Map<string, ViewEntry>;
   /**
    * index.json entries that are no named view (unnamed, unmappable, later duplicates of a
    * name): gc keeps what they reach, so they hold blobs like references do.
@@ -88,9 +90,11 @@ export async function loadSnapshot(store: StoreReader, generation: number): Prom
 
   const views = new Map<string, ViewEntry>();
   const named: ViewEntry[] = [];
+  const byName = new Map<string, ViewEntry>();
   for (const n of table.named) {
     const v = new ViewEntry(n.viewPath, n.name, parseReference(n.name), n.descriptor);
     named.push(v);
+    byName.set(n.name, v);
     views.set(v.path, v);
   }
   for (const { descriptor } of index.entries) {
@@ -109,5 +113,5 @@ export async function loadSnapshot(store: StoreReader, generation: number): Prom
   const winners = new Set(table.named.map((n) => n.position));
   const otherRoots = index.entries.filter((e) => !winners.has(e.position)).map((e) => e.descriptor.digest);
   return { generation, loadedAt: Date.now(), indexMtimeMs: index.mtimeMs, indexIno: index.ino, otherRoots,
-    views, named, dirs, present, findings };
+    views, named, byName, dirs, present, findings };
 }

@@ -1,13 +1,22 @@
-import { stat } from 'node:fs/promises';
+import { planArchive, type ArchivePlan, type PlanOptions } from '../archive/archive-plan.js';
+import type { Descriptor } from '../oci/descriptor.js';
 import { digestAlgorithm, digestEncoded, isDigestAlgorithm, isEncodedDigest, type Digest } from '../oci/digest.js';
+import type { ParsedDocument } from '../oci/manifest.js';
+import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
+import { LayoutfsError } from '../errors.js';
 import { computeClosure, type Closure } from '../store/closure.js';
 import type { StoreReader } from '../store/store-reader.js';
+import { fstatFd, closeFd } from '../store/fd-io.js';
 import { takeCensus, type Census } from './census.js';
-import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
-import { InodeTable, ROOT_INO } from './inode-table.js';
 import { MetadataCache } from './metadata-cache.js';
-import type { BlobNode, DirNode, FileNode, Node } from './nodes.js';
+import { blobSpaceId, isBlobSpace, parseSlotKey, Part, ROOT_ID, SlotTable, slotId, slotKey, splitSlotId } from './node-ids.js';
+import type { ArchiveNode, BlobNode, DirEntry, DirNode, FileLikeNode, FileNode, Node } from './nodes.js';
+import { openReader, type ByteReader } from './open-file.js';
 import { loadSnapshot, type Snapshot, type ViewEntry } from './snapshot.js';
+import { treeChange, type TreeChange } from './tree-change.js';
+import { VirtualArchives, archivedViewPath } from './virtual-archives.js';
+
+export type { Closure, ClosureBlob } from '../store/closure.js';
 
 export interface ViewOptions {
   /** Byte bound of the LRU metadata cache. */
@@ -18,31 +27,45 @@ export interface ViewOptions {
 interface State {
   snapshot: Snapshot;
   census: Census;
+  /** Blobs whose computed id another blob of the store has already: they get slot ids. */
+  blobIdOverrides: Map<Digest, number>;
 }
 
-/** A directory entry: enough for d_ino and d_type without a lookup. */
-export interface DirEntryInfo {
-  name: string;
-  ino: number;
-  dir: boolean;
+const VIEW_FILES = { 'index.json': Part.indexJson, 'oci-layout': Part.ociLayout, blobs: Part.blobs } as const;
+const ALGORITHM_PARTS = { sha256: Part.sha256, sha512: Part.sha512 } as const;
+
+function parentPath(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
+}
+
+function join(dir: string, name: string): string {
+  return dir === '' ? name : `${dir}/${name}`;
+}
+
+function byName(a: DirEntry, b: DirEntry): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 /**
- * The synthetic tree of a store: path -> node. Knows nothing of FUSE or HTTP. Paths have no
- * leading `/`; '' is the root.
+ * The synthetic tree of a store, and the one interface the adapters (FUSE, HTTP, materialize) use:
+ * nodes by path and by id, directory entries, opening files, references by name, closures.
+ * Knows nothing of FUSE or HTTP. Paths have no leading `/`; '' is the root.
  */
 export class View {
   readonly cache: MetadataCache;
-  readonly inodes = new InodeTable();
+  private readonly slots = new SlotTable();
+  private readonly archives: VirtualArchives;
   private state!: State;
   private refreshing: Promise<boolean> | undefined;
   private refreshAgain = false;
-  private readonly refreshListeners: ((before: Snapshot, after: Snapshot) => void)[] = [];
+  private readonly changeListeners: ((change: TreeChange) => void)[] = [];
   /** Store file mtimes of blobs, looked up once: blobs are immutable. */
   private readonly blobMtimes = new Map<Digest, number>();
 
   private constructor(readonly store: StoreReader, options: ViewOptions) {
     this.cache = new MetadataCache(store, options.cacheBytes);
+    this.archives = new VirtualArchives(this.cache, (root) => this.closureOfRoot(root));
   }
 
   static async open(store: StoreReader, options: ViewOptions = {}): Promise<View> {
@@ -59,10 +82,26 @@ export class View {
     return this.state.census;
   }
 
+  get storeRoot(): string {
+    return this.store.root;
+  }
+
   private async load(generation: number): Promise<State> {
     const snapshot = await loadSnapshot(this.store, generation);
-    const census = await takeCensus(snapshot, (v) => this.closureIn(snapshot, v));
-    return { snapshot, census };
+    const census = await takeCensus(snapshot, (v) => this.closureIn(snapshot, v.root));
+    return { snapshot, census, blobIdOverrides: this.blobIdOverrides(snapshot.present) };
+  }
+
+  /** Blobs that share a computed id with another blob of the store (see node-ids.ts): vanishingly rare. */
+  private blobIdOverrides(present: ReadonlySet<Digest>): Map<Digest, number> {
+    const seen = new Set<number>();
+    const overrides = new Map<Digest, number>();
+    for (const digest of [...present].sort()) {
+      const id = blobSpaceId(digest);
+      if (seen.has(id)) overrides.set(digest, slotId(this.slots.slot('\0blob\0' + digest), Part.blob));
+      else seen.add(id);
+    }
+    return overrides;
   }
 
   /**
@@ -79,11 +118,14 @@ export class View {
       let changed = false;
       do {
         this.refreshAgain = false;
-        const before = this.state.snapshot;
-        const next = await this.load(before.generation + 1);
-        changed ||= next.snapshot.indexIno !== before.indexIno || next.snapshot.indexMtimeMs !== before.indexMtimeMs;
+        const before = this.state;
+        const next = await this.load(before.snapshot.generation + 1);
+        changed ||= next.snapshot.indexIno !== before.snapshot.indexIno || next.snapshot.indexMtimeMs !== before.snapshot.indexMtimeMs;
+        const change = treeChange(before.snapshot, next.snapshot, before.census, next.census,
+          (path, s) => this.peekDirId(path, s), (digest) => this.blobIdIn(before, digest));
         this.state = next;
-        for (const listener of this.refreshListeners) listener(before, next.snapshot);
+        for (const key of change.goneSlotKeys) this.slots.forget(key);
+        for (const listener of this.changeListeners) listener(change);
       } while (this.refreshAgain);
       return changed;
     })().finally(() => {
@@ -93,131 +135,286 @@ export class View {
   }
 
   /**
-   * Calls `listener` each time a refresh swaps a new state in (adapters that cache, like FUSE's
-   * kernel side). It runs inside refresh and must not throw.
+   * Calls `listener` with what changed each time a refresh swaps a new state in (adapters that
+   * cache, like the kernel's side of FUSE). It runs inside refresh and must not throw.
    */
-  onRefresh(listener: (before: Snapshot, after: Snapshot) => void): void {
-    this.refreshListeners.push(listener);
+  onChange(listener: (change: TreeChange) => void): void {
+    this.changeListeners.push(listener);
   }
 
-  /** The closure a view shows, from the cache or computed against the current snapshot. */
+  /** The closure of a root among the current snapshot's blobs, always through the cache. */
+  closureOfRoot(root: Descriptor): Promise<Closure> {
+    return this.closureIn(this.state.snapshot, root);
+  }
+
+  /** The closure a view shows. */
   closureOf(v: ViewEntry): Promise<Closure> {
-    return this.closureIn(this.state.snapshot, v);
+    return this.closureOfRoot(v.root);
   }
 
-  private closureIn(snapshot: Snapshot, v: ViewEntry): Promise<Closure> {
-    return this.cache.closure(`${snapshot.generation}:${v.root.digest}`, () =>
-      computeClosure(v.root, this.cache, snapshot.present, this.store));
+  private closureIn(snapshot: Snapshot, root: Descriptor): Promise<Closure> {
+    return this.cache.closure(`${snapshot.generation}:${root.digest}`, () =>
+      computeClosure(root, this.cache, snapshot.present, this.store));
   }
 
-  private dirNode(snapshot: Snapshot, ino: number, subdirs: number): DirNode {
-    return { type: 'dir', ino, nlink: 2 + subdirs, mtimeMs: snapshot.indexMtimeMs };
+  /** The named reference `name`, or NOT_FOUND naming the store. */
+  referenceNamed(name: string): ViewEntry {
+    const v = this.state.snapshot.byName.get(name);
+    if (!v) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(name)} in the store (see layoutfs ls)`, { path: this.store.root });
+    return v;
   }
 
-  private fileNode(snapshot: Snapshot, path: string, content: Buffer): FileNode {
-    return { type: 'file', ino: this.inodes.get('f:' + path), nlink: 1, size: content.length, content,
-      mtimeMs: snapshot.indexMtimeMs };
+  /** Hits and misses of the metadata cache, and its bytes against its bound. */
+  cacheStats(): { hits: number; misses: number; bytes: number; maxBytes: number } {
+    return { hits: this.cache.hits, misses: this.cache.misses, bytes: this.cache.calculatedBytes, maxBytes: this.cache.maxBytes };
   }
 
-  /** The node at `path`, or undefined when the tree has none. */
+  /** The archive plan of named references: one, or several (the air-gap bundle). */
+  planArchive(names: string[], options: PlanOptions = {}): Promise<ArchivePlan> {
+    const images = names.map((name) => ({ name, root: this.referenceNamed(name).root }));
+    return planArchive(images, this.cache, (root) => this.closureOfRoot(root), options);
+  }
+
+  /** Whether the store has the blob now. */
+  hasBlob(digest: Digest): boolean {
+    return this.state.snapshot.present.has(digest);
+  }
+
+  readDocument(descriptor: Descriptor): Promise<ParsedDocument> {
+    return this.cache.readDocument(descriptor);
+  }
+
+  /** A manifest's or index's bytes, checked against its digest once (cached). */
+  documentBytes(descriptor: Descriptor): Promise<Buffer> {
+    return this.cache.documentBytes(descriptor);
+  }
+
+  /** Top-level names of the tree (each with its subtree), for adapters that cache whole subtrees. */
+  topLevelNames(): readonly string[] {
+    return this.state.snapshot.dirs.get('')!.children;
+  }
+
+  // ---- nodes ----
+
+  /** The node at `path` (views, their files and blobs, and virtual archives), or undefined. */
   lookup(path: string): Promise<Node | undefined> {
     return this.lookupIn(this.state, path);
   }
 
+  /** The child `name` of a directory node ("." and ".." included, as NFS file handles ask). */
+  child(dir: DirNode, name: string): Promise<Node | undefined> {
+    if (name === '.') return this.lookup(dir.path);
+    if (name === '..') return this.lookup(parentPath(dir.path));
+    if (name === '' || name.includes('/')) return Promise.resolve(undefined);
+    return this.lookup(join(dir.path, name));
+  }
+
+  /**
+   * The node with id `id` in the current state, whether or not anyone asked for it before (a file
+   * handle kept across a restart of the kernel's caches); undefined when it is gone.
+   */
+  async byId(id: number): Promise<Node | undefined> {
+    const state = this.state;
+    if (id === ROOT_ID) return this.lookupIn(state, '');
+    if (isBlobSpace(id)) {
+      for (const digest of state.snapshot.present) {
+        if (blobSpaceId(digest) === id && !state.blobIdOverrides.has(digest)) return this.blobNodeById(state, digest);
+      }
+      return undefined;
+    }
+    const { slot, part } = splitSlotId(id);
+    const key = this.slots.keyOf(slot);
+    if (key === undefined) return undefined;
+    if (part === Part.blob) return this.blobNodeById(state, key.slice('\0blob\0'.length) as Digest);
+    const { path, root } = parseSlotKey(key);
+    if (root !== undefined && state.snapshot.views.get(path)?.root.digest !== root) return undefined;
+    const suffix = part === Part.dir ? '' : part === Part.indexJson ? '/index.json' : part === Part.ociLayout ? '/oci-layout'
+      : part === Part.blobs ? '/blobs' : part === Part.sha256 ? '/blobs/sha256' : part === Part.sha512 ? '/blobs/sha512' : undefined;
+    if (part === Part.archive) {
+      const slash = path.lastIndexOf('/');
+      return this.lookupIn(state, `${path.slice(0, slash + 1)}_${path.slice(slash + 1)}.tar`);
+    }
+    const node = suffix === undefined ? undefined : await this.lookupIn(state, path + suffix);
+    return node?.id === id ? node : undefined;
+  }
+
+  /** `node` as the current state has it (nlink moves with refreshes), or undefined when it is gone. */
+  async current(node: Node): Promise<Node | undefined> {
+    if (node.type === 'blob') {
+      const nlink = this.state.census.views.get(node.digest);
+      return nlink === undefined ? undefined : nlink === node.nlink ? node : { ...node, nlink };
+    }
+    const now = await this.lookup(node.path);
+    return now?.id === node.id ? now : undefined;
+  }
+
+  /** The generation of the current state: a caller that awaited across a refresh can tell. */
+  get generation(): number {
+    return this.state.snapshot.generation;
+  }
+
+  private async blobNodeById(state: State, digest: Digest): Promise<BlobNode | undefined> {
+    const nlink = state.census.views.get(digest);
+    if (!nlink) return undefined;
+    const fd = await this.store.openBlob(digest);
+    let size: number;
+    try {
+      size = (await fstatFd(fd)).size;
+    } finally {
+      await closeFd(fd);
+    }
+    return { type: 'blob', id: this.blobIdIn(state, digest), nlink, size, digest, mtimeMs: await this.blobMtime(state.snapshot, digest) };
+  }
+
+  /** A directory's children with their nodes (what FUSE readdirplus wants), or undefined when `dir` is gone. */
+  async entries(dir: DirNode): Promise<DirEntry[] | undefined> {
+    const state = this.state;
+    const names = await this.childNames(state, dir.path);
+    if (!names) return undefined;
+    const out: DirEntry[] = [];
+    for (const name of names) {
+      const node = await this.lookupIn(state, join(dir.path, name));
+      if (node) out.push({ name, node });
+    }
+    return out.sort(byName);
+  }
+
   /** Child names of a directory, or undefined when `path` is not one. */
   async readdir(path: string): Promise<string[] | undefined> {
-    return (await this.readdirIn(this.state, path))?.map((e) => e.name);
+    return (await this.childNames(this.state, path))?.sort();
   }
 
-  /** Children with their inode numbers and kinds, without a lookup each (what FUSE readdir wants). */
-  entries(path: string): Promise<DirEntryInfo[] | undefined> {
-    return this.readdirIn(this.state, path);
+  /** A reader of a file node's bytes (blob, synthetic file, or virtual archive); the caller closes it. */
+  openReader(node: FileLikeNode): Promise<ByteReader> {
+    return openReader(node, this.store);
   }
 
-  // Each call works on one state throughout: a refresh landing meanwhile must not mix two stores.
+  /** A reader of the store blob `digest` of `size` bytes (a registry blob GET; reachability is the caller's rule). */
+  async openBlob(digest: Digest, size: number): Promise<ByteReader> {
+    return openReader({ type: 'blob', id: 0, nlink: 1, mtimeMs: 0, digest, size }, this.store);
+  }
+
+  /** The store file of a blob, for materialize's hard links (a link needs a path; reads go through openReader). */
+  blobFile(digest: Digest): string {
+    return this.store.blobFile(digest);
+  }
+
+  /**
+   * A read-only descriptor on a blob node's store file, checked to be a regular file of the node's
+   * size; the caller owns it (FUSE hands it to the kernel or its native threads).
+   */
+  openBlobFd(node: BlobNode): Promise<number> {
+    return this.store.openBlob(node.digest, node.size);
+  }
+
+  // ---- the tree, for one state throughout: a refresh landing meanwhile must not mix two stores ----
+
+  private blobIdIn(state: State, digest: Digest): number {
+    return state.blobIdOverrides.get(digest) ?? blobSpaceId(digest);
+  }
+
+  /** The slot of a directory of `snapshot` (a view or a plain one). */
+  private dirSlot(snapshot: Snapshot, path: string): number {
+    return this.slots.slot(slotKey(path, snapshot.views.get(path)?.root.digest));
+  }
+
+  /** The id the kernel may know for directory `path` of `snapshot`, without making one. */
+  private peekDirId(path: string, snapshot: Snapshot): number | undefined {
+    if (path === '') return ROOT_ID;
+    const slot = this.slots.peek(slotKey(path, snapshot.views.get(path)?.root.digest));
+    return slot === undefined ? undefined : slotId(slot, Part.dir);
+  }
+
+  private dirNode(snapshot: Snapshot, path: string, id: number, subdirs: number): DirNode {
+    return { type: 'dir', id, path, nlink: 2 + subdirs, mtimeMs: snapshot.indexMtimeMs };
+  }
+
+  private fileNode(snapshot: Snapshot, path: string, id: number, content: Buffer): FileNode {
+    return { type: 'file', id, path, nlink: 1, size: content.length, content, mtimeMs: snapshot.indexMtimeMs };
+  }
+
   private async lookupIn(state: State, path: string): Promise<Node | undefined> {
-    const { snapshot, census } = state;
-    if (path === '') return this.dirNode(snapshot, ROOT_INO, snapshot.dirs.get('')!.subdirs);
+    const { snapshot } = state;
+    if (path === '') return this.dirNode(snapshot, '', ROOT_ID, snapshot.dirs.get('')!.subdirs);
     const view = snapshot.views.get(path);
-    if (view) return this.dirNode(snapshot, this.inodes.get('d:' + path), 1 + (snapshot.dirs.get(path)?.subdirs ?? 0));
-    const dir = snapshot.dirs.get(path);
-    if (dir) return this.dirNode(snapshot, this.inodes.get('d:' + path), dir.subdirs);
+    const nested = snapshot.dirs.get(path);
+    if (view) return this.dirNode(snapshot, path, slotId(this.dirSlot(snapshot, path), Part.dir), 1 + (nested?.subdirs ?? 0));
+    if (nested) return this.dirNode(snapshot, path, slotId(this.dirSlot(snapshot, path), Part.dir), nested.subdirs);
 
-    const parts = path.split('/');
-    const n = parts.length;
-    if (n < 2) return undefined;
-    const last = parts[n - 1]!;
-    if (last === 'index.json' || last === 'oci-layout' || last === 'blobs') {
-      const owner = snapshot.views.get(parts.slice(0, n - 1).join('/'));
-      if (!owner) return undefined;
-      if (last === 'index.json') return this.fileNode(snapshot, path, owner.indexJson);
-      if (last === 'oci-layout') return this.fileNode(snapshot, path, OCI_LAYOUT_BYTES);
-      return this.dirNode(snapshot, this.inodes.get('d:' + path), (await this.algorithms(snapshot, owner)).length);
+    const parent = parentPath(path);
+    const last = path.slice(parent.length === 0 ? 0 : parent.length + 1);
+    const owner = snapshot.views.get(parent);
+    if (owner && Object.hasOwn(VIEW_FILES, last)) {
+      const slot = this.dirSlot(snapshot, parent);
+      if (last === 'index.json') return this.fileNode(snapshot, path, slotId(slot, Part.indexJson), owner.indexJson);
+      if (last === 'oci-layout') return this.fileNode(snapshot, path, slotId(slot, Part.ociLayout), OCI_LAYOUT_BYTES);
+      return this.dirNode(snapshot, path, slotId(slot, Part.blobs), (await this.algorithms(snapshot, owner)).length);
     }
-    if (n >= 3 && parts[n - 2] === 'blobs') {
-      const owner = snapshot.views.get(parts.slice(0, n - 2).join('/'));
-      if (!owner || !(await this.algorithms(snapshot, owner)).includes(last)) return undefined;
-      return this.dirNode(snapshot, this.inodes.get('d:' + path), 0);
+    if (last.startsWith('_')) return this.archiveNode(state, path);
+    const grand = parentPath(parent);
+    if (parent.endsWith('/blobs') || parent === 'blobs') {
+      const alg = last;
+      const algOwner = snapshot.views.get(grand);
+      if (!algOwner || !Object.hasOwn(ALGORITHM_PARTS, alg) || !(await this.algorithms(snapshot, algOwner)).includes(alg)) return undefined;
+      return this.dirNode(snapshot, path, slotId(this.dirSlot(snapshot, grand), ALGORITHM_PARTS[alg as keyof typeof ALGORITHM_PARTS]), 0);
     }
-    if (n >= 4 && parts[n - 3] === 'blobs') {
-      const alg = parts[n - 2]!;
-      const owner = snapshot.views.get(parts.slice(0, n - 3).join('/'));
-      if (!owner || !isDigestAlgorithm(alg) || !isEncodedDigest(alg, last)) return undefined;
-      const digest = `${alg}:${last}` as Digest;
-      const blob = (await this.closureIn(snapshot, owner)).blobs.get(digest);
-      if (!blob) return undefined;
-      const node: BlobNode = { type: 'blob', ino: this.inodes.get('b:' + digest), nlink: census.views.get(digest) ?? 1,
-        size: blob.size, digest, mtimeMs: await this.blobMtime(snapshot, digest) };
-      return node;
-    }
-    return undefined;
+    const alg = parent.slice(grand.length === 0 ? 0 : grand.length + 1);
+    if (!(grand.endsWith('/blobs') || grand === 'blobs') || !isDigestAlgorithm(alg) || !isEncodedDigest(alg, last)) return undefined;
+    const blobOwner = snapshot.views.get(parentPath(grand));
+    if (!blobOwner) return undefined;
+    const digest = `${alg}:${last}` as Digest;
+    const blob = (await this.closureIn(snapshot, blobOwner.root)).blobs.get(digest);
+    if (!blob) return undefined;
+    return { type: 'blob', id: this.blobIdIn(state, digest), nlink: state.census.views.get(digest) ?? 1, size: blob.size, digest,
+      mtimeMs: await this.blobMtime(snapshot, digest) };
   }
 
-  private async readdirIn(state: State, path: string): Promise<DirEntryInfo[] | undefined> {
+  private async archiveNode(state: State, path: string): Promise<ArchiveNode | undefined> {
+    const viewPath = archivedViewPath(path);
+    const entry = viewPath === undefined ? undefined : state.snapshot.views.get(viewPath);
+    if (!entry?.name) return undefined;
+    const plan = await this.archives.plan(viewPath!, entry.name, entry.root);
+    return { type: 'archive', id: slotId(this.dirSlot(state.snapshot, viewPath!), Part.archive), nlink: 1, path, size: plan.size,
+      plan, mtimeMs: state.snapshot.indexMtimeMs };
+  }
+
+  private async childNames(state: State, path: string): Promise<string[] | undefined> {
     const { snapshot } = state;
-    const prefix = path === '' ? '' : path + '/';
-    const dirs = (names: readonly string[]) => names.map((name) => this.dirEntry(prefix + name, name));
     const view = snapshot.views.get(path);
-    const nested = snapshot.dirs.get(path)?.children;
-    if (view) {
-      const own: DirEntryInfo[] = [
-        this.dirEntry(prefix + 'blobs', 'blobs'),
-        { name: 'index.json', ino: this.inodes.get('f:' + prefix + 'index.json'), dir: false },
-        { name: 'oci-layout', ino: this.inodes.get('f:' + prefix + 'oci-layout'), dir: false },
-      ];
-      return nested ? [...own, ...dirs(nested)].sort((x, y) => (x.name < y.name ? -1 : 1)) : own;
-    }
-    if (nested) return dirs(nested);
+    const nested = snapshot.dirs.get(path)?.children ?? [];
+    if (view) return ['blobs', 'index.json', 'oci-layout', ...nested];
+    if (snapshot.dirs.has(path)) return [...nested];
     const node = await this.lookupIn(state, path);
     if (node?.type !== 'dir') return undefined;
-    const parts = path.split('/');
-    const n = parts.length;
-    if (parts[n - 1] === 'blobs') return dirs(await this.algorithms(snapshot, snapshot.views.get(parts.slice(0, n - 1).join('/'))!));
-    const owner = snapshot.views.get(parts.slice(0, n - 2).join('/'))!;
-    const alg = parts[n - 1]!;
-    const out: DirEntryInfo[] = [];
-    for (const digest of (await this.closureIn(snapshot, owner)).blobs.keys()) {
-      if (digestAlgorithm(digest) === alg) out.push({ name: digestEncoded(digest), ino: this.inodes.get('b:' + digest), dir: false });
+    const parent = parentPath(path);
+    if (path.endsWith('/blobs') || path === 'blobs') return this.algorithms(snapshot, snapshot.views.get(parent)!);
+    const owner = snapshot.views.get(parentPath(parent))!;
+    const alg = path.slice(parent.length + 1);
+    const out: string[] = [];
+    for (const digest of (await this.closureIn(snapshot, owner.root)).blobs.keys()) {
+      if (digestAlgorithm(digest) === alg) out.push(digestEncoded(digest));
     }
-    return out.sort((x, y) => (x.name < y.name ? -1 : 1));
-  }
-
-  private dirEntry(path: string, name: string): DirEntryInfo {
-    return { name, ino: this.inodes.get('d:' + path), dir: true };
+    return out;
   }
 
   /** Digest algorithms used by the blobs a view shows (its blobs/ subdirectories). */
   private async algorithms(snapshot: Snapshot, v: ViewEntry): Promise<string[]> {
     const algs = new Set<string>();
-    for (const digest of (await this.closureIn(snapshot, v)).blobs.keys()) algs.add(digestAlgorithm(digest));
+    for (const digest of (await this.closureIn(snapshot, v.root)).blobs.keys()) algs.add(digestAlgorithm(digest));
     return [...algs].sort();
   }
 
+  /** The store file's mtime of a blob: the same in every view. */
   private async blobMtime(snapshot: Snapshot, digest: Digest): Promise<number> {
     let m = this.blobMtimes.get(digest);
     if (m === undefined) {
       try {
-        m = (await stat(this.store.blobFile(digest))).mtimeMs;
+        const fd = await this.store.openBlob(digest);
+        try {
+          m = (await fstatFd(fd)).mtimeMs;
+        } finally {
+          await closeFd(fd);
+        }
       } catch {
         m = snapshot.indexMtimeMs;
       }

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readArchiveInto, readArchiveRange } from '../../src/archive/archive-reader.js';
-import type { Digest } from '../../src/oci/digest.js';
-import { planViewArchive } from '../../src/archive/view-archive.js';
 import { openStore } from '../../src/store/store-reader.js';
 import { View } from '../../src/view/view.js';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
@@ -82,38 +79,44 @@ test('exports are deterministic, and any byte range is produced without what com
   const whole = readFileSync(a);
   assert.ok(whole.equals(readFileSync(b)), 'two exports are byte-identical');
   const view = await View.open(await openStore(store));
-  const plan = await planViewArchive(view, ['docker.io/library/multi:2', 'latest']);
+  const plan = await view.planArchive(['docker.io/library/multi:2', 'latest']);
+  const openArchive = () => view.openReader({ type: 'archive', id: 0, nlink: 1, mtimeMs: 0, path: 'bundle.tar', size: plan.size, plan });
+  const reader = await openArchive();
   assert.equal(plan.size, whole.length, 'the length is known before the first byte');
   let seed = 7;
   const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
   for (let i = 0; i < 200; i++) {
     const start = rand(whole.length);
     const end = Math.min(whole.length, start + 1 + rand(4096));
-    const parts: Buffer[] = [];
-    for await (const p of readArchiveRange(plan, start, end, view.store)) parts.push(p);
-    assert.ok(Buffer.concat(parts).equals(whole.subarray(start, end)), `range ${start}-${end}`);
+    const got = Buffer.alloc(end - start);
+    assert.equal(await reader.read(got, 0, got.length, start), got.length);
+    assert.ok(got.equals(whole.subarray(start, end)), `range ${start}-${end}`);
   }
+  await reader.close();
 
-  // Descriptors: a stream keeps at most the blob it is in open; concurrent reads of one FUSE
-  // handle (the kernel's readahead) share one descriptor per blob and leak none.
+  // Descriptors: a reader going through keeps at most the blob it is in open; concurrent reads
+  // of one FUSE handle (the kernel's readahead) share one descriptor per blob and leak none.
   const openFds = () => readdirSync('/proc/self/fd').length;
   const before = openFds();
-  const streamed: Buffer[] = [];
-  for await (const p of readArchiveRange(plan, 0, plan.size, view.store, 4096)) {
-    streamed.push(p);
-    assert.ok(openFds() - before <= 1, 'at most one blob descriptor open while streaming');
+  const streamed = Buffer.alloc(plan.size);
+  const sequential = await openArchive();
+  for (let pos = 0; pos < plan.size; pos += 4096) {
+    await sequential.read(streamed, pos, Math.min(4096, plan.size - pos), pos);
+    assert.ok(openFds() - before <= 1, 'at most one blob descriptor open while reading through');
   }
-  assert.ok(Buffer.concat(streamed).equals(whole));
-  assert.equal(openFds(), before, 'a finished stream leaves no descriptor open');
+  await sequential.close();
+  assert.ok(streamed.equals(whole));
+  assert.equal(openFds(), before, 'a closed reader leaves no descriptor open');
   const blob = plan.entries.filter((e) => e.content.kind === 'blob').sort((x, y) => y.end - y.offset - (x.end - x.offset))[0]!;
   const piece = Math.floor((blob.end - blob.offset - blob.header.length) / 8);
   const at = (i: number) => blob.offset + blob.header.length + i * piece;
-  const fds = new Map<Digest, number>();
+  const concurrent = await openArchive();
   const bufs = Array.from({ length: 8 }, () => Buffer.alloc(piece));
-  const counts = await Promise.all(bufs.map((buf, i) => readArchiveInto(plan, at(i), buf, piece, view.store, fds)));
+  const counts = await Promise.all(bufs.map((buf, i) => concurrent.read(buf, 0, piece, at(i))));
   bufs.forEach((buf, i) => assert.ok(buf.subarray(0, counts[i]).equals(whole.subarray(at(i), at(i + 1)))));
-  assert.equal(openFds() - before, fds.size, 'one descriptor per blob, however many reads opened it at once');
-  for (const fd of fds.values()) closeSync(fd);
+  assert.ok(openFds() - before <= 1, 'one descriptor for the blob, however many reads opened it at once');
+  await concurrent.close();
+  assert.equal(openFds(), before, 'closing the reader closes its descriptors');
 });
 
 test('an export into a FIFO (or a device such as /dev/null) writes into it and leaves it in place', async (t) => {

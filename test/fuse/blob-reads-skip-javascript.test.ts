@@ -1,21 +1,23 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { DIRECT_FD_FLAG, configureNextMount, invalidateRootEntries } from '../../src/fuse/patched-binding.js';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
 import { fuseOpCount, requireFuse, servedUrl, startMount, type RunningMount } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
 
 /** A store with one image whose layer is several FUSE requests (128 KiB each) long. */
-function storeWithBigLayer(t: TestContext): { store: string; layer: { digest: string; size: number } } {
+function storeWithBigLayer(t: TestContext, names = ['big:1']): { store: string; layer: { digest: string; size: number } } {
   const store = join(tempDir(t), 'store');
   const b = new LayoutBuilder(store);
   const layer = b.blob(randomBytes(3 * 1024 * 1024 + 17), 'application/vnd.oci.image.layer.v1.tar');
   const config = b.json({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } }, 'application/vnd.oci.image.config.v1+json');
   const manifest = b.json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] }, 'application/vnd.oci.image.manifest.v1+json');
-  b.add(manifest, 'big:1').write();
+  for (const name of names) b.add(manifest, name);
+  b.write();
   return { store, layer };
 }
 
@@ -27,12 +29,9 @@ async function mountServed(t: TestContext, store: string, env: NodeJS.ProcessEnv
 
 const sha256 = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 
-test('fuse-native is built with native/fuse-native-layoutfs.patch (npm postinstall: native/build-fuse-native.mjs)', () => {
-  assert.equal(process.env.LAYOUTFS_FUSE_STOCK, undefined, 'this test reads the binding as shipped');
-  assert.equal(DIRECT_FD_FLAG, 0x40000000,
-    'the loaded fuse-native binding lacks direct reads: run `node native/build-fuse-native.mjs` and read its warning');
-  assert.equal(typeof invalidateRootEntries, 'function', 'the loaded fuse-native binding cannot invalidate kernel entries');
-  assert.equal(typeof configureNextMount, 'function', 'the loaded fuse-native binding cannot negotiate bigger requests or passthrough');
+test('the native FUSE core is built by npm install (native/fuse-core/build.mjs) and loads', () => {
+  const core = createRequire(import.meta.url)('../../../native/fuse-core/index.cjs') as { available: boolean; reason?: string };
+  assert.equal(core.available, true, `the native FUSE core did not load: ${core.reason}`);
 });
 
 test('blob reads never reach JavaScript (as root the kernel reads the store file itself); synthetic files still do', async (t) => {
@@ -64,7 +63,7 @@ test('blob reads never reach JavaScript (as root the kernel reads the store file
   assert.ok(await reads() > 0, 'index.json is synthetic: its read goes through JavaScript');
 });
 
-test('without passthrough (not root, or LAYOUTFS_FUSE_PASSTHROUGH=0) the FUSE threads read blobs, still without JavaScript', async (t) => {
+test('without passthrough (not root, or LAYOUTFS_FUSE_PASSTHROUGH=0) the native threads read blobs, still without JavaScript', async (t) => {
   if (!requireFuse(t)) return;
   const { store, layer } = storeWithBigLayer(t);
   const { m, url, reads } = await mountServed(t, store, { LAYOUTFS_FUSE_PASSTHROUGH: '0' });
@@ -75,16 +74,20 @@ test('without passthrough (not root, or LAYOUTFS_FUSE_PASSTHROUGH=0) the FUSE th
   assert.equal(await fuseOpCount(url, 'open_passthrough'), 0);
 });
 
-test('with the stock binding (LAYOUTFS_FUSE_STOCK=1) blobs are read in JavaScript instead, with the same bytes', async (t) => {
+test('without passthrough the page cache of a blob is shared by every view of it, as with a hard link (fincore)', async (t) => {
   if (!requireFuse(t)) return;
-  const { store, layer } = storeWithBigLayer(t);
-  const { m, reads } = await mountServed(t, store, { LAYOUTFS_FUSE_STOCK: '1' });
-  const bytes = readFileSync(join(m.dir, 'big/1/blobs/sha256', layer.digest.slice(7)));
-  assert.equal(sha256(bytes), layer.digest);
-  assert.ok(await reads() >= Math.ceil(layer.size / (128 * 1024)), 'every 128 KiB piece went through the read operation');
+  const { store, layer } = storeWithBigLayer(t, ['big:1', 'again:2']);
+  const { m } = await mountServed(t, store, { LAYOUTFS_FUSE_PASSTHROUGH: '0' });
+  const hex = layer.digest.slice(7);
+  const one = join(m.dir, 'big/1/blobs/sha256', hex);
+  const two = join(m.dir, 'again/2/blobs/sha256', hex);
+  assert.equal(sha256(readFileSync(one)), layer.digest);
+  // fincore maps the file and asks which pages are resident: through the other view, all of them.
+  const resident = (path: string) => Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', path], { encoding: 'utf8' }).trim());
+  assert.equal(resident(two), layer.size, 'the second view shows the pages the first one read');
 });
 
-test('reads arrive in requests of up to 1 MiB, not libfuse 2\'s 128 KiB (a virtual archive, read in JavaScript, counts them)', async (t) => {
+test('reads arrive in requests of up to 1 MiB (a virtual archive, read in JavaScript, counts them)', async (t) => {
   if (!requireFuse(t)) return;
   if (process.getuid?.() !== 0) return t.skip('raising a mount\'s readahead needs root');
   const { store } = storeWithBigLayer(t);

@@ -14,19 +14,29 @@ function fixture(t: import('node:test').TestContext) {
   return { store: join(dir, 'store'), mnt: join(dir, 'mnt') };
 }
 
-/** The fusermount helper libfuse starts for auto_unmount, child of the mount process. */
-function autoUnmountHelper(mnt: string): number | undefined {
+/**
+ * The process that unmounts when the mount process dies: as root the native core's own watchdog
+ * (a child named layoutfs-umount), otherwise fusermount3's auto_unmount helper.
+ */
+function autoUnmountHelper(mountPid: number, mnt: string): number | undefined {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
+      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+      if (comm === 'layoutfs-umount' && ppid === mountPid) return Number(pid);
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (cmd[0]?.endsWith('fusermount') || cmd[0]?.endsWith('fusermount3')) {
-        if (cmd.includes(mnt) && cmd.some((a) => a.includes('auto_unmount'))) return Number(pid);
-      }
+      if ((cmd[0]?.endsWith('fusermount3') || cmd[0]?.endsWith('fusermount')) && cmd.includes(mnt)) return Number(pid);
     } catch {
       // The process ended meanwhile.
     }
   }
   return undefined;
+}
+
+/** Unmounts as a person would: umount as root, fusermount3 -u otherwise. */
+function unmountFromOutside(mnt: string): void {
+  if (process.getuid?.() === 0) execFileSync('umount', [mnt]);
+  else execFileSync('fusermount3', ['-u', mnt]);
 }
 
 test('SIGTERM unmounts cleanly and exits 0', async (t) => {
@@ -38,7 +48,7 @@ test('SIGTERM unmounts cleanly and exits 0', async (t) => {
   assert.match(m.output(), /"msg":"unmounted"/);
 });
 
-test('after SIGKILL the mount is gone (auto_unmount) and a new mount on the same dir works', async (t) => {
+test('after SIGKILL the mount is gone (its watchdog unmounts it) and a new mount on the same dir works', async (t) => {
   if (!requireFuse(t)) return;
   const { store, mnt } = fixture(t);
   const first = await startMount(t, store, mnt);
@@ -53,8 +63,8 @@ test('a dead mount ("Transport endpoint is not connected") is detached by the ne
   const { store, mnt } = fixture(t);
   const first = await startMount(t, store, mnt);
   // Kill the auto_unmount helper first, then the mount process: the mount stays, dead.
-  const helper = autoUnmountHelper(mnt);
-  assert.ok(helper, 'libfuse started its auto_unmount helper');
+  const helper = autoUnmountHelper(first.proc.pid!, mnt);
+  assert.ok(helper, 'the mount has a helper that unmounts when it dies');
   process.kill(helper, 'SIGKILL');
   first.proc.kill('SIGKILL');
   await first.stop();
@@ -72,14 +82,14 @@ test('a mount point already in use is refused with a clear message', async (t) =
   await startMount(t, store, mnt);
   const r = runCli(['mount', store, mnt]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /is already a mount point \(in use\); unmount it first: fusermount -u /);
+  assert.match(r.stderr, /is already a mount point \(in use\); unmount it first: (umount|fusermount3 -u) /);
 });
 
-test('an unmount from outside (fusermount -u) ends the mount command with exit code 0', async (t) => {
+test('an unmount from outside (umount, fusermount3 -u) ends the mount command with exit code 0', async (t) => {
   if (!requireFuse(t)) return;
   const { store, mnt } = fixture(t);
   const m = await startMount(t, store, mnt);
-  execFileSync('fusermount', ['-u', mnt]);
+  unmountFromOutside(mnt);
   await waitFor('the mount command to exit', () => m.proc.exitCode !== null);
   assert.equal(m.proc.exitCode, 0);
   assert.match(m.output(), /"signal":"unmounted from outside"/);

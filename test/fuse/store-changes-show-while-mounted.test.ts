@@ -15,17 +15,14 @@ function replaceIndex(store: string, entries: unknown[]): void {
 
 const named = (d: object, name: string) => ({ ...d, annotations: { 'org.opencontainers.image.ref.name': name } });
 
-// The shipped binding drops kernel caches at each refresh; the stock one relies on 1 s timeouts.
-for (const [binding, env, timeout] of [['patched', {}, 60], ['stock', { LAYOUTFS_FUSE_STOCK: '1' }, 1]] as const) {
-  test(`references added and removed in the store show up in the mount without a remount (${binding} fuse-native)`, async (t) => {
+test('references added and removed in the store show up in the mount without a remount', async (t) => {
     if (!requireFuse(t)) return;
     const store = join(tempDir(t), 'store');
     const b = new LayoutBuilder(store);
     const one = b.image({ layers: [{ a: '1' }] });
     const two = b.image({ layers: [{ b: '2' }] });
     replaceIndex(store, [named(one, 'app:one')]);
-    const m = await startMount(t, store, undefined, [], env);
-    assert.match(m.output(), new RegExp(`"cacheTimeoutS":${timeout}\\b`));
+    const m = await startMount(t, store);
     const mnt = m.dir;
     assert.ok(existsSync(join(mnt, 'app/one/index.json')));
     assert.ok(!existsSync(join(mnt, 'app/two')));
@@ -35,8 +32,7 @@ for (const [binding, env, timeout] of [['patched', {}, 60], ['stock', { LAYOUTFS
     replaceIndex(store, [named(two, 'app:two')]);
     await waitFor('app/one to disappear', () => !existsSync(join(mnt, 'app/one')));
     assert.ok(existsSync(join(mnt, `app/two/blobs/sha256/${two.digest.slice(7)}`)));
-  });
-}
+});
 
 test('a reader in the middle of a large blob finishes with the right bytes across a refresh and a gc', async (t) => {
   if (!requireFuse(t)) return;
@@ -80,8 +76,6 @@ test('a name moved to another image shows the new one (index.json, blobs, its .t
   // `solo` has no repository: its view and its archive `_solo.tar` sit at the root of the mount.
   replaceIndex(store, [named(one, 'app:v'), named(one, 'solo')]);
   const m = await startMount(t, store, undefined, ['--serve', '127.0.0.1:0']);
-  // 60 s kernel caches: the repeated stats below stay in the kernel whatever the timing.
-  assert.match(m.output(), /"cacheTimeoutS":60\b/);
   const url = await servedUrl(m);
   const getattrs = () => fuseOpCount(url, 'getattr');
   const manifestIn = (view: string) => (JSON.parse(readFileSync(join(m.dir, view, 'index.json'), 'utf8')) as { manifests: { digest: string }[] }).manifests[0]!.digest;

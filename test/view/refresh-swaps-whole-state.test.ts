@@ -47,7 +47,7 @@ test('refresh picks up a changed index.json and readers never see a mix of old a
   assert.ok(await view.lookup(`_digests/sha256/${images[20]!.digest.slice(7)}`));
 });
 
-test('blob inode numbers are stable across refreshes', async (t) => {
+test('blob node ids (inode numbers) are stable across refreshes', async (t) => {
   const dir = tempDir(t);
   const b = new LayoutBuilder(dir);
   const one = b.image({ layers: [{ a: '1' }] });
@@ -58,6 +58,6 @@ test('blob inode numbers are stable across refreshes', async (t) => {
   b.add(two, 'two:1').write();
   await view.refresh();
   const after = await view.lookup(`one/1/blobs/sha256/${one.digest.slice(7)}`);
-  assert.equal(after?.ino, before?.ino);
+  assert.equal(after?.id, before?.id);
   assert.equal(after?.nlink, 2, 'one:1 and its _digests view');
 });

@@ -3,7 +3,6 @@ import { constants, fstatSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { writeArchiveSync } from '../../archive/archive-writer.js';
-import { planViewArchive } from '../../archive/view-archive.js';
 import { LayoutfsError } from '../../errors.js';
 import { syncDirectory, writeTempFile } from '../../store/atomic-file.js';
 import { openStore } from '../../store/store-reader.js';
@@ -20,7 +19,7 @@ export function registerExport(program: Command): void {
     .option('--platform <os/arch[/variant]>', 'narrow multi-platform images to this platform')
     .action(async (storeDir: string, refs: string[], opts: { output?: string; platform?: string }) => {
       const view = await View.open(await openStore(storeDir));
-      const plan = await planViewArchive(view, refs, { platform: opts.platform });
+      const plan = await view.planArchive(refs, { platform: opts.platform });
       const toStdout = opts.output === '-' || opts.output === undefined;
       if (toStdout && process.stdout.isTTY) {
         throw new LayoutfsError('INVALID_ARGUMENT', 'refusing to write an archive to a terminal; use -o FILE or a pipe');

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { materialize } from '../../archive/materialize.js';
+import { materialize } from '../../materialize/materialize.js';
 import { openStore } from '../../store/store-reader.js';
 import { View } from '../../view/view.js';
 import { formatBytes } from '../format.js';

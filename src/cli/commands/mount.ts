@@ -38,18 +38,18 @@ export function registerMount(program: Command): void {
     .option('--cache-size <bytes>', 'byte bound of the metadata cache (e.g. 64M)', parseByteSize)
     .option('--serve <host:port>', 'also serve the same views over HTTP (see `layoutfs serve`), sharing one view and cache', parseListenOption)
     .option('--bare-repository <name>', `with --serve: repository of bare tags (default: ${DEFAULT_BARE_REPOSITORY})`, parseRepositoryOption)
-    .option('--fuse-debug', 'print libfuse debug output')
+    .option('--fuse-debug', 'log every FUSE request that reaches JavaScript')
     .action(async (storeDir: string, dir: string, opts: MountCommandOptions, command: Command) => {
       const log = commandLogger(command, 'info');
       const store = await openStore(storeDir);
       const view = await View.open(store, { cacheBytes: opts.cacheSize });
-      // fuse-native (a native addon) loads only for this command.
+      // The native FUSE core loads only for this command.
       const { mountView } = await import('../../fuse/mount.js');
       const mounted = await mountView(view, dir, { allowOther: opts.allowOther, uid: opts.uid, gid: opts.gid, debug: opts.fuseDebug }, log);
-      const server = opts.serve && await startServer(view, { listen: opts.serve, log, archives: mounted.archives,
+      const server = opts.serve && await startServer(view, { listen: opts.serve, log,
         bareRepository: opts.bareRepository ?? DEFAULT_BARE_REPOSITORY, mountpoint: mounted.mountpoint, fuseCounters: mounted.counters })
         .catch(async (err: unknown) => {
-          // The mount would otherwise stay up, and fuse-native's handle keep this process alive.
+          // The mount would otherwise stay up, and its session keep this process alive.
           await mounted.unmount();
           throw err;
         });
@@ -60,8 +60,7 @@ export function registerMount(program: Command): void {
       watcher.close();
       await server?.close();
       await mounted.unmount();
-      // fuse-native keeps its native handle open when fusermount fails (say, the mount point was
-      // removed under it), which would keep this foreground process alive forever.
+      // A lazily detached mount's session may still hold the process (files open in it).
       process.exit(0);
     });
 }

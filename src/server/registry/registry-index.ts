@@ -1,8 +1,7 @@
 import type { Digest } from '../../oci/digest.js';
 import { isWalkableType } from '../../oci/media-types.js';
-import type { ClosureBlob } from '../../store/closure.js';
 import type { Snapshot, ViewEntry } from '../../view/snapshot.js';
-import type { View } from '../../view/view.js';
+import type { ClosureBlob, View } from '../../view/view.js';
 import { registryNameOf } from './registry-names.js';
 
 export interface Repository {
@@ -58,9 +57,9 @@ export class RegistryIndex {
       const seen = new Set<Digest>();
       for (const v of this.snapshot.views.values()) {
         const root = v.root;
-        if (seen.has(root.digest) || !this.snapshot.present.has(root.digest) || !isWalkableType(root.mediaType)) continue;
+        if (seen.has(root.digest) || !view.hasBlob(root.digest) || !isWalkableType(root.mediaType)) continue;
         seen.add(root.digest);
-        const doc = await view.cache.readDocument(root).catch(() => undefined);
+        const doc = await view.readDocument(root).catch(() => undefined);
         if (!doc?.subject) continue;
         const list = bySubject.get(doc.subject.digest);
         if (list) list.push(v);

@@ -79,7 +79,7 @@ async function manifestOf(view: View, index: RegistryIndex, repo: Repository, re
     return { descriptor: { mediaType: blob.mediaType, digest, size: blob.size, raw: {} }, immutable: true };
   }
   const entry = repo.tags.get(reference);
-  if (!entry || !view.snapshot.present.has(entry.root.digest)) throw unknown();
+  if (!entry || !view.hasBlob(entry.root.digest)) throw unknown();
   return { descriptor: entry.root, immutable: false };
 }
 
@@ -89,7 +89,7 @@ async function serveManifest(req: IncomingMessage, res: ServerResponse, index: R
     throw new HttpError(404, 'MANIFEST_UNKNOWN', `${reference} is a ${descriptor.mediaType}, which the Accept header does not include`);
   }
   // HEAD answers from the descriptor alone; GET sends the bytes, checked against the digest once.
-  const bytes = req.method === 'HEAD' ? Buffer.alloc(0) : await ctx.view.cache.documentBytes(descriptor);
+  const bytes = req.method === 'HEAD' ? Buffer.alloc(0) : await ctx.view.documentBytes(descriptor);
   await sendRepresentation(req, res, {
     size: descriptor.size, etag: `"${descriptor.digest}"`, contentType: descriptor.mediaType,
     cacheControl: immutable ? IMMUTABLE : REVALIDATE, headers: { 'Docker-Content-Digest': descriptor.digest },
@@ -103,13 +103,13 @@ async function serveBlob(req: IncomingMessage, res: ServerResponse, index: Regis
   if (!blob) throw new HttpError(404, 'BLOB_UNKNOWN', `blob ${digest} is not in repository ${repo.name}`);
   await sendRepresentation(req, res, {
     size: blob.size, etag: `"${digest}"`, contentType: 'application/octet-stream', cacheControl: IMMUTABLE,
-    headers: { 'Docker-Content-Digest': digest }, body: { kind: 'blob', digest },
+    headers: { 'Docker-Content-Digest': digest }, body: { kind: 'reader', open: () => ctx.view.openBlob(digest, blob.size) },
   }, ctx);
 }
 
 /** A referrer's descriptor as the spec lists it: artifactType (or the config's media type) and the manifest's annotations. */
 async function referrerDescriptor(view: View, v: ViewEntry): Promise<Record<string, unknown>> {
-  const doc = JSON.parse((await view.cache.documentBytes(v.root)).toString('utf8')) as {
+  const doc = JSON.parse((await view.documentBytes(v.root)).toString('utf8')) as {
     artifactType?: unknown; config?: { mediaType?: unknown }; annotations?: unknown;
   };
   const artifactType = typeof doc.artifactType === 'string' ? doc.artifactType : doc.config?.mediaType;

@@ -76,14 +76,7 @@ async function removeView(out: string, viewPath: string): Promise<void> {
  * Every file appears under its final name whole (link or copy to a temp name, then rename).
  */
 export async function materialize(view: View, out: string, names: string[] | undefined, warn: (msg: string) => void): Promise<MaterializeReport> {
-  const snapshot = view.snapshot;
-  const chosen: ViewEntry[] = names?.length
-    ? names.map((n) => {
-      const v = snapshot.named.find((x) => x.name === n);
-      if (!v) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(n)} in the store`, { path: view.store.root });
-      return v;
-    })
-    : snapshot.named;
+  const chosen: ViewEntry[] = names?.length ? names.map((n) => view.referenceNamed(n)) : view.snapshot.named;
   await mkdir(out, { recursive: true }).catch((err) => {
     throw new LayoutfsError('PERMISSION_DENIED', `cannot create the output directory (${err.code})`, { path: out, cause: err });
   });
@@ -100,7 +93,7 @@ export async function materialize(view: View, out: string, names: string[] | und
     for (const [digest, blob] of closure.blobs) {
       const target = join(dir, 'blobs', digestAlgorithm(digest), digestEncoded(digest));
       wanted.add(target);
-      const source = view.store.blobFile(digest);
+      const source = view.blobFile(digest);
       if (await sameFile(source, target)) continue;
       if (await stat(target).then((s) => s.size === blob.size, () => false) && !(await canLink(source, dir))) continue;
       await mkdir(dirname(target), { recursive: true });
@@ -146,7 +139,7 @@ export async function materialize(view: View, out: string, names: string[] | und
     }
   }
   const kept = names?.length ? [...new Set([...previous, ...now])] : [...now];
-  await writeFileAtomic(join(out, STATE_FILE), Buffer.from(JSON.stringify({ store: view.store.root, views: kept.sort() })));
+  await writeFileAtomic(join(out, STATE_FILE), Buffer.from(JSON.stringify({ store: view.storeRoot, views: kept.sort() })));
   return report;
 }
 

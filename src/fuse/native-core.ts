@@ -1,0 +1,93 @@
+import { accessSync, constants } from 'node:fs';
+import { createRequire } from 'node:module';
+import { delimiter, join } from 'node:path';
+
+/** Kernel opcodes the native core hands to JavaScript (END is its own: the session ended). */
+export interface Ops {
+  LOOKUP: number; FORGET: number; GETATTR: number; OPEN: number; READ: number; STATFS: number; RELEASE: number;
+  INIT: number; READDIR: number; READDIRPLUS: number; END: number;
+}
+
+export interface SessionStats {
+  minor: number;
+  maxPages: number;
+  passthrough: boolean;
+  passthroughOpens: number;
+  passthroughErrno: number;
+  directOpens: number;
+  directReads: number;
+  writeErrors: number;
+  notifySent: number;
+  notifyFailed: number;
+}
+
+/** One mounted filesystem: replies to requests, and notifications to the kernel (native/fuse-core/API.md). */
+export interface FuseSession {
+  error(unique: number, errno: number): void;
+  entry(unique: number, attrs: Float64Array): void;
+  attr(unique: number, attrs: Float64Array): void;
+  open(unique: number, fh: number, openFlags: number): void;
+  /** Hands `fd` to the native side, which owns it from now on. */
+  openBlob(unique: number, nodeid: number, fd: number): 'passthrough' | 'direct';
+  data(unique: number, buffer: Buffer, length: number): void;
+  dirplus(unique: number, names: string[], attrs: Float64Array, startOffset: number, size: number): number;
+  dir(unique: number, names: string[], attrs: Float64Array, startOffset: number, size: number): number;
+  statfs(unique: number, blocks: number, bfree: number, bavail: number, files: number, ffree: number, bsize: number, namelen: number, frsize: number): void;
+  notifyInvalEntry(parent: number, name: string): void;
+  notifyInvalInode(nodeid: number, offset: number, length: number): void;
+  unmount(): void;
+  stats(): SessionStats;
+}
+
+export interface MountRequest {
+  mountpoint: string;
+  fsname: string;
+  subtype: string;
+  allowOther: boolean;
+  uid: number;
+  gid: number;
+  maxPages: number;
+  passthrough: boolean;
+  threads: number;
+  fusermount: string | undefined;
+}
+
+export type RequestHandler = (op: number, unique: number, nodeid: number, a: number, b: number, c: number, name: string) => void;
+
+export interface NativeCore {
+  available: true;
+  OP: Ops;
+  ATTR_LEN: number;
+  FOPEN_KEEP_CACHE: number;
+  mount(request: MountRequest, handler: RequestHandler): FuseSession;
+  detach(path: string, fusermount: string | undefined): void;
+}
+
+/**
+ * The native FUSE core (native/fuse-core, built by `npm install`), or why it is not there: no
+ * C compiler at install time, say. Loaded on first use, so commands that do not mount never pay.
+ */
+export function loadCore(): NativeCore | { available: false; reason: string } {
+  const require = createRequire(import.meta.url);
+  // dist/src/fuse/ -> the package root.
+  return require('../../../native/fuse-core/index.cjs') as NativeCore | { available: false; reason: string };
+}
+
+/**
+ * fusermount3 (or libfuse 2's fusermount, which speaks the same protocol) on PATH: the setuid
+ * helper a user who is not root mounts with. Root mounts need none.
+ */
+export function findFusermount(): string | undefined {
+  for (const name of ['fusermount3', 'fusermount']) {
+    for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
+      const file = join(dir, name);
+      try {
+        accessSync(file, constants.X_OK);
+        return file;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return undefined;
+}

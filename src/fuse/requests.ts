@@ -1,0 +1,223 @@
+import { statfs } from 'node:fs';
+import type { Logger } from 'pino';
+import { ROOT_ID } from '../view/node-ids.js';
+import type { DirEntry, DirNode, Node } from '../view/nodes.js';
+import type { View } from '../view/view.js';
+import { ATTR_LEN, writeAttrs, writeDotAttrs, type Owner } from './attrs.js';
+import { EBADF, EISDIR, ENOENT, ENOSYS, ENOTDIR, EROFS, toErrno } from './errno.js';
+import { KernelNodes } from './kernel-nodes.js';
+import type { FuseSession, Ops } from './native-core.js';
+import { OpenFiles } from './open-files.js';
+
+/** Calls per FUSE request kind that reached JavaScript, for the metrics endpoint. */
+export type FuseCounters = Record<string, number>;
+
+/** What the kernel granted at INIT. */
+export interface Grants {
+  minor: number;
+  maxPages: number;
+  passthrough: boolean;
+}
+
+/** The smallest readdirplus record (entry_out + dirent + an 8-byte name): bounds the entries offered per reply. */
+const MIN_DIRENTPLUS = 160;
+const O_ACCMODE = 3;
+
+/**
+ * The JavaScript side of the mount: every request the native core does not answer itself
+ * (lookups, attributes, directory listings, opens, reads of synthetic files and archives),
+ * answered by node id from the view. Blob data never comes here.
+ */
+export class FuseRequests {
+  readonly counters: FuseCounters = {};
+  readonly ready: Promise<Grants>;
+  /** Resolves with the errno the session ended with (0: unmounted). */
+  readonly ended: Promise<number>;
+  private session: FuseSession | undefined;
+  private readonly nodes = new KernelNodes();
+  private readonly files = new OpenFiles();
+  private readonly attrs = new Float64Array(ATTR_LEN);
+  /** The last listings, by directory id and state: the kernel reads a big directory in several replies. */
+  private readonly listings = new Map<string, DirEntry[]>();
+  private granted!: (g: Grants) => void;
+  private finished!: (errno: number) => void;
+
+  constructor(private readonly view: View, private readonly op: Ops, private readonly owner: Owner, private readonly log: Logger) {
+    this.ready = new Promise((resolve) => (this.granted = resolve));
+    this.ended = new Promise((resolve) => (this.finished = resolve));
+    view.onChange((change) => {
+      const s = this.session;
+      if (!s) return;
+      // Only what the kernel may have cached: ids it holds.
+      for (const { parent, name } of change.entries) if (parent === ROOT_ID || this.nodes.has(parent)) s.notifyInvalEntry(parent, name);
+      for (const id of change.nodes) if (id === ROOT_ID || this.nodes.has(id)) s.notifyInvalInode(id, -1, 0);
+      this.listings.clear();
+    });
+  }
+
+  attach(session: FuseSession): void {
+    this.session = session;
+  }
+
+  /** Kernel-held nodes: what the node table costs now. */
+  get heldNodes(): number {
+    return this.nodes.size;
+  }
+
+  readonly handle = (op: number, unique: number, nodeid: number, a: number, b: number, c: number, name: string): void => {
+    const O = this.op;
+    switch (op) {
+      case O.LOOKUP: return this.answer('lookup', unique, () => this.lookup(unique, nodeid, name));
+      case O.FORGET: return this.nodes.forget(nodeid, a);
+      case O.GETATTR: return this.answer('getattr', unique, () => this.getattr(unique, nodeid));
+      case O.READDIRPLUS: return this.answer('readdirplus', unique, () => this.readdir(unique, nodeid, b, c, true));
+      case O.READDIR: return this.answer('readdir', unique, () => this.readdir(unique, nodeid, b, c, false));
+      case O.OPEN: return this.answer('open', unique, () => this.open(unique, nodeid, a));
+      case O.READ: return this.answer('read', unique, () => this.read(unique, a, b, c));
+      case O.RELEASE: return this.release(a);
+      case O.STATFS: return this.answer('statfs', unique, () => this.statfs(unique));
+      case O.INIT: return this.granted({ minor: nodeid, maxPages: a, passthrough: b === 1 });
+      case O.END: return this.finished(a);
+      default: return this.session!.error(unique, ENOSYS);
+    }
+  };
+
+  /** Counts the request, runs it, and answers a failure with its errno: exactly one reply. */
+  private answer(op: string, unique: number, work: () => Promise<void>): void {
+    this.counters[op] = (this.counters[op] ?? 0) + 1;
+    work().catch((err: unknown) => {
+      this.log.debug({ op, err }, 'fuse request failed');
+      this.session!.error(unique, toErrno(err));
+    });
+  }
+
+  /** The node behind a kernel id: the one the kernel was given, else (a file handle after a forget) found by id. */
+  private async node(id: number): Promise<Node | undefined> {
+    const known = this.nodes.get(id);
+    if (known) return (await this.view.current(known)) ?? known;
+    return this.view.byId(id);
+  }
+
+  private async dir(id: number): Promise<DirNode | 'gone' | 'not-dir'> {
+    const node = await this.node(id);
+    if (!node) return 'gone';
+    return node.type === 'dir' ? node : 'not-dir';
+  }
+
+  /**
+   * Runs `find` against one state: an answer the kernel may cache must not come from a state a
+   * refresh replaced while it awaited (the refresh's invalidations went out before it).
+   */
+  private async stable<T>(find: () => Promise<T>): Promise<T> {
+    for (;;) {
+      const generation = this.view.generation;
+      const found = await find();
+      if (generation === this.view.generation) return found;
+    }
+  }
+
+  private async lookup(unique: number, parentId: number, name: string): Promise<void> {
+    const s = this.session!;
+    const node = await this.stable(async () => {
+      const parent = await this.dir(parentId);
+      return typeof parent === 'string' ? parent : this.view.child(parent, name);
+    });
+    if (node === 'not-dir') return s.error(unique, ENOTDIR);
+    if (node === undefined || node === 'gone') return s.error(unique, ENOENT);
+    writeAttrs(this.attrs, 0, node, this.owner);
+    this.nodes.remember(node);
+    s.entry(unique, this.attrs);
+  }
+
+  private async getattr(unique: number, id: number): Promise<void> {
+    const node = await this.stable(() => this.node(id));
+    if (!node) return this.session!.error(unique, ENOENT);
+    writeAttrs(this.attrs, 0, node, this.owner);
+    this.session!.attr(unique, this.attrs);
+  }
+
+  private async listing(dir: DirNode): Promise<DirEntry[] | undefined> {
+    const key = `${dir.id}:${this.view.generation}`;
+    let entries = this.listings.get(key);
+    if (!entries) {
+      entries = await this.view.entries(dir);
+      if (!entries) return undefined;
+      if (this.listings.size >= 16) this.listings.delete(this.listings.keys().next().value!);
+      this.listings.set(key, entries);
+    }
+    return entries;
+  }
+
+  private async readdir(unique: number, id: number, offset: number, size: number, plus: boolean): Promise<void> {
+    const s = this.session!;
+    const found = await this.stable(async () => {
+      const dir = await this.dir(id);
+      if (typeof dir === 'string') return dir;
+      const entries = await this.listing(dir);
+      return entries && { dir, entries };
+    });
+    if (found === 'not-dir') return s.error(unique, ENOTDIR);
+    if (found === 'gone' || found === undefined) return s.error(unique, ENOENT);
+    const { dir, entries } = found;
+    // Offsets count `.` and `..` first, then the entries.
+    const all = entries.length + 2;
+    const count = Math.max(0, Math.min(all - offset, Math.ceil(size / MIN_DIRENTPLUS) + 1));
+    const names: string[] = new Array<string>(count);
+    const attrs = new Float64Array(count * ATTR_LEN);
+    const nodes: (Node | undefined)[] = new Array<Node | undefined>(count);
+    for (let i = 0; i < count; i++) {
+      const at = offset + i;
+      if (at < 2) {
+        names[i] = at === 0 ? '.' : '..';
+        writeDotAttrs(attrs, i, at === 0 ? dir.id : dir.id === ROOT_ID ? ROOT_ID : 0);
+      } else {
+        const e = entries[at - 2]!;
+        names[i] = e.name;
+        nodes[i] = e.node;
+        writeAttrs(attrs, i, e.node, this.owner);
+      }
+    }
+    const packed = plus ? s.dirplus(unique, names, attrs, offset, size) : s.dir(unique, names, attrs, offset, size);
+    // Each readdirplus entry with a node id counts as a lookup in the kernel.
+    if (plus) for (let i = 0; i < packed; i++) if (nodes[i]) this.nodes.remember(nodes[i]!);
+  }
+
+  private async open(unique: number, id: number, flags: number): Promise<void> {
+    const s = this.session!;
+    if ((flags & O_ACCMODE) !== 0) return s.error(unique, EROFS);
+    const node = await this.node(id);
+    if (!node) return s.error(unique, ENOENT);
+    if (node.type === 'dir') return s.error(unique, EISDIR);
+    if (node.type === 'blob') {
+      const how = s.openBlob(unique, node.id, await this.view.openBlobFd(node));
+      this.counters[`open_${how}`] = (this.counters[`open_${how}`] ?? 0) + 1;
+      return;
+    }
+    const fh = this.files.add(await this.view.openReader(node), node);
+    // A synthetic file's or archive's bytes never change under one id (node-ids.ts): keep the page cache.
+    s.open(unique, fh, 2 /* FOPEN_KEEP_CACHE */);
+  }
+
+  private async read(unique: number, fh: number, offset: number, size: number): Promise<void> {
+    const file = this.files.get(fh);
+    if (!file) return this.session!.error(unique, EBADF);
+    const buf = Buffer.allocUnsafe(Math.min(size, Math.max(0, file.reader.size - offset)));
+    const n = buf.length === 0 ? 0 : await file.reader.read(buf, 0, buf.length, offset);
+    this.session!.data(unique, buf, n);
+  }
+
+  private release(fh: number): void {
+    this.counters.release = (this.counters.release ?? 0) + 1;
+    this.files.remove(fh)?.close().catch((err: unknown) => this.log.debug({ err }, 'closing a released file failed'));
+  }
+
+  private statfs(unique: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      statfs(this.view.storeRoot, (err, st) => {
+        if (err) return reject(err);
+        this.session!.statfs(unique, st.blocks, 0, 0, st.files, 0, st.bsize, 255, st.bsize);
+        resolve();
+      });
+    });
+  }
+}

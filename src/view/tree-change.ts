@@ -1,0 +1,61 @@
+import type { Digest } from '../oci/digest.js';
+import type { Census } from './census.js';
+import { slotKey } from './node-ids.js';
+import type { Snapshot } from './snapshot.js';
+
+/**
+ * What a refresh changed, in the terms of a cache of the tree (the kernel's, behind FUSE): names
+ * whose meaning changed under a directory, and nodes whose attributes changed. Ids are those the
+ * old state gave out; a directory nobody was given an id for needs nothing.
+ */
+export interface TreeChange {
+  /** `name` under directory `parent` now names something else, or nothing. */
+  entries: { parent: number; name: string }[];
+  /** Nodes whose attributes (nlink, size, mtime) changed. */
+  nodes: number[];
+  /** Slot keys of directories that are gone: their ids are retired. */
+  goneSlotKeys: string[];
+}
+
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
+}
+
+/**
+ * The change from `before` to `after`: views added, removed or pointing at another image, and
+ * directories appearing or vanishing with them, each named under its parent (and its virtual
+ * archive beside it); blobs whose view count (nlink) moved.
+ */
+export function treeChange(before: Snapshot, after: Snapshot, censusBefore: Census, censusAfter: Census,
+  dirIdIn: (path: string, s: Snapshot) => number | undefined, blobId: (digest: Digest) => number): TreeChange {
+  const changed = new Set<string>();
+  const goneSlotKeys: string[] = [];
+  for (const [path, v] of before.views) {
+    const now = after.views.get(path);
+    if (now?.root.digest === v.root.digest) continue;
+    changed.add(path);
+    goneSlotKeys.push(slotKey(path, v.root.digest));
+  }
+  for (const path of after.views.keys()) if (!before.views.has(path)) changed.add(path);
+  for (const path of before.dirs.keys()) {
+    if (after.dirs.has(path)) continue;
+    changed.add(path);
+    if (!before.views.has(path)) goneSlotKeys.push(slotKey(path, undefined));
+  }
+  for (const path of after.dirs.keys()) if (!before.dirs.has(path)) changed.add(path);
+
+  const entries: TreeChange['entries'] = [];
+  const nodes = new Set<number>();
+  for (const path of changed) {
+    if (path === '') continue;
+    const parent = parentOf(path);
+    const parentId = dirIdIn(parent, before);
+    if (parentId === undefined) continue;
+    const name = path.slice(parent === '' ? 0 : parent.length + 1);
+    entries.push({ parent: parentId, name }, { parent: parentId, name: `_${name}.tar` });
+    nodes.add(parentId);
+  }
+  for (const [digest, n] of censusBefore.views) if (censusAfter.views.get(digest) !== n) nodes.add(blobId(digest));
+  return { entries, nodes: [...nodes], goneSlotKeys };
+}
