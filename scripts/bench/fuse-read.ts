@@ -6,7 +6,7 @@ import { bigStore, generateLargeStore } from './generate-large-store.js';
 import { dropCaches, median, timeShell } from './timing.js';
 
 /**
- * Issue 3's speed figures, each against the direct path in the same run:
+ * The mount's speed, each figure against the direct path in the same run:
  * 1. sequential read of a 1 GiB blob through the mount, first read (store file in the page cache)
  *    and second read, against `dd` of the store file;
  * 2. `find -type f | xargs stat` over a store of 1,000 references, against the same tree
@@ -16,14 +16,13 @@ import { dropCaches, median, timeShell } from './timing.js';
 const base = process.env.LAYOUTFS_BENCH_DIR ?? join(tmpdir(), 'layoutfs-bench-fuse');
 const GiB = 1024 ** 3;
 /**
- * The shipped (patched) fuse-native as root (passthrough), the same without passthrough (a
- * non-root mount: the FUSE threads read blobs), and what a mount does with the stock binding it
- * falls back to without a compiler (LAYOUTFS_FUSE_STOCK=1 leaves the patch's additions unused).
+ * The two data paths of the native FUSE core: passthrough as root (the kernel reads the store
+ * file), and the native threads' pread that a mount without root uses (LAYOUTFS_FUSE_PASSTHROUGH=0
+ * takes that path as root). Aims: first read, second read.
  */
 const MODES = [
-  ['patched fuse-native, passthrough (root): the kernel reads the store file', {}],
-  ['patched fuse-native, LAYOUTFS_FUSE_PASSTHROUGH=0 (as without root): FUSE threads pread, 1 MiB requests', { LAYOUTFS_FUSE_PASSTHROUGH: '0' }],
-  ['as with stock fuse-native (LAYOUTFS_FUSE_STOCK=1): JavaScript reads, 128 KiB requests, 1 s kernel caches', { LAYOUTFS_FUSE_STOCK: '1' }],
+  ['passthrough (root): the kernel reads the store file', {}, [0.9, 0.9]],
+  ['LAYOUTFS_FUSE_PASSTHROUGH=0 (the path without root): native threads pread, 1 MiB requests', { LAYOUTFS_FUSE_PASSTHROUGH: '0' }, [0.3, 0.7]],
 ] as const;
 
 async function readBench(): Promise<void> {
@@ -49,7 +48,7 @@ async function readBench(): Promise<void> {
     process.stdout.write(`    ${what}: ${mount.toFixed(3)} s (${gbps(mount)} GB/s) against ${direct.toFixed(3)} s (${gbps(direct)} GB/s): ` +
       `ratio ${median(pairs.map((p) => p.ratio)).toFixed(2)} of direct [${ratios}] (aim >= ${aim})\n`);
   };
-  for (const [label, env] of MODES) {
+  for (const [label, env, [firstAim, secondAim]] of MODES) {
     const first = [];
     const second = [];
     for (let i = 0; i < 5; i++) {
@@ -62,8 +61,8 @@ async function readBench(): Promise<void> {
       rmSync(mnt, { recursive: true, force: true });
     }
     process.stdout.write(`  ${label}:\n`);
-    show('first read ', first, 0.25);
-    show('second read', second, 0.9);
+    show('first read ', first, firstAim);
+    show('second read', second, secondAim);
   }
 }
 
@@ -89,8 +88,8 @@ async function statBench(): Promise<void> {
     const warmMount = median([1, 2, 3].map(() => timeShell(walk(mnt))));
     await m.stop();
     process.stdout.write(`  ${label}${canDrop ? '' : ' (page cache NOT dropped: the cold disk figure is warm)'}:\n`);
-    process.stdout.write(`    cold: mount ${coldMount.toFixed(2)} s, hard-link tree ${coldDisk.toFixed(2)} s, ratio ${(coldMount / coldDisk).toFixed(2)}x the disk time\n`);
-    process.stdout.write(`    warm: mount ${warmMount.toFixed(2)} s, hard-link tree ${warmDisk.toFixed(2)} s, ratio ${(warmMount / warmDisk).toFixed(2)}x the disk time\n`);
+    process.stdout.write(`    cold: mount ${coldMount.toFixed(2)} s, hard-link tree ${coldDisk.toFixed(2)} s, ratio ${(coldMount / coldDisk).toFixed(2)}x the disk time (aim <= 2)\n`);
+    process.stdout.write(`    warm: mount ${warmMount.toFixed(2)} s, hard-link tree ${warmDisk.toFixed(2)} s, ratio ${(warmMount / warmDisk).toFixed(2)}x the disk time (aim <= 1.3)\n`);
   }
   rmSync(mnt, { recursive: true, force: true });
 }

@@ -95,6 +95,7 @@ export class FuseRequests {
   private async node(id: number): Promise<Node | undefined> {
     const known = this.nodes.get(id);
     if (known) return (await this.view.current(known)) ?? known;
+    this.counters.by_id = (this.counters.by_id ?? 0) + 1;
     return this.view.byId(id);
   }
 
@@ -119,6 +120,8 @@ export class FuseRequests {
   private async lookup(unique: number, parentId: number, name: string): Promise<void> {
     const s = this.session!;
     const node = await this.stable(async () => {
+      // "." of any node is the node itself: the kernel asks so to turn a file handle back into a node.
+      if (name === '.') return (await this.node(parentId)) ?? 'gone';
       const parent = await this.dir(parentId);
       return typeof parent === 'string' ? parent : this.view.child(parent, name);
     });
