@@ -30,6 +30,7 @@ struct addon_session {
 	int refs;          /* JS wrapper + threadsafe function */
 	int started;       /* reader threads were started */
 	int closed;        /* JS thread: END handled, device closed */
+	int unmounted;     /* unmount() succeeded once */
 	int tearing_down;  /* atomic: the Node environment is going away */
 	uint8_t *dirbuf;
 	size_t dirbuf_cap;
@@ -585,11 +586,12 @@ static napi_value m_unmount(napi_env env, napi_callback_info info)
 	struct addon_session *as = this_session(env, info, &argc, NULL);
 	if (!as)
 		return NULL;
-	if (as->closed)
-		return undef(env); /* already ended */
+	if (as->closed || as->unmounted)
+		return undef(env); /* already ended or unmounted: END is (or was) on its way */
 	char err[512];
 	if (lfs_unmount(as->core.mountpoint, as->core.fusermount, err, sizeof err) < 0)
 		return THROW(env, err);
+	as->unmounted = 1;
 	return undef(env);
 }
 

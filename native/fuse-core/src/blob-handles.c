@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 struct blob_slot {
-	int fd;               /* -1 for passthrough (the kernel holds the file) */
+	int fd;               /* kept for passthrough too: serves any READ the kernel still sends */
 	uint8_t kind;         /* enum blob_kind */
 	uint8_t closing;      /* released while a read was using it */
 	uint32_t busy;        /* reads in progress */
@@ -42,7 +42,7 @@ void blob_table_destroy(struct blob_table *t, int devfd)
 {
 	pthread_mutex_lock(&t->mu);
 	for (uint32_t i = 0; i < t->cap; i++)
-		if (t->slots[i].kind == BLOB_DIRECT && t->slots[i].fd >= 0)
+		if (t->slots[i].kind != BLOB_FREE && t->slots[i].fd >= 0)
 			close(t->slots[i].fd);
 	free(t->slots);
 	t->slots = NULL;
@@ -110,7 +110,6 @@ uint64_t blob_open(struct blob_table *t, int devfd, uint64_t nodeid, int fd,
 		   int want_passthrough, enum blob_kind *kind, int32_t *backing_id,
 		   int *pt_errno)
 {
-	int close_fd = -1;
 	*pt_errno = 0;
 	*backing_id = 0;
 	pthread_mutex_lock(&t->mu);
@@ -134,7 +133,6 @@ uint64_t blob_open(struct blob_table *t, int devfd, uint64_t nodeid, int fd,
 			e->refs++;
 			*kind = BLOB_PASSTHROUGH;
 			*backing_id = e->id;
-			close_fd = fd;
 		} else {
 			e = malloc(sizeof *e);
 			if (!e) {
@@ -154,16 +152,13 @@ uint64_t blob_open(struct blob_table *t, int devfd, uint64_t nodeid, int fd,
 					*bk = e;
 					*kind = BLOB_PASSTHROUGH;
 					*backing_id = id;
-					close_fd = fd; /* the kernel holds its own reference */
 				}
 			}
 		}
 	}
 	s->kind = (uint8_t)*kind;
-	s->fd = *kind == BLOB_DIRECT ? fd : -1;
+	s->fd = fd;
 	pthread_mutex_unlock(&t->mu);
-	if (close_fd >= 0)
-		close(close_fd);
 	return BLOB_FH_BASE + i;
 }
 
@@ -182,7 +177,7 @@ int blob_read_begin(struct blob_table *t, uint64_t fh, int *fd)
 	int rc = -EBADF;
 	pthread_mutex_lock(&t->mu);
 	struct blob_slot *s = slot_of(t, fh, &i);
-	if (s && s->kind == BLOB_DIRECT && !s->closing) {
+	if (s && !s->closing) {
 		s->busy++;
 		*fd = s->fd;
 		rc = 0;
@@ -229,12 +224,13 @@ int blob_release(struct blob_table *t, int devfd, uint64_t fh)
 			*pp = e->next;
 			close_id = e->id;
 			free(e);
-			/* Close under the lock: a concurrent open of this node must
-			 * not see the entry gone while the id is still registered. */
+			/* Closed under the lock: a concurrent open of this node must
+			 * not find the entry gone while the id is still registered. */
 			close_backing(devfd, close_id);
 		}
-		slot_free(t, i);
-	} else if (s->busy > 0) {
+		s->kind = BLOB_DIRECT; /* what is left is the fd */
+	}
+	if (s->busy > 0) {
 		s->closing = 1; /* the last reader closes it */
 	} else {
 		close_fd = s->fd;

@@ -2,7 +2,8 @@
  * Native file handles for blobs. Every blob open gets a slot; its fh is
  * BLOB_FH_BASE + slot index, so handles chosen by JS (< 2^52) never collide.
  * A slot is either "direct" (we pread its fd in the reader threads) or
- * "passthrough" (the kernel reads the backing file itself). Passthrough
+ * "passthrough" (the kernel reads the backing file itself; the fd is kept
+ * anyway, so a READ the kernel might still send is served). Passthrough
  * backing ids are shared by all opens of one nodeid and refcounted: the
  * kernel accepts only one backing file per inode at a time.
  */
