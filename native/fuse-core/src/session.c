@@ -80,7 +80,9 @@ static void do_init(struct lfs_session *s, const struct fuse_in_header *in,
 {
 	struct fuse_init_in ii;
 	memset(&ii, 0, sizeof ii);
-	if (blen < FUSE_COMPAT_INIT_IN_SIZE) {
+	/* INIT comes once (twice only after we answered a newer major); a
+	 * repeated one after negotiation is a protocol violation. */
+	if (blen < FUSE_COMPAT_INIT_IN_SIZE || __atomic_load_n(&s->initialized, __ATOMIC_ACQUIRE)) {
 		reply_error(s, in->unique, EIO);
 		return;
 	}
