@@ -1,0 +1,20 @@
+{
+  "targets": [
+    {
+      "target_name": "layoutfs_fuse",
+      "sources": [
+        "src/addon.c",
+        "src/session.c",
+        "src/reply.c",
+        "src/mount.c",
+        "src/blob-handles.c",
+        "src/notify.c"
+      ],
+      "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags!": ["-O3", "-fno-exceptions"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11", "-pthread"],
+      "ldflags": ["-pthread"],
+      "libraries": ["-lpthread"]
+    }
+  ]
+}

@@ -1,0 +1,924 @@
+/*
+ * N-API glue: argument checking, the threadsafe function that carries
+ * requests to the JS handler, and the session object's methods.
+ */
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blob-handles.h"
+#include "fuse-protocol.h"
+#include "mount.h"
+#include "notify.h"
+#include "reply.h"
+#include "session.h"
+
+#define NAME_MAX_BYTES 1024
+#define MAX_SAFE 9007199254740991.0
+
+struct addon_session {
+	struct lfs_session core; /* first: deliver() casts back */
+	napi_threadsafe_function tsfn;
+	int refs;          /* JS wrapper + threadsafe function */
+	int started;       /* reader threads were started */
+	int closed;        /* JS thread: END handled, device closed */
+	int unmounted;     /* unmount() succeeded once */
+	int tearing_down;  /* atomic: the Node environment is going away */
+	uint8_t *dirbuf;
+	size_t dirbuf_cap;
+};
+
+struct addon_data {
+	napi_ref ctor;
+};
+
+/* ---------- small helpers ---------- */
+
+static napi_value throw_msg(napi_env env, const char *code, const char *msg, int type)
+{
+	if (type == 1)
+		napi_throw_type_error(env, code, msg);
+	else if (type == 2)
+		napi_throw_range_error(env, code, msg);
+	else
+		napi_throw_error(env, code, msg);
+	return NULL;
+}
+#define THROW(env, msg) throw_msg(env, NULL, msg, 0)
+#define THROW_TYPE(env, msg) throw_msg(env, NULL, msg, 1)
+#define THROW_RANGE(env, msg) throw_msg(env, NULL, msg, 2)
+
+static napi_value undef(napi_env env)
+{
+	napi_value v;
+	napi_get_undefined(env, &v);
+	return v;
+}
+
+static napi_value num(napi_env env, double d)
+{
+	napi_value v;
+	napi_create_double(env, d, &v);
+	return v;
+}
+
+static int is_type(napi_env env, napi_value v, napi_valuetype t)
+{
+	napi_valuetype got;
+	return v && napi_typeof(env, v, &got) == napi_ok && got == t;
+}
+
+/* A non-negative integer-valued number below 2^64 (and finite). */
+static int arg_u64(napi_env env, napi_value v, const char *what, uint64_t *out)
+{
+	double d;
+	if (!is_type(env, v, napi_number) || napi_get_value_double(env, v, &d) != napi_ok) {
+		char m[96];
+		snprintf(m, sizeof m, "%s must be a number", what);
+		THROW_TYPE(env, m);
+		return -1;
+	}
+	if (!isfinite(d) || d < 0 || d >= 18446744073709551616.0) {
+		char m[96];
+		snprintf(m, sizeof m, "%s out of range", what);
+		THROW_RANGE(env, m);
+		return -1;
+	}
+	*out = (uint64_t)d;
+	return 0;
+}
+
+static int arg_i64(napi_env env, napi_value v, const char *what, int64_t *out)
+{
+	double d;
+	if (!is_type(env, v, napi_number) || napi_get_value_double(env, v, &d) != napi_ok) {
+		char m[96];
+		snprintf(m, sizeof m, "%s must be a number", what);
+		THROW_TYPE(env, m);
+		return -1;
+	}
+	if (!isfinite(d) || d < -9223372036854775808.0 || d >= 9223372036854775808.0) {
+		char m[96];
+		snprintf(m, sizeof m, "%s out of range", what);
+		THROW_RANGE(env, m);
+		return -1;
+	}
+	*out = (int64_t)d;
+	return 0;
+}
+
+/* Reads a JS string into a malloc'd NUL-terminated buffer. */
+static char *arg_string(napi_env env, napi_value v, const char *what, size_t *lenp)
+{
+	size_t len;
+	if (!is_type(env, v, napi_string) ||
+	    napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+		char m[96];
+		snprintf(m, sizeof m, "%s must be a string", what);
+		THROW_TYPE(env, m);
+		return NULL;
+	}
+	char *s = malloc(len + 1);
+	if (!s) {
+		THROW(env, "out of memory");
+		return NULL;
+	}
+	napi_get_value_string_utf8(env, v, s, len + 1, &len);
+	if (strlen(s) != len) {
+		free(s);
+		char m[96];
+		snprintf(m, sizeof m, "%s must not contain NUL", what);
+		THROW_TYPE(env, m);
+		return NULL;
+	}
+	if (lenp)
+		*lenp = len;
+	return s;
+}
+
+/* Float64Array with at least `need` elements. */
+static int arg_attrs(napi_env env, napi_value v, size_t need, const double **out)
+{
+	bool is_ta = false;
+	napi_typedarray_type t;
+	size_t len;
+	void *data;
+	if (!v || napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta ||
+	    napi_get_typedarray_info(env, v, &t, &len, &data, NULL, NULL) != napi_ok ||
+	    t != napi_float64_array) {
+		THROW_TYPE(env, "attrs must be a Float64Array");
+		return -1;
+	}
+	if (len < need) {
+		THROW_RANGE(env, "attrs is shorter than the records it must hold (ATTR_LEN each)");
+		return -1;
+	}
+	*out = data;
+	return 0;
+}
+
+/* Bytes of a Buffer / TypedArray / DataView / ArrayBuffer. */
+static int arg_bytes(napi_env env, napi_value v, const uint8_t **data, size_t *len)
+{
+	bool b = false;
+	void *p = NULL;
+	if (!v)
+		goto bad;
+	if (napi_is_typedarray(env, v, &b) == napi_ok && b) {
+		napi_typedarray_type t;
+		size_t n;
+		if (napi_get_typedarray_info(env, v, &t, &n, &p, NULL, NULL) != napi_ok)
+			goto bad;
+		size_t el = 1;
+		switch (t) {
+		case napi_int16_array: case napi_uint16_array: el = 2; break;
+		case napi_int32_array: case napi_uint32_array: case napi_float32_array: el = 4; break;
+		case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: el = 8; break;
+		default: el = 1;
+		}
+		*data = p;
+		*len = n * el;
+		return 0;
+	}
+	if (napi_is_dataview(env, v, &b) == napi_ok && b) {
+		size_t n;
+		if (napi_get_dataview_info(env, v, &n, &p, NULL, NULL) != napi_ok)
+			goto bad;
+		*data = p;
+		*len = n;
+		return 0;
+	}
+	if (napi_is_arraybuffer(env, v, &b) == napi_ok && b) {
+		size_t n;
+		if (napi_get_arraybuffer_info(env, v, &p, &n) != napi_ok)
+			goto bad;
+		*data = p;
+		*len = n;
+		return 0;
+	}
+bad:
+	THROW_TYPE(env, "buffer must be a Buffer, TypedArray, DataView or ArrayBuffer");
+	return -1;
+}
+
+/* ---------- session lifetime ---------- */
+
+static void session_free(struct addon_session *as)
+{
+	free(as->core.mountpoint);
+	free(as->core.fusermount);
+	free(as->dirbuf);
+	pthread_mutex_destroy(&as->core.blobs.mu);
+	free(as);
+}
+
+static void session_unref(struct addon_session *as)
+{
+	if (__atomic_sub_fetch(&as->refs, 1, __ATOMIC_SEQ_CST) != 0)
+		return;
+	/* Reader threads may still run when Node tears down a live mount; then
+	 * the memory is left to process exit rather than freed under them. */
+	if (as->started && !as->core.finished)
+		return;
+	session_free(as);
+}
+
+static void wrapper_finalize(napi_env env, void *data, void *hint)
+{
+	(void)env;
+	(void)hint;
+	session_unref(data);
+}
+
+static void tsfn_finalize(napi_env env, void *data, void *hint)
+{
+	(void)env;
+	(void)hint;
+	session_unref(data);
+}
+
+static void env_cleanup(void *arg)
+{
+	struct addon_session *as = arg;
+	__atomic_store_n(&as->tearing_down, 1, __ATOMIC_SEQ_CST);
+}
+
+static int deliver(struct lfs_session *s, struct js_request *req)
+{
+	struct addon_session *as = (struct addon_session *)s;
+	if (__atomic_load_n(&as->tearing_down, __ATOMIC_SEQ_CST))
+		return -1;
+	return napi_call_threadsafe_function(as->tsfn, req, napi_tsfn_nonblocking) == napi_ok ? 0 : -1;
+}
+
+static int op_needs_reply(int op)
+{
+	return op == FUSE_LOOKUP || op == FUSE_GETATTR || op == FUSE_OPEN || op == FUSE_READ ||
+	       op == FUSE_STATFS || op == FUSE_READDIR || op == FUSE_READDIRPLUS;
+}
+
+static void call_js(napi_env env, napi_value js_cb, void *context, void *data)
+{
+	struct addon_session *as = context;
+	struct js_request *q = data;
+	if (!env || !js_cb) { /* environment going away */
+		free(q);
+		return;
+	}
+	int is_end = q->op == LFS_OP_END;
+	if (is_end) {
+		session_finish(&as->core);
+		as->closed = 1;
+		napi_remove_env_cleanup_hook(env, env_cleanup, as);
+	} else if (as->closed) {
+		free(q);
+		return;
+	}
+	napi_value argv[7], name, global;
+	argv[0] = num(env, q->op);
+	argv[1] = num(env, (double)q->unique);
+	argv[2] = num(env, (double)q->nodeid);
+	argv[3] = num(env, q->a);
+	argv[4] = num(env, q->b);
+	argv[5] = num(env, q->c);
+	if (napi_create_string_utf8(env, q->name, q->namelen, &name) != napi_ok)
+		napi_create_string_utf8(env, "", 0, &name);
+	argv[6] = name;
+	napi_get_undefined(env, &global);
+	napi_status st = napi_call_function(env, global, js_cb, 7, argv, NULL);
+	napi_value exc = NULL;
+	if (st == napi_pending_exception)
+		napi_get_and_clear_last_exception(env, &exc);
+	if (exc && !is_end && op_needs_reply(q->op) && !as->closed)
+		reply_error(&as->core, q->unique, EIO); /* never leave the caller hanging */
+	free(q);
+	if (is_end)
+		napi_release_threadsafe_function(as->tsfn, napi_tsfn_release);
+	if (exc)
+		napi_fatal_exception(env, exc); /* like any throwing callback: 'uncaughtException' */
+}
+
+static struct addon_session *this_session(napi_env env, napi_callback_info info, size_t *argc,
+					  napi_value *argv)
+{
+	napi_value self;
+	void *p = NULL;
+	if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok ||
+	    napi_unwrap(env, self, &p) != napi_ok || !p) {
+		THROW_TYPE(env, "not a FUSE session (use mount())");
+		return NULL;
+	}
+	return p;
+}
+
+/* ---------- session methods ---------- */
+
+static napi_value m_error(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2];
+	struct addon_session *as = this_session(env, info, &argc, argv);
+	uint64_t unique, err;
+	if (!as || arg_u64(env, argc > 0 ? argv[0] : NULL, "unique", &unique) ||
+	    arg_u64(env, argc > 1 ? argv[1] : NULL, "errno", &err))
+		return NULL;
+	if (err == 0 || err > 4095)
+		return THROW_RANGE(env, "errno must be a positive errno value");
+	if (!as->closed)
+		reply_error(&as->core, unique, (int)err);
+	return undef(env);
+}
+
+static napi_value m_entry(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2];
+	struct addon_session *as = this_session(env, info, &argc, argv);
+	uint64_t unique;
+	const double *a;
+	if (!as || arg_u64(env, argc > 0 ? argv[0] : NULL, "unique", &unique) ||
+	    arg_attrs(env, argc > 1 ? argv[1] : NULL, ATTR_LEN, &a))
+		return NULL;
+	if (!as->closed)
+		reply_entry(&as->core, unique, a);
+	return undef(env);
+}
+
+static napi_value m_attr(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2];
+	struct addon_session *as = this_session(env, info, &argc, argv);
+	uint64_t unique;
+	const double *a;
+	if (!as || arg_u64(env, argc > 0 ? argv[0] : NULL, "unique", &unique) ||
+	    arg_attrs(env, argc > 1 ? argv[1] : NULL, ATTR_LEN, &a))
+		return NULL;
+	if (!as->closed)
+		reply_attr(&as->core, unique, a);
+	return undef(env);
+}
+
+static napi_value m_open(napi_env env, napi_callback_info info)
+{
+	size_t argc = 3;
+	napi_value argv[3];
+	struct addon_session *as = this_session(env, info, &argc, argv);
+	uint64_t unique, fh, flags = 0;
+	if (!as || arg_u64(env, argc > 0 ? argv[0] : NULL, "unique", &unique) ||
+	    arg_u64(env, argc > 1 ? argv[1] : NULL, "fh", &fh))
+		return NULL;
+	if (argc > 2 && !is_type(env, argv[2], napi_undefined) &&
+	    arg_u64(env, argv[2], "openFlags", &flags))
+		return NULL;
+	if (fh == 0 || blob_fh_is_native(fh))
+		return THROW_RANGE(env, "fh must be in [1, 2^52): handles from 2^52 up are native blob handles");
+	if (flags > UINT32_MAX)
+		return THROW_RANGE(env, "openFlags out of range");
+	if (!as->closed)
+		reply_open(&as->core, unique, fh, (uint32_t)flags & ~FOPEN_PASSTHROUGH, 0);
+	return undef(env);
+}
+
+static napi_value m_open_blob(napi_env env, napi_callback_info info)
+{
+	size_t argc = 3;
+	napi_value argv[3], res;
+	struct addon_session *as = this_session(env, info, &argc, argv);
+	uint64_t unique, nodeid, fd64;
+	if (!as || arg_u64(env, argc > 0 ? argv[0] : NULL, "unique", &unique) ||
+	    arg_u64(env, argc > 1 ? argv[1] : NULL, "nodeid", &nodeid) ||
+	    arg_u64(env, argc > 2 ? argv[2] : NULL, "fd", &fd64))
+		return NULL;
+	if (fd64 > INT32_MAX || fcntl((int)fd64, F_GETFD) < 0)
+		return THROW_RANGE(env, "fd is not an open file descriptor");
+	int fd = (int)fd64;
+	if (as->closed) {
+		close(fd);
+		napi_create_string_utf8(env, "direct", NAPI_AUTO_LENGTH, &res);
+		return res;
+	}
+	struct lfs_session *s = &as->core;
+	enum blob_kind kind;
+	int32_t bid;
+	int pterr;
+	/* The handle (and backing id) is registered before the reply is written,
+	 * so the RELEASE that may follow at once always finds it. */
+	uint64_t fh = blob_open(&s->blobs, s->devfd, nodeid, fd, s->passthrough, &kind, &bid, &pterr);
+	if (pterr)
+		__atomic_store_n(&s->stats.passthrough_errno, pterr, __ATOMIC_RELAXED);
+	if (!fh) {
+		reply_error(s, unique, ENFILE);
+		return THROW(env, "openBlob: no native handle slot left (ENFILE); the open was answered with ENFILE");
+	}
+	uint32_t flags = kind == BLOB_PASSTHROUGH ? FOPEN_PASSTHROUGH : FOPEN_KEEP_CACHE;
+	if (reply_open(s, unique, fh, flags, kind == BLOB_PASSTHROUGH ? bid : 0) < 0) {
+		blob_release(&s->blobs, s->devfd, fh); /* no RELEASE will come */
+	} else if (kind == BLOB_PASSTHROUGH) {
+		__atomic_add_fetch(&s->stats.passthrough_opens, 1, __ATOMIC_RELAXED);
+	} else {
+		__atomic_add_fetch(&s->stats.direct_opens, 1, __ATOMIC_RELAXED);
+	}
+	napi_create_string_utf8(env, kind == BLOB_PASSTHROUGH ? "passthrough" : "direct",
+				NAPI_AUTO_LENGTH, &res);
+	return res;
+}
+
+static napi_value m_data(napi_env env, napi_callback_info info)
+{
+	size_t argc = 3;
+	napi_value argv[3];
+	struct addon_session *as = this_session(env, info, &argc, argv);
+	uint64_t unique, length;
+	const uint8_t *bytes;
+	size_t blen;
+	if (!as || arg_u64(env, argc > 0 ? argv[0] : NULL, "unique", &unique) ||
+	    arg_bytes(env, argc > 1 ? argv[1] : NULL, &bytes, &blen))
+		return NULL;
+	length = blen;
+	if (argc > 2 && !is_type(env, argv[2], napi_undefined) &&
+	    arg_u64(env, argv[2], "length", &length))
+		return NULL;
+	if (length > blen)
+		return THROW_RANGE(env, "length is larger than the buffer");
+	if (!as->closed)
+		reply_data(&as->core, unique, bytes, (size_t)length);
+	return undef(env);
+}
+
+static napi_value dir_common(napi_env env, napi_callback_info info, int plus)
+{
+	size_t argc = 5;
+	napi_value argv[5];
+	struct addon_session *as = this_session(env, info, &argc, argv);
+	uint64_t unique, start, size;
+	if (!as || arg_u64(env, argc > 0 ? argv[0] : NULL, "unique", &unique))
+		return NULL;
+	bool isarr = false;
+	uint32_t n = 0;
+	if (argc < 2 || napi_is_array(env, argv[1], &isarr) != napi_ok || !isarr ||
+	    napi_get_array_length(env, argv[1], &n) != napi_ok)
+		return THROW_TYPE(env, "names must be an array of strings");
+	const double *attrs;
+	if (arg_attrs(env, argc > 2 ? argv[2] : NULL, (size_t)n * ATTR_LEN, &attrs) ||
+	    arg_u64(env, argc > 3 ? argv[3] : NULL, "startOffset", &start) ||
+	    arg_u64(env, argc > 4 ? argv[4] : NULL, "size", &size))
+		return NULL;
+	size_t cap = size;
+	if (cap > as->core.bufsize)
+		cap = as->core.bufsize;
+	if (cap > as->dirbuf_cap) {
+		uint8_t *nb = realloc(as->dirbuf, cap);
+		if (!nb)
+			return THROW(env, "out of memory");
+		as->dirbuf = nb;
+		as->dirbuf_cap = cap;
+	}
+	size_t used = 0;
+	uint32_t packed = 0;
+	char name[NAME_MAX_BYTES + 1];
+	for (uint32_t i = 0; i < n; i++) {
+		napi_value v;
+		size_t len;
+		if (napi_get_element(env, argv[1], i, &v) != napi_ok || !is_type(env, v, napi_string) ||
+		    napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok)
+			return THROW_TYPE(env, "names must be an array of strings");
+		if (len == 0 || len > NAME_MAX_BYTES)
+			return THROW_RANGE(env, "a directory entry name is empty or longer than 1024 bytes");
+		napi_get_value_string_utf8(env, v, name, sizeof name, &len);
+		if (memchr(name, '/', len) || strlen(name) != len)
+			return THROW_TYPE(env, "a directory entry name contains '/' or NUL");
+		if (!pack_dirent(as->dirbuf, cap, &used, plus, name, len,
+				 attrs + (size_t)i * ATTR_LEN, start + i + 1))
+			break;
+		packed++;
+	}
+	if (!as->closed)
+		reply_data(&as->core, unique, as->dirbuf, used);
+	return num(env, packed);
+}
+
+static napi_value m_dirplus(napi_env env, napi_callback_info info) { return dir_common(env, info, 1); }
+static napi_value m_dir(napi_env env, napi_callback_info info) { return dir_common(env, info, 0); }
+
+static napi_value m_statfs(napi_env env, napi_callback_info info)
+{
+	size_t argc = 9;
+	napi_value argv[9];
+	struct addon_session *as = this_session(env, info, &argc, argv);
+	uint64_t v[9];
+	static const char *names[9] = { "unique", "blocks", "bfree", "bavail", "files",
+					"ffree", "bsize", "namelen", "frsize" };
+	if (!as)
+		return NULL;
+	for (int i = 0; i < 9; i++)
+		if (arg_u64(env, (size_t)i < argc ? argv[i] : NULL, names[i], &v[i]))
+			return NULL;
+	for (int i = 6; i < 9; i++)
+		if (v[i] > UINT32_MAX)
+			return THROW_RANGE(env, "bsize/namelen/frsize out of range");
+	struct fuse_kstatfs st;
+	memset(&st, 0, sizeof st);
+	st.blocks = v[1];
+	st.bfree = v[2];
+	st.bavail = v[3];
+	st.files = v[4];
+	st.ffree = v[5];
+	st.bsize = (uint32_t)v[6];
+	st.namelen = (uint32_t)v[7];
+	st.frsize = (uint32_t)v[8];
+	if (!as->closed)
+		reply_statfs(&as->core, v[0], &st);
+	return undef(env);
+}
+
+static napi_value m_notify_entry(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2], res;
+	struct addon_session *as = this_session(env, info, &argc, argv);
+	uint64_t parent;
+	size_t len;
+	if (!as || arg_u64(env, argc > 0 ? argv[0] : NULL, "parentNodeid", &parent))
+		return NULL;
+	char *name = arg_string(env, argc > 1 ? argv[1] : NULL, "name", &len);
+	if (!name)
+		return NULL;
+	if (len == 0 || len > NAME_MAX_BYTES) {
+		free(name);
+		return THROW_RANGE(env, "name is empty or longer than 1024 bytes");
+	}
+	int rc = as->closed ? -ESHUTDOWN : notify_inval_entry(&as->core, parent, name, len);
+	free(name);
+	napi_get_boolean(env, rc == 0, &res);
+	return res;
+}
+
+static napi_value m_notify_inode(napi_env env, napi_callback_info info)
+{
+	size_t argc = 3;
+	napi_value argv[3], res;
+	struct addon_session *as = this_session(env, info, &argc, argv);
+	uint64_t node;
+	int64_t off = 0, len = 0;
+	if (!as || arg_u64(env, argc > 0 ? argv[0] : NULL, "nodeid", &node))
+		return NULL;
+	if (argc > 1 && !is_type(env, argv[1], napi_undefined) && arg_i64(env, argv[1], "offset", &off))
+		return NULL;
+	if (argc > 2 && !is_type(env, argv[2], napi_undefined) && arg_i64(env, argv[2], "length", &len))
+		return NULL;
+	int rc = as->closed ? -ESHUTDOWN : notify_inval_inode(&as->core, node, off, len);
+	napi_get_boolean(env, rc == 0, &res);
+	return res;
+}
+
+static napi_value m_unmount(napi_env env, napi_callback_info info)
+{
+	size_t argc = 0;
+	struct addon_session *as = this_session(env, info, &argc, NULL);
+	if (!as)
+		return NULL;
+	if (as->closed || as->unmounted)
+		return undef(env); /* already ended or unmounted: END is (or was) on its way */
+	char err[512];
+	if (lfs_unmount(as->core.mountpoint, as->core.fusermount, err, sizeof err) < 0)
+		return THROW(env, err);
+	as->unmounted = 1;
+	return undef(env);
+}
+
+static void set_num(napi_env env, napi_value o, const char *k, double v)
+{
+	napi_set_named_property(env, o, k, num(env, v));
+}
+
+static napi_value m_stats(napi_env env, napi_callback_info info)
+{
+	size_t argc = 0;
+	struct addon_session *as = this_session(env, info, &argc, NULL);
+	if (!as)
+		return NULL;
+	struct lfs_session *s = &as->core;
+	napi_value o, b;
+	napi_create_object(env, &o);
+	int init = __atomic_load_n(&s->initialized, __ATOMIC_ACQUIRE);
+	set_num(env, o, "minor", init ? s->minor : 0);
+	set_num(env, o, "maxPages", init ? s->max_pages : 0);
+	napi_get_boolean(env, init && s->passthrough, &b);
+	napi_set_named_property(env, o, "passthrough", b);
+	set_num(env, o, "passthroughOpens", (double)__atomic_load_n(&s->stats.passthrough_opens, __ATOMIC_RELAXED));
+	set_num(env, o, "passthroughErrno", __atomic_load_n(&s->stats.passthrough_errno, __ATOMIC_RELAXED));
+	set_num(env, o, "directOpens", (double)__atomic_load_n(&s->stats.direct_opens, __ATOMIC_RELAXED));
+	set_num(env, o, "directReads", (double)__atomic_load_n(&s->stats.direct_reads, __ATOMIC_RELAXED));
+	set_num(env, o, "writeErrors", (double)__atomic_load_n(&s->stats.write_errors, __ATOMIC_RELAXED));
+	set_num(env, o, "notifySent", (double)__atomic_load_n(&s->stats.notify_sent, __ATOMIC_RELAXED));
+	set_num(env, o, "notifyFailed", (double)__atomic_load_n(&s->stats.notify_failed, __ATOMIC_RELAXED));
+	return o;
+}
+
+static napi_value m_ctor(napi_env env, napi_callback_info info)
+{
+	napi_value self;
+	napi_get_cb_info(env, info, NULL, NULL, &self, NULL);
+	return self;
+}
+
+/* ---------- mount / detach ---------- */
+
+static int opt_prop(napi_env env, napi_value obj, const char *key, napi_value *out)
+{
+	bool has = false;
+	if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
+		return 0;
+	if (napi_get_named_property(env, obj, key, out) != napi_ok)
+		return 0;
+	napi_valuetype t;
+	napi_typeof(env, *out, &t);
+	return t != napi_undefined && t != napi_null;
+}
+
+static int opt_bool(napi_env env, napi_value obj, const char *key, int dflt, int *out)
+{
+	napi_value v;
+	*out = dflt;
+	if (!opt_prop(env, obj, key, &v))
+		return 0;
+	bool b;
+	if (napi_get_value_bool(env, v, &b) != napi_ok) {
+		char m[96];
+		snprintf(m, sizeof m, "options.%s must be a boolean", key);
+		THROW_TYPE(env, m);
+		return -1;
+	}
+	*out = b;
+	return 0;
+}
+
+static int opt_u32(napi_env env, napi_value obj, const char *key, uint32_t dflt, uint32_t *out)
+{
+	napi_value v;
+	*out = dflt;
+	if (!opt_prop(env, obj, key, &v))
+		return 0;
+	char what[64];
+	snprintf(what, sizeof what, "options.%s", key);
+	uint64_t x;
+	if (arg_u64(env, v, what, &x))
+		return -1;
+	if (x > UINT32_MAX) {
+		THROW_RANGE(env, what);
+		return -1;
+	}
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static char *opt_str(napi_env env, napi_value obj, const char *key, const char *dflt, int *err)
+{
+	napi_value v;
+	*err = 0;
+	if (!opt_prop(env, obj, key, &v))
+		return dflt ? strdup(dflt) : NULL;
+	char what[64];
+	snprintf(what, sizeof what, "options.%s", key);
+	char *s = arg_string(env, v, what, NULL);
+	if (!s)
+		*err = 1;
+	return s;
+}
+
+static int safe_word(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= ' ' || *p == ',' || *p == '\\' || *p == '=' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static napi_value js_mount(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2];
+	void *ad_p = NULL;
+	napi_get_cb_info(env, info, &argc, argv, NULL, &ad_p);
+	if (argc < 2 || !is_type(env, argv[0], napi_object))
+		return THROW_TYPE(env, "mount(options, handler): options must be an object");
+	if (!is_type(env, argv[1], napi_function))
+		return THROW_TYPE(env, "mount(options, handler): handler must be a function");
+	napi_value o = argv[0];
+
+	int e1, e2, e3, e4;
+	char *mp = opt_str(env, o, "mountpoint", NULL, &e1);
+	char *fsname = e1 ? NULL : opt_str(env, o, "fsname", "layoutfs", &e2);
+	char *subtype = (e1 || e2) ? NULL : opt_str(env, o, "subtype", "layoutfs", &e3);
+	char *fm = (e1 || e2 || e3) ? NULL : opt_str(env, o, "fusermount", NULL, &e4);
+	int allow_other, passthrough;
+	uint32_t uid, gid, max_pages, threads;
+	napi_value ret = NULL;
+	if (e1 || e2 || e3 || e4)
+		goto out;
+	if (!mp || mp[0] != '/') {
+		THROW_TYPE(env, "options.mountpoint must be an absolute path");
+		goto out;
+	}
+	if (!fsname || !subtype || !safe_word(fsname) || !safe_word(subtype)) {
+		THROW_TYPE(env, "options.fsname/subtype must be non-empty without spaces, ',', '=' or '\\'");
+		goto out;
+	}
+	if (opt_bool(env, o, "allowOther", 0, &allow_other) ||
+	    opt_bool(env, o, "passthrough", 1, &passthrough) ||
+	    opt_u32(env, o, "uid", getuid(), &uid) || opt_u32(env, o, "gid", getgid(), &gid) ||
+	    opt_u32(env, o, "maxPages", 256, &max_pages) || opt_u32(env, o, "threads", 4, &threads))
+		goto out;
+	if (max_pages < 1)
+		max_pages = 1;
+	if (max_pages > 1024)
+		max_pages = 1024;
+	if (threads < 1)
+		threads = 1;
+	if (threads > 64)
+		threads = 64;
+
+	struct addon_session *as = calloc(1, sizeof *as);
+	if (!as) {
+		THROW(env, "out of memory");
+		goto out;
+	}
+	struct lfs_session *s = &as->core;
+	s->devfd = s->commfd = -1;
+	s->max_pages_req = max_pages;
+	s->want_passthrough = passthrough;
+	s->nthreads = (int)threads;
+	s->deliver = deliver;
+	if (blob_table_init(&s->blobs) != 0) {
+		free(as);
+		THROW(env, "cannot initialise the handle table");
+		goto out;
+	}
+	s->mountpoint = mp;
+	s->fusermount = fm;
+	mp = fm = NULL;
+
+	long pagesize = sysconf(_SC_PAGESIZE);
+	if (pagesize <= 0)
+		pagesize = 4096;
+	struct lfs_mount_opts mo = {
+		.mountpoint = s->mountpoint, .fsname = fsname, .subtype = subtype,
+		.fusermount = s->fusermount, .allow_other = allow_other, .uid = uid, .gid = gid,
+		.max_read = max_pages * (uint32_t)pagesize,
+	};
+	struct lfs_mount_result mr;
+	char err[512];
+	if (lfs_mount(&mo, &mr, err, sizeof err) < 0) {
+		session_free(as);
+		THROW(env, err);
+		goto out;
+	}
+	s->devfd = mr.devfd;
+	s->commfd = mr.commfd;
+	s->helper = mr.helper;
+
+	napi_value rname;
+	napi_create_string_utf8(env, "layoutfs-fuse", NAPI_AUTO_LENGTH, &rname);
+	if (napi_create_threadsafe_function(env, argv[1], NULL, rname, 0, 1, as, tsfn_finalize, as,
+					    call_js, &as->tsfn) != napi_ok) {
+		close(s->devfd);
+		if (s->commfd >= 0)
+			close(s->commfd);
+		lfs_detach(s->mountpoint, s->fusermount, err, sizeof err);
+		session_free(as);
+		THROW(env, "cannot create the threadsafe function for the handler");
+		goto out;
+	}
+	as->refs = 1; /* the threadsafe function's */
+	int rc = session_start(s);
+	if (rc < 0) {
+		close(s->devfd);
+		s->devfd = -1;
+		if (s->commfd >= 0)
+			close(s->commfd);
+		s->commfd = -1;
+		lfs_detach(s->mountpoint, s->fusermount, err, sizeof err);
+		napi_release_threadsafe_function(as->tsfn, napi_tsfn_release); /* frees as */
+		snprintf(err, sizeof err, "cannot start FUSE reader threads: %s", lfs_errno_name(-rc));
+		THROW(env, err);
+		goto out;
+	}
+	as->started = 1;
+	napi_add_env_cleanup_hook(env, env_cleanup, as);
+
+	struct addon_data *ad = ad_p;
+	napi_value ctor, obj;
+	if (napi_get_reference_value(env, ad->ctor, &ctor) == napi_ok &&
+	    napi_new_instance(env, ctor, 0, NULL, &obj) == napi_ok) {
+		__atomic_add_fetch(&as->refs, 1, __ATOMIC_SEQ_CST);
+		if (napi_wrap(env, obj, as, wrapper_finalize, NULL, NULL) != napi_ok)
+			__atomic_sub_fetch(&as->refs, 1, __ATOMIC_SEQ_CST);
+		ret = obj;
+	}
+out:
+	free(mp);
+	free(fsname);
+	free(subtype);
+	free(fm);
+	return ret;
+}
+
+static napi_value js_detach(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2];
+	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+	char *path = arg_string(env, argc > 0 ? argv[0] : NULL, "path", NULL);
+	if (!path)
+		return NULL;
+	char *fm = NULL;
+	if (argc > 1 && !is_type(env, argv[1], napi_undefined) && !is_type(env, argv[1], napi_null)) {
+		fm = arg_string(env, argv[1], "fusermountPath", NULL);
+		if (!fm) {
+			free(path);
+			return NULL;
+		}
+	}
+	char err[512];
+	int rc = lfs_detach(path, fm, err, sizeof err);
+	free(path);
+	free(fm);
+	if (rc < 0)
+		return THROW(env, err);
+	return undef(env);
+}
+
+/* ---------- module ---------- */
+
+static void addon_data_free(napi_env env, void *data, void *hint)
+{
+	(void)hint;
+	struct addon_data *ad = data;
+	napi_delete_reference(env, ad->ctor);
+	free(ad);
+}
+
+static napi_value init(napi_env env, napi_value exports)
+{
+	struct addon_data *ad = calloc(1, sizeof *ad);
+	if (!ad)
+		return THROW(env, "out of memory");
+	napi_property_descriptor methods[] = {
+		{ "error", NULL, m_error, NULL, NULL, NULL, napi_default_method, NULL },
+		{ "entry", NULL, m_entry, NULL, NULL, NULL, napi_default_method, NULL },
+		{ "attr", NULL, m_attr, NULL, NULL, NULL, napi_default_method, NULL },
+		{ "open", NULL, m_open, NULL, NULL, NULL, napi_default_method, NULL },
+		{ "openBlob", NULL, m_open_blob, NULL, NULL, NULL, napi_default_method, NULL },
+		{ "data", NULL, m_data, NULL, NULL, NULL, napi_default_method, NULL },
+		{ "dirplus", NULL, m_dirplus, NULL, NULL, NULL, napi_default_method, NULL },
+		{ "dir", NULL, m_dir, NULL, NULL, NULL, napi_default_method, NULL },
+		{ "statfs", NULL, m_statfs, NULL, NULL, NULL, napi_default_method, NULL },
+		{ "notifyInvalEntry", NULL, m_notify_entry, NULL, NULL, NULL, napi_default_method, NULL },
+		{ "notifyInvalInode", NULL, m_notify_inode, NULL, NULL, NULL, napi_default_method, NULL },
+		{ "unmount", NULL, m_unmount, NULL, NULL, NULL, napi_default_method, NULL },
+		{ "stats", NULL, m_stats, NULL, NULL, NULL, napi_default_method, NULL },
+	};
+	napi_value ctor;
+	if (napi_define_class(env, "FuseSession", NAPI_AUTO_LENGTH, m_ctor, NULL,
+			      sizeof methods / sizeof methods[0], methods, &ctor) != napi_ok ||
+	    napi_create_reference(env, ctor, 1, &ad->ctor) != napi_ok) {
+		free(ad);
+		return THROW(env, "cannot define FuseSession");
+	}
+	napi_set_instance_data(env, ad, addon_data_free, NULL);
+
+	napi_value op, fn;
+	napi_create_object(env, &op);
+	static const struct { const char *k; int v; } ops[] = {
+		{ "LOOKUP", FUSE_LOOKUP }, { "FORGET", FUSE_FORGET }, { "GETATTR", FUSE_GETATTR },
+		{ "OPEN", FUSE_OPEN }, { "READ", FUSE_READ }, { "STATFS", FUSE_STATFS },
+		{ "RELEASE", FUSE_RELEASE }, { "INIT", FUSE_INIT }, { "READDIR", FUSE_READDIR },
+		{ "READDIRPLUS", FUSE_READDIRPLUS }, { "END", LFS_OP_END },
+	};
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		set_num(env, op, ops[i].k, ops[i].v);
+	napi_object_freeze(env, op);
+	napi_set_named_property(env, exports, "OP", op);
+	set_num(env, exports, "ATTR_LEN", ATTR_LEN);
+	set_num(env, exports, "FOPEN_DIRECT_IO", FOPEN_DIRECT_IO);
+	set_num(env, exports, "FOPEN_KEEP_CACHE", FOPEN_KEEP_CACHE);
+	set_num(env, exports, "BLOB_FH_BASE", (double)BLOB_FH_BASE);
+	napi_create_function(env, "mount", NAPI_AUTO_LENGTH, js_mount, ad, &fn);
+	napi_set_named_property(env, exports, "mount", fn);
+	napi_create_function(env, "detach", NAPI_AUTO_LENGTH, js_detach, NULL, &fn);
+	napi_set_named_property(env, exports, "detach", fn);
+	return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
