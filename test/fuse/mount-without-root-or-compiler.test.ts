@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { chmodSync, cpSync, existsSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
@@ -40,6 +39,8 @@ test('a user who is not root mounts through fusermount3; blobs are read by the n
   if (!requireFuse(t) || !canSwitchToNobody(t)) return;
   const { store, mnt, fx } = nobodyFixture(t);
   const proc = spawn('setpriv', [...NOBODY, process.execPath, CLI, 'mount', store, mnt], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Without allow_other only the mounting user may enter a FUSE mount, root included: read as nobody.
+  const asNobody = (...cmd: string[]) => spawnSync('setpriv', [...NOBODY, ...cmd], { encoding: 'utf8' }).stdout;
   let out = '';
   proc.stdout.on('data', (d) => (out += d));
   proc.stderr.on('data', (d) => (out += d));
@@ -47,8 +48,9 @@ test('a user who is not root mounts through fusermount3; blobs are read by the n
   t.after(() => proc.kill('SIGTERM'));
   await waitFor('the mount', () => out.includes('"msg":"mounted"') && isMounted(mnt));
   assert.match(out, /"passthrough":false\b/, 'passthrough needs root');
-  const blob = readFileSync(join(mnt, 'latest/blobs/sha256', fx.app.digest.slice(7)));
-  assert.equal('sha256:' + createHash('sha256').update(blob).digest('hex'), fx.app.digest);
+  const sum = asNobody('sha256sum', join(mnt, 'latest/blobs/sha256', fx.app.digest.slice(7)));
+  assert.equal('sha256:' + sum.split(' ')[0], fx.app.digest);
+  assert.equal(asNobody('cat', join(mnt, 'latest/oci-layout')), '{"imageLayoutVersion":"1.0.0"}');
   proc.kill('SIGTERM');
   assert.equal(await exited, 0);
   assert.ok(!isMounted(mnt), 'fusermount3 -u unmounted it');
@@ -56,12 +58,15 @@ test('a user who is not root mounts through fusermount3; blobs are read by the n
 
 test('without fusermount3 a user who is not root is told what is missing, in one line', (t) => {
   if (!requireFuse(t) || !canSwitchToNobody(t)) return;
-  const { store, mnt } = nobodyFixture(t);
+  const { dir, store, mnt } = nobodyFixture(t);
   // A PATH with node but no fusermount: what a machine without the fuse3 package has.
-  const r = spawnSync('setpriv', [...NOBODY, process.execPath, CLI, 'mount', store, mnt],
-    { encoding: 'utf8', timeout: 30_000, env: { ...process.env, PATH: dirname(process.execPath) } });
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  symlinkSync(process.execPath, join(bin, 'node'));
+  const r = spawnSync('/usr/bin/setpriv', [...NOBODY, process.execPath, CLI, 'mount', store, mnt],
+    { encoding: 'utf8', timeout: 30_000, env: { ...process.env, PATH: bin } });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /^layoutfs: FUSE mount failed: non-root mounts need fusermount3 \(setuid\) from the fuse3 package; not found/);
+  assert.match(r.stderr, /^layoutfs: \S+: FUSE mount failed: non-root mounts need fusermount3 \(setuid\) from the fuse3 package; not found/);
   assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
 });
 
@@ -88,6 +93,7 @@ test('where the native core could not be built (no compiler), mount says so in o
   t.after(() => serve.kill('SIGTERM'));
   let out = '';
   serve.stdout.on('data', (d) => (out += d));
+  serve.stderr.on('data', (d) => (out += d));
   await waitFor('serve to listen', () => /"url":"http:\/\/[^"]+"/.test(out));
   const url = /"url":"(http:\/\/[^"]+)"/.exec(out)![1]!;
   const res = await fetch(`${url}/layouts/latest/oci-layout`);

@@ -755,7 +755,7 @@ static napi_value js_mount(napi_env env, napi_callback_info info)
 		goto out;
 	}
 	struct lfs_session *s = &as->core;
-	s->devfd = s->commfd = -1;
+	s->devfd = s->commfd = s->watchdog = -1;
 	s->max_pages_req = max_pages;
 	s->want_passthrough = passthrough;
 	s->nthreads = (int)threads;
@@ -786,6 +786,7 @@ static napi_value js_mount(napi_env env, napi_callback_info info)
 	}
 	s->devfd = mr.devfd;
 	s->commfd = mr.commfd;
+	s->watchdog = mr.watchdog;
 	s->helper = mr.helper;
 
 	napi_value rname;
@@ -795,6 +796,7 @@ static napi_value js_mount(napi_env env, napi_callback_info info)
 		close(s->devfd);
 		if (s->commfd >= 0)
 			close(s->commfd);
+		lfs_watchdog_release(s->watchdog);
 		lfs_detach(s->mountpoint, s->fusermount, err, sizeof err);
 		session_free(as);
 		THROW(env, "cannot create the threadsafe function for the handler");
@@ -808,6 +810,8 @@ static napi_value js_mount(napi_env env, napi_callback_info info)
 		if (s->commfd >= 0)
 			close(s->commfd);
 		s->commfd = -1;
+		lfs_watchdog_release(s->watchdog);
+		s->watchdog = -1;
 		lfs_detach(s->mountpoint, s->fusermount, err, sizeof err);
 		napi_release_threadsafe_function(as->tsfn, napi_tsfn_release); /* frees as */
 		snprintf(err, sizeof err, "cannot start FUSE reader threads: %s", lfs_errno_name(-rc));

@@ -1,8 +1,9 @@
 /*
- * Mounting. Root: open /dev/fuse and mount(2) it ourselves. Others: run
- * fusermount3 (setuid) with _FUSE_COMMFD and receive the /dev/fuse
- * descriptor over a unix socket (SCM_RIGHTS); the socket stays open for
- * auto_unmount: fusermount3 waits on it and unmounts when it closes.
+ * Mounting. Root: open /dev/fuse and mount(2) it ourselves, with a watchdog
+ * child of our own for auto-unmount. Others: run fusermount3 (setuid) with
+ * _FUSE_COMMFD and receive the /dev/fuse descriptor over a unix socket
+ * (SCM_RIGHTS); the socket stays open for auto_unmount: fusermount3 waits on
+ * it and unmounts when it closes.
  */
 #define _GNU_SOURCE
 #include "mount.h"
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -70,6 +72,82 @@ const char *lfs_errno_name(int e)
 	}
 }
 
+static void *reaper_main(void *arg);
+
+/* Reap `pid` on a detached thread (no thread: a zombie until we exit; harmless). */
+static void reap_later(pid_t pid)
+{
+	pthread_t t;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&at, 64 * 1024);
+	pthread_create(&t, &at, reaper_main, (void *)(intptr_t)pid);
+	pthread_attr_destroy(&at);
+}
+
+/*
+ * Root's auto_unmount (what fusermount3 does for other users): a child that
+ * waits on a pipe. A clean end writes one byte first (lfs_watchdog_release)
+ * and the child just exits; if the process dies instead (SIGKILL, a crash),
+ * the pipe reaches EOF and the child detaches the mount, so no dead mount
+ * ("Transport endpoint is not connected") is left behind. The child of a
+ * multi-threaded process may only make async-signal-safe calls: it reads,
+ * unmounts and _exits. It ignores the terminal's signals, so Ctrl-C reaches
+ * the mount process, which unmounts cleanly. Returns the pipe's write end,
+ * or -1 (the mount then works without auto-unmount).
+ */
+static int start_watchdog(const char *mountpoint, pid_t *pid)
+{
+	char path[4096];
+	size_t len = strlen(mountpoint);
+	if (len >= sizeof path)
+		return -1;
+	memcpy(path, mountpoint, len + 1);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid_t c = fork();
+	if (c < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (c == 0) {
+		struct sigaction ign;
+		memset(&ign, 0, sizeof ign);
+		ign.sa_handler = SIG_IGN;
+		const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2 };
+		for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+			sigaction(sigs[i], &ign, NULL);
+		prctl(PR_SET_NAME, "layoutfs-umount", 0, 0, 0);
+		close(p[1]);
+		char b;
+		ssize_t n;
+		do
+			n = read(p[0], &b, 1);
+		while (n < 0 && errno == EINTR);
+		if (n == 0)
+			umount2(path, MNT_DETACH);
+		_exit(0);
+	}
+	close(p[0]);
+	reap_later(c);
+	*pid = c;
+	return p[1];
+}
+
+void lfs_watchdog_release(int fd)
+{
+	if (fd < 0)
+		return;
+	ssize_t n;
+	do
+		n = write(fd, "x", 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+}
+
 static int root_mount(const struct lfs_mount_opts *o, struct lfs_mount_result *r,
 		      char *err, size_t errlen)
 {
@@ -105,6 +183,7 @@ static int root_mount(const struct lfs_mount_opts *o, struct lfs_mount_result *r
 	r->devfd = fd;
 	r->commfd = -1;
 	r->helper = 0;
+	r->watchdog = start_watchdog(o->mountpoint, &r->helper);
 	return 0;
 }
 
@@ -275,18 +354,11 @@ static int fusermount_mount(const struct lfs_mount_opts *o, struct lfs_mount_res
 	}
 	/* Success: the helper lives on (auto_unmount) until sv[1] closes. */
 	close(errfd);
-	pthread_t t;
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&at, 64 * 1024);
-	if (pthread_create(&t, &at, reaper_main, (void *)(intptr_t)pid) != 0) {
-		/* No reaper: the child becomes a zombie until we exit; harmless. */
-	}
-	pthread_attr_destroy(&at);
+	reap_later(pid);
 	r->devfd = devfd;
 	r->commfd = sv[1];
 	r->helper = pid;
+	r->watchdog = -1;
 	return 0;
 }
 

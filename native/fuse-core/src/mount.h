@@ -19,7 +19,8 @@ struct lfs_mount_opts {
 struct lfs_mount_result {
 	int devfd;      /* /dev/fuse, O_CLOEXEC */
 	int commfd;     /* fusermount3 socket kept open for auto_unmount, or -1 */
-	pid_t helper;   /* fusermount3 pid (reaped by a detached thread), or 0 */
+	pid_t helper;   /* fusermount3 or watchdog pid (reaped by a detached thread), or 0 */
+	int watchdog;   /* root: the watchdog's pipe (see lfs_watchdog_release), or -1 */
 };
 
 /* Returns 0, or -1 with a one-line message in err. */
@@ -29,6 +30,9 @@ int lfs_mount(const struct lfs_mount_opts *o, struct lfs_mount_result *r,
 int lfs_unmount(const char *mountpoint, const char *fusermount, char *err, size_t errlen);
 /* Lazy unmount of a possibly dead mount. */
 int lfs_detach(const char *path, const char *fusermount, char *err, size_t errlen);
+
+/* A clean end (unmounted, by us or from outside): the root watchdog exits without unmounting. */
+void lfs_watchdog_release(int fd);
 
 const char *lfs_errno_name(int e);
 

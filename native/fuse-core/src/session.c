@@ -7,6 +7,7 @@
 #include "session.h"
 #include "fuse-protocol.h"
 #include "reply.h"
+#include "mount.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -484,6 +485,8 @@ void session_finish(struct lfs_session *s)
 	if (s->devfd >= 0)
 		close(s->devfd);
 	s->devfd = -1;
+	lfs_watchdog_release(s->watchdog);
+	s->watchdog = -1;
 	if (s->commfd >= 0)
 		close(s->commfd); /* fusermount3 (auto_unmount) sees EOF and exits */
 	s->commfd = -1;

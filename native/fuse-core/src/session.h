@@ -51,6 +51,7 @@ struct lfs_session {
 	/* kernel connection */
 	int devfd;
 	int commfd;
+	int watchdog;
 	pid_t helper;
 
 	/* negotiated at INIT (written once by a reader thread) */

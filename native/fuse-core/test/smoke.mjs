@@ -312,13 +312,35 @@ async function partRoot(dir) {
   console.log(`# stats (direct mount): ${JSON.stringify(s1)}`);
   await unmountAndEnd(st, 'direct mount');
 
-  // ---- a mount whose process was killed with -9, detached and mounted again
+  // ---- a mount whose process was killed with -9: its watchdog unmounts it; with the
+  // watchdog killed too, the dead mount is detached and mounted again
   const mnt2 = join(dir, 'mnt2');
+  const isMount = (p) => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === p);
+  const watchdogOf = (pid) => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).find((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'layoutfs-umount'
+        && fs.readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1] === String(pid);
+    } catch {
+      return false;
+    }
+  });
+  {
+    const first = spawn(process.execPath, [fileURLToPath(import.meta.url), '--part=victim', `--dir=${dir}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let said = '';
+    first.stdout.on('data', (d) => { said += d; });
+    check(await waitFor(() => said.includes('ready'), 15_000), 'first victim process mounted');
+    check(watchdogOf(first.pid) !== undefined, 'a root mount has a watchdog child (layoutfs-umount)');
+    first.kill('SIGKILL');
+    await new Promise((res) => first.once('exit', res));
+    check(await waitFor(() => !isMount(mnt2), 5000), 'after kill -9 the watchdog unmounted it');
+  }
   const victim = spawn(process.execPath, [fileURLToPath(import.meta.url), '--part=victim', `--dir=${dir}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   victim.stdout.on('data', (d) => { out += d; });
   const ready = await waitFor(() => out.includes('ready'), 15_000);
   check(ready, 'victim process mounted');
+  const dog = watchdogOf(victim.pid);
+  if (dog) process.kill(Number(dog), 'SIGKILL');
   victim.kill('SIGKILL');
   await new Promise((res) => victim.once('exit', res));
   r = await run('stat', [mnt2]);
