@@ -4,7 +4,7 @@ import { CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION, formatPlatform, type D
 import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import { isIndexType, MediaTypes } from '../oci/media-types.js';
 import { parseReference, viewRefName } from '../oci/reference.js';
-import type { Closure, DocumentReader } from '../store/closure.js';
+import type { Closure, DocumentReader } from '../store/blobs/closure.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { padding, TAR_END, tarHeader } from './tar-header.js';
 

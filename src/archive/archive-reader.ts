@@ -1,6 +1,6 @@
 import { LayoutfsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
-import { closeFd, readFd } from '../store/fd-io.js';
+import { closeFd, readFd } from '../store/blobs/fd-io.js';
 import type { BlobReader } from '../store/store-reader.js';
 import type { ArchivePlan, PlannedEntry } from './archive-plan.js';
 

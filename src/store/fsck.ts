@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { isLayoutfsError } from '../errors.js';
 import { leftoverTemps } from './atomic-file.js';
 import { digestAlgorithm, digestEncoded } from '../oci/digest.js';
 import { DAMAGE, type Finding } from './findings.js';
-import { markReachable } from './mark.js';
-import { referenceTable } from './references.js';
+import { markReachable } from './gc/mark.js';
+import { referenceTable } from './index/reference-table.js';
 import { openStore } from './store-reader.js';
 
 export interface FsckReport {
@@ -60,4 +61,12 @@ export async function fsck(storeDir: string, options: { verify?: boolean; onVeri
   }
   return { store: store.root, references: table.named.length, blobs: marking.present.size, findings,
     clean: findings.length === 0, damaged: findings.some((f) => DAMAGE.has(f.kind)) };
+}
+
+/** Total bytes of the blobs in a store (what `fsck --verify` reads), for progress. */
+export async function storeBytes(storeDir: string): Promise<number> {
+  const store = await openStore(storeDir);
+  let total = 0;
+  for (const d of await store.listAllBlobs()) total += (await stat(store.blobFile(d)).catch(() => ({ size: 0 }))).size;
+  return total;
 }

@@ -5,10 +5,10 @@ import { join, sep } from 'node:path';
 import { LayoutfsError } from '../errors.js';
 import { digestAlgorithm, digestEncoded, digestOfBlobFile, type Digest, type DigestAlgorithm } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { blobPath } from './blob-path.js';
-import { closeFd, fstatFd, openFd, readFd } from './fd-io.js';
-import { DEFAULT_MAX_INDEX_BYTES, readIndexFile, type IndexFile } from './index-file.js';
-import { checkLayoutFile } from './layout-file.js';
+import { blobPath } from './blobs/blob-path.js';
+import { closeFd, fstatFd, openFd, readFd } from './blobs/fd-io.js';
+import { DEFAULT_MAX_INDEX_BYTES, readIndexFile, type IndexFile } from './index/read-index.js';
+import { checkLayoutFile } from './layout/layout-file.js';
 
 /** Manifests and indexes larger than this are refused (the distribution registry's own limit). */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;

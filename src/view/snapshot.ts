@@ -2,7 +2,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import { parseReference, type Reference } from '../oci/reference.js';
 import type { Finding } from '../store/findings.js';
-import { referenceTable } from '../store/references.js';
+import { referenceTable } from '../store/index/reference-table.js';
 import type { StoreReader } from '../store/store-reader.js';
 import { viewIndexJson } from './index-json.js';
 

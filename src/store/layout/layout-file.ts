@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LayoutfsError } from '../errors.js';
+import { LayoutfsError } from '../../errors.js';
 
 const MAX_LAYOUT_FILE = 64 * 1024;
 

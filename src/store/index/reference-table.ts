@@ -1,7 +1,7 @@
-import { REF_NAME_ANNOTATION, type Descriptor } from '../oci/descriptor.js';
-import { refToPath } from '../oci/path-mapping.js';
-import type { Finding } from './findings.js';
-import type { IndexEntry } from './index-file.js';
+import { REF_NAME_ANNOTATION, type Descriptor } from '../../oci/descriptor.js';
+import { refToPath } from '../../oci/path-mapping.js';
+import type { Finding } from '../findings.js';
+import type { IndexEntry } from './read-index.js';
 
 export interface NamedEntry {
   name: string;

@@ -1,12 +1,12 @@
 import { open } from 'node:fs/promises';
-import type { Descriptor } from '../oci/descriptor.js';
-import type { Digest } from '../oci/digest.js';
-import { isWalkableType } from '../oci/media-types.js';
-import { computeClosure } from './closure.js';
-import type { Finding } from './findings.js';
-import type { StoreReader } from './store-reader.js';
-import { DEFAULT_MAX_DOCUMENT_BYTES } from './store-reader.js';
-import { storeDocuments } from './store-documents.js';
+import type { Descriptor } from '../../oci/descriptor.js';
+import type { Digest } from '../../oci/digest.js';
+import { isWalkableType } from '../../oci/media-types.js';
+import { computeClosure } from '../blobs/closure.js';
+import type { Finding } from '../findings.js';
+import type { StoreReader } from '../store-reader.js';
+import { DEFAULT_MAX_DOCUMENT_BYTES } from '../store-reader.js';
+import { storeDocuments } from '../blobs/store-documents.js';
 
 export interface Marking {
   /** Blobs reachable from index.json entries, or from referrers whose subject is reachable. */

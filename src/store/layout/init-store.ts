@@ -1,9 +1,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LayoutfsError } from '../errors.js';
-import { MediaTypes } from '../oci/media-types.js';
-import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { LayoutfsError } from '../../errors.js';
+import { MediaTypes } from '../../oci/media-types.js';
+import { OCI_LAYOUT_BYTES } from '../../oci/layout-bytes.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { checkLayoutFile } from './layout-file.js';
 
 /** Makes `dir` an empty valid layout; on an existing layout it changes nothing (idempotent). */

@@ -1,16 +1,14 @@
 import { createReadStream } from 'node:fs';
-import { LayoutfsError } from '../errors.js';
-import type { Descriptor } from '../oci/descriptor.js';
-import type { Digest } from '../oci/digest.js';
-import { isForeignLayerType } from '../oci/media-types.js';
-import { ingestBlob, hasBlob } from './blob-ingest.js';
-import { computeClosure } from './closure.js';
-import { updateIndex } from './index-update.js';
-import { referenceTable } from './references.js';
-import { setName, type NameChange } from './reference-writes.js';
-import { openStore, type StoreReader } from './store-reader.js';
-import { assertWritable } from './store-lock.js';
-import { storeDocuments } from './store-documents.js';
+import { LayoutfsError } from '../../errors.js';
+import type { Descriptor } from '../../oci/descriptor.js';
+import { isForeignLayerType } from '../../oci/media-types.js';
+import { ingestBlob } from '../blobs/blob-ingest.js';
+import { referenceTable } from '../index/reference-table.js';
+import type { NameChange } from '../index/name-changes.js';
+import { assertWritable } from '../lock.js';
+import { openStore } from '../store-reader.js';
+import { commitNames } from './commit-names.js';
+import { completeImages } from './complete-images.js';
 
 export interface ImportOptions {
   /** Names in the source to import (default: every named reference). */
@@ -78,43 +76,4 @@ export async function importLayout(storeRoot: string, sourceDir: string, options
   bytesSkipped -= bytesWritten;
   const references = await commitNames(storeRoot, blobs, chosen, options.force ?? false, ingestAll);
   return { source: source.root, references, blobs: blobs.size, bytesWritten, bytesSkipped };
-}
-
-/**
- * The blobs (digest -> size) of `images` in `store`, after checking each image is whole: no
- * unreadable manifest, no missing blob but those `mayLack` allows. Errors name the image, and
- * `path` when given (else the file at fault).
- */
-export async function completeImages(store: StoreReader, images: { name: string | undefined; descriptor: Descriptor }[],
-  how: { lacking: string; mayLack?: (mediaType: string) => boolean; path?: string }): Promise<Map<Digest, number>> {
-  const present = await store.listAllBlobs();
-  const documents = storeDocuments(store);
-  const blobs = new Map<Digest, number>();
-  for (const { name, descriptor } of images) {
-    const closure = await computeClosure(descriptor, documents, present, store);
-    const problem = closure.problems[0];
-    if (problem) throw new LayoutfsError('DATA_LOSS', `${name}: ${problem.message}`, { path: how.path ?? problem.file });
-    const lost = closure.missing.find((d) => !how.mayLack?.(d.mediaType));
-    if (lost) throw new LayoutfsError('NOT_FOUND', `${name} needs blob ${lost.digest}, which ${how.lacking}`, { path: how.path ?? store.blobFile(lost.digest) });
-    for (const [digest, blob] of closure.blobs) blobs.set(digest, blob.size);
-  }
-  return blobs;
-}
-
-/**
- * Adds the names under the store lock, after checking every blob is still there: a concurrent
- * gc (with a short grace) may have swept one between its ingest and now. Then `reingest` puts
- * back what is gone and the commit is tried again.
- */
-export async function commitNames(storeRoot: string, blobs: ReadonlyMap<Digest, number>, names: { name: string; descriptor: Descriptor }[],
-  force: boolean, reingest: () => Promise<void>): Promise<NameChange[]> {
-  for (let attempt = 1; ; attempt++) {
-    const references = await updateIndex(storeRoot, async (index) => {
-      for (const [digest, size] of blobs) if (!(await hasBlob(storeRoot, digest, size))) return undefined;
-      return names.map(({ name, descriptor }) => setName(index, name, { ...descriptor.raw }, force, `${storeRoot}/index.json`));
-    });
-    if (references) return references;
-    if (attempt === 3) throw new LayoutfsError('UNAVAILABLE', 'blobs keep vanishing during the import (a gc with a very short --grace?); try again');
-    await reingest();
-  }
 }

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { LayoutfsError } from '../errors.js';
-import { CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION } from '../oci/descriptor.js';
-import { refToPath } from '../oci/path-mapping.js';
-import { updateIndex, type RawIndex } from './index-update.js';
+import { LayoutfsError } from '../../errors.js';
+import { CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION } from '../../oci/descriptor.js';
+import { refToPath } from '../../oci/path-mapping.js';
+import { updateIndex, type RawIndex } from './update-index.js';
 
 type RawEntry = { digest?: unknown; annotations?: Record<string, unknown> } & Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
-import { loadIndexDocument, type IndexDocument } from './index-file.js';
-import { withStoreLock } from './store-lock.js';
+import { writeFileAtomic } from '../atomic-file.js';
+import { loadIndexDocument, type IndexDocument } from './read-index.js';
+import { withStoreLock } from '../lock.js';
 
 export type RawIndex = IndexDocument['json'];
 

@@ -1,8 +1,8 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LayoutfsError } from '../errors.js';
-import { parseDescriptor, type Descriptor } from '../oci/descriptor.js';
-import type { Finding } from './findings.js';
+import { LayoutfsError } from '../../errors.js';
+import { parseDescriptor, type Descriptor } from '../../oci/descriptor.js';
+import type { Finding } from '../findings.js';
 
 export const DEFAULT_MAX_INDEX_BYTES = 64 * 1024 * 1024;
 
