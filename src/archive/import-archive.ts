@@ -9,12 +9,12 @@ import { digestOfBlobFile, isDigestAlgorithm, type Digest } from '../oci/digest.
 import { normalizeDockerName } from '../oci/docker-name.js';
 import { MediaTypes } from '../oci/media-types.js';
 import { ingestBlob, ingestStream, type ByteSource } from '../store/blobs/blob-ingest.js';
+import { DEFAULT_MAX_DOCUMENT_BYTES } from '../store/blobs/blob-reader.js';
 import { commitNames } from '../store/import/commit-names.js';
 import { completeImages } from '../store/import/complete-images.js';
 import type { ImportOptions, ImportReport } from '../store/import/import-layout.js';
 import { openStore } from '../store/store-reader.js';
 import { assertWritable } from '../store/lock.js';
-import { DEFAULT_MAX_DOCUMENT_BYTES } from '../store/store-reader.js';
 import { DEFAULT_MAX_INDEX_BYTES } from '../store/index/read-index.js';
 
 /** Decompressed bytes one archive may expand to (a gzip bomb stops here). */

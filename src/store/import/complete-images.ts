@@ -3,14 +3,14 @@ import type { Descriptor } from '../../oci/descriptor.js';
 import type { Digest } from '../../oci/digest.js';
 import { computeClosure } from '../blobs/closure.js';
 import { storeDocuments } from '../blobs/store-documents.js';
-import type { StoreReader } from '../store-reader.js';
+import type { BlobReader } from '../blobs/blob-reader.js';
 
 /**
  * The blobs (digest -> size) of `images` in `store`, after checking each image is whole: no
  * unreadable manifest, no missing blob but those `mayLack` allows. Errors name the image, and
  * `path` when given (else the file at fault).
  */
-export async function completeImages(store: StoreReader, images: { name: string | undefined; descriptor: Descriptor }[],
+export async function completeImages(store: BlobReader, images: { name: string | undefined; descriptor: Descriptor }[],
   how: { lacking: string; mayLack?: (mediaType: string) => boolean; path?: string }): Promise<Map<Digest, number>> {
   const present = await store.listAllBlobs();
   const documents = storeDocuments(store);

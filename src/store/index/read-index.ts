@@ -12,6 +12,12 @@ export interface IndexEntry {
   descriptor: Descriptor;
 }
 
+/** Reads the store's index. */
+export interface IndexReader {
+  readonly root: string;
+  readIndex(): Promise<IndexFile>;
+}
+
 export interface IndexFile {
   file: string;
   mtimeMs: number;
