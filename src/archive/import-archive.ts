@@ -4,10 +4,11 @@ import { posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { LayoutfsError } from '../errors.js';
-import { CONTAINERD_NAME_ANNOTATION, parseDescriptor, REF_NAME_ANNOTATION, type Descriptor } from '../oci/descriptor.js';
+import { parseDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { digestOfBlobFile, isDigestAlgorithm, type Digest } from '../oci/digest.js';
 import { normalizeDockerName } from '../oci/docker-name.js';
 import { MediaTypes } from '../oci/media-types.js';
+import { fullNameOf } from '../oci/name-annotations.js';
 import { ingestBlob, ingestStream, type ByteSource } from '../store/blobs/blob-ingest.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '../store/blobs/blob-reader.js';
 import { commitNames } from '../store/import/commit-names.js';
@@ -184,7 +185,7 @@ function ociImages(index: unknown, file: string): { name: string | undefined; de
   if (!Array.isArray(manifests)) throw new LayoutfsError('INVALID_ARGUMENT', 'index.json: "manifests" must be an array', { path: file });
   return manifests.map((m, i) => {
     const descriptor = parseDescriptor(m, `${file}: index.json manifests[${i}]`);
-    return { name: descriptor.annotations?.[CONTAINERD_NAME_ANNOTATION] ?? descriptor.annotations?.[REF_NAME_ANNOTATION], descriptor };
+    return { name: fullNameOf(descriptor.raw), descriptor };
   });
 }
 
