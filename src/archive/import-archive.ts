@@ -17,6 +17,7 @@ import type { ImportOptions, ImportReport } from '../store/import/import-layout.
 import { openStore } from '../store/store-reader.js';
 import { assertWritable } from '../store/lock.js';
 import { DEFAULT_MAX_INDEX_BYTES } from '../store/index/read-index.js';
+import { findReference } from '../store/index/reference-table.js';
 
 /** Decompressed bytes one archive may expand to (a gzip bomb stops here). */
 export const DEFAULT_MAX_UNPACKED_BYTES = 256 * 1024 ** 3;
@@ -163,8 +164,7 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
     images = [{ name: options.rename, descriptor: images[0]!.descriptor }];
   }
   if (options.select?.length) {
-    const missing = options.select.find((n) => !images.some((i) => i.name === n));
-    if (missing) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(missing)} in the archive`, { path: file });
+    for (const name of options.select) findReference(images, name, { path: file, in: 'the archive' });
     images = images.filter((i) => i.name !== undefined && options.select!.includes(i.name));
   }
   const unnamed = images.find((i) => i.name === undefined);

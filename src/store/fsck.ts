@@ -36,9 +36,9 @@ export async function fsck(storeDir: string, options: { verify?: boolean; onVeri
     const findings: Finding[] = [{ kind: 'BAD_LAYOUT', file: err.path ?? storeDir, message: err.message }];
     return { store: storeDir, references: 0, blobs: 0, findings, clean: false, damaged: true };
   }
-  const table = referenceTable(index.file, index.entries);
+  const table = referenceTable(index);
   const findings: Finding[] = [...index.findings, ...table.findings.filter((f) => f.kind !== 'UNNAMED_ENTRY')];
-  const marking = await markReachable(store, index.entries.map((e) => e.descriptor));
+  const marking = await markReachable(store, index.valid.map((e) => e.descriptor));
   findings.push(...marking.missing, ...marking.problems);
   for (const digest of marking.present) {
     if (!marking.marked.has(digest)) findings.push({ kind: 'ORPHAN_BLOB', file: store.blobFile(digest), digest, message: `${digest} is not reachable from index.json (gc removes it)` });

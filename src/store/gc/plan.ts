@@ -31,7 +31,7 @@ export async function planGc(store: StoreReader, graceMs: number, now = Date.now
   if (index.findings.length > 0) {
     throw new LayoutfsError('FAILED_PRECONDITION', `gc refuses to run: ${index.findings[0]!.message} (fix index.json first; see layoutfs fsck)`, { path: index.file });
   }
-  const marking = await markReachable(store, index.entries.map((e) => e.descriptor));
+  const marking = await markReachable(store, index.valid.map((e) => e.descriptor));
   if (marking.problems.length > 0) {
     const p = marking.problems[0]!;
     throw new LayoutfsError('FAILED_PRECONDITION', `gc refuses to run: ${p.message} (its blobs cannot be marked; see layoutfs fsck)`, { path: p.file });

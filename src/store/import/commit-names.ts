@@ -14,8 +14,15 @@ export async function commitNames(storeRoot: string, blobs: ReadonlyMap<Digest, 
   force: boolean, reingest: () => Promise<void>): Promise<NameChange[]> {
   for (let attempt = 1; ; attempt++) {
     const references = await updateIndex(storeRoot, async (index) => {
-      for (const [digest, size] of blobs) if (!(await hasBlob(storeRoot, digest, size))) return undefined;
-      return names.map(({ name, descriptor }) => setName(index, name, { ...descriptor.raw }, force, `${storeRoot}/index.json`));
+      for (const [digest, size] of blobs) if (!(await hasBlob(storeRoot, digest, size))) return { entries: index.entries, result: undefined };
+      let entries = index.entries;
+      const changes: NameChange[] = [];
+      for (const { name, descriptor } of names) {
+        const set = setName(entries, name, descriptor, force, index.file);
+        entries = set.entries;
+        changes.push(set.change);
+      }
+      return { entries, result: changes };
     });
     if (references) return references;
     if (attempt === 3) throw new LayoutfsError('UNAVAILABLE', 'blobs keep vanishing during the import (a gc with a very short --grace?); try again');

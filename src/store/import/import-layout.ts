@@ -3,7 +3,7 @@ import { LayoutfsError } from '../../errors.js';
 import type { Descriptor } from '../../oci/descriptor.js';
 import { isForeignLayerType } from '../../oci/media-types.js';
 import { ingestBlob } from '../blobs/blob-ingest.js';
-import { referenceTable } from '../index/reference-table.js';
+import { findReference, referenceTable } from '../index/reference-table.js';
 import type { NameChange } from '../index/name-changes.js';
 import { assertWritable } from '../lock.js';
 import { openStore } from '../store-reader.js';
@@ -39,16 +39,12 @@ export async function importLayout(storeRoot: string, sourceDir: string, options
   await assertWritable(storeRoot);
   const source = await openStore(sourceDir);
   const index = await source.readIndex();
-  const table = referenceTable(index.file, index.entries);
+  const table = referenceTable(index);
   let chosen: { name: string; descriptor: Descriptor }[];
   if (options.select?.length) {
-    chosen = options.select.map((name) => {
-      const n = table.named.find((x) => x.name === name);
-      if (!n) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(name)} in the source`, { path: index.file });
-      return n;
-    });
-  } else if (table.named.length === 0 && index.entries.length === 1 && options.rename) {
-    chosen = [{ name: options.rename, descriptor: index.entries[0]!.descriptor }];
+    chosen = options.select.map((name) => findReference(table.named, name, { path: index.file, in: 'the source' }));
+  } else if (table.named.length === 0 && index.valid.length === 1 && options.rename) {
+    chosen = [{ name: options.rename, descriptor: index.valid[0]!.descriptor }];
   } else {
     chosen = table.named;
   }
