@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { LayoutfsError } from '../errors.js';
+import { fileError, LayoutfsError, parseJson } from '../errors.js';
 import { parseDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { digestOfBlobFile, isDigestAlgorithm, type Digest } from '../oci/digest.js';
 import { normalizeDockerName } from '../oci/docker-name.js';
@@ -58,14 +58,6 @@ function safeName(name: string, file: string): string {
   return n.replace(/\/$/, '');
 }
 
-function parseJson(bytes: Buffer, what: string): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new LayoutfsError('INVALID_ARGUMENT', `${what}: not valid JSON (${(err as Error).message})`, { cause: err });
-  }
-}
-
 /**
  * Imports an OCI archive (also gzip-compressed; also Docker 25+ `docker save`, an OCI layout
  * with a manifest.json) or a legacy `docker save` tar, read as a stream: never extracted to a
@@ -76,11 +68,11 @@ function parseJson(bytes: Buffer, what: string): unknown {
 export async function importArchive(storeRoot: string, file: string, options: ArchiveImportOptions = {}): Promise<ImportReport> {
   await assertWritable(storeRoot);
   const head = Buffer.alloc(2);
-  const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => { throw new LayoutfsError('NOT_FOUND', `cannot open the archive (${err.code})`, { path: file, cause: err }); });
+  const fh = await open(file, 'r').catch((err: unknown) => { throw fileError(err, file, {}, (why) => `cannot open the archive (${why})`, 'NOT_FOUND'); });
   try {
     await fh.read(head, 0, 2, 0);
   } catch (err) {
-    throw new LayoutfsError('UNAVAILABLE', `cannot read the archive (${(err as NodeJS.ErrnoException).code})`, { path: file, cause: err });
+    throw fileError(err, file, {}, (why) => `cannot read the archive (${why})`);
   } finally {
     await fh.close();
   }
@@ -152,9 +144,9 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
   const store = await openStore(storeRoot);
   let images: { name: string | undefined; descriptor: Descriptor }[];
   if (json.has('index.json')) {
-    images = ociImages(parseJson(json.get('index.json')!, `${file}: index.json`), file);
+    images = ociImages(parseJson(json.get('index.json')!, { where: `${file}: index.json`, code: 'INVALID_ARGUMENT' }), file);
   } else if (json.has('manifest.json')) {
-    images = await legacyImages(storeRoot, parseJson(json.get('manifest.json')!, `${file}: manifest.json`), file,
+    images = await legacyImages(storeRoot, parseJson(json.get('manifest.json')!, { where: `${file}: manifest.json`, code: 'INVALID_ARGUMENT' }), file,
       (n) => json.get(resolve(n)), (n) => files.get(resolve(n)), (w) => (bytesWritten += w));
   } else {
     throw new LayoutfsError('INVALID_ARGUMENT', 'neither an OCI archive (index.json) nor a docker save archive (manifest.json)', { path: file });
@@ -204,7 +196,7 @@ async function legacyImages(storeRoot: string, manifest: unknown, file: string, 
     if (typeof item?.Config !== 'string' || !Array.isArray(item.Layers)) throw new LayoutfsError('INVALID_ARGUMENT', `${where}: needs "Config" and "Layers"`);
     const configBytes = jsonOf(item.Config);
     if (!configBytes) throw new LayoutfsError('NOT_FOUND', `${where}: config ${item.Config} is not in the archive`);
-    const config = parseJson(configBytes, `${where} config`) as { rootfs?: { diff_ids?: unknown } };
+    const config = parseJson(configBytes, { where: `${where} config`, code: 'INVALID_ARGUMENT' }) as { rootfs?: { diff_ids?: unknown } };
     const layers = (item.Layers as unknown[]).map((l) => {
       const f = typeof l === 'string' ? fileOf(l) : undefined;
       if (!f) throw new LayoutfsError('NOT_FOUND', `${where}: layer ${String(l)} is not in the archive`);

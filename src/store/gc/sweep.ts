@@ -1,5 +1,6 @@
 import { stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errnoOf } from '../../errors.js';
 import { syncDirectory } from '../atomic-file.js';
 import { withStoreLock } from '../lock.js';
 import { openStore } from '../store-reader.js';
@@ -34,8 +35,8 @@ export async function collectGarbage(storeDir: string, options: { graceMs: numbe
       if (!s || Date.now() - s.mtimeMs < options.graceMs) continue;
       stillHeld();
       // A file gone meanwhile is not counted; any other failure stops gc with its error.
-      const gone = await unlink(c.file).then(() => true, (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return false;
+      const gone = await unlink(c.file).then(() => true, (err: unknown) => {
+        if (errnoOf(err) === 'ENOENT') return false;
         throw err;
       });
       if (!gone) continue;

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LayoutfsError } from '../../errors.js';
+import { fileError, LayoutfsError, parseJson } from '../../errors.js';
 import type { Finding } from '../findings.js';
 import { invalidEntry, validEntry, type IndexEntry, type IndexFile, type IndexJson, type ValidEntry } from './index-model.js';
 
@@ -43,17 +43,9 @@ async function loadIndexDocument(storeRoot: string, maxBytes: number): Promise<P
     }
   } catch (err) {
     if (err instanceof LayoutfsError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new LayoutfsError(code === 'ENOENT' ? 'NOT_FOUND' : 'UNAVAILABLE',
-      code === 'ENOENT' ? 'missing: an OCI image layout needs an index.json' : `cannot read (${code})`,
-      { path: file, cause: err });
+    throw fileError(err, file, { ENOENT: 'missing: an OCI image layout needs an index.json' }, (why) => `cannot read (${why})`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new LayoutfsError('FAILED_PRECONDITION', `not valid JSON (${(err as Error).message})`, { path: file, cause: err });
-  }
+  const json = parseJson(bytes, { path: file });
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new LayoutfsError('FAILED_PRECONDITION', 'must be a JSON object (an image index)', { path: file });
   }
