@@ -31,3 +31,43 @@ export class LayoutfsError extends Error {
 export function isLayoutfsError(err: unknown, code?: ErrorCode): err is LayoutfsError {
   return err instanceof LayoutfsError && (code === undefined || err.code === code);
 }
+
+/** The errno code of a failed system call (`ENOENT`, ...), if it has one. */
+export function errnoOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | null)?.code;
+}
+
+/** Layoutfs codes for the errno values a file call commonly fails with; any other is UNAVAILABLE. */
+const BY_ERRNO: Readonly<Record<string, ErrorCode>> = {
+  ENOENT: 'NOT_FOUND',
+  ELOOP: 'FAILED_PRECONDITION',
+  EACCES: 'PERMISSION_DENIED',
+  EPERM: 'PERMISSION_DENIED',
+  EROFS: 'PERMISSION_DENIED',
+};
+
+/**
+ * The one mapping of a failed file call on `path` to a LayoutfsError. `known` gives the rule in
+ * words for the errno values the caller tells apart (their code comes from BY_ERRNO); any other
+ * failure gets the rule `other(errno, or the message when there is none)` and `otherCode`.
+ */
+export function fileError(err: unknown, path: string, known: Readonly<Record<string, string>>, other: (why: string) => string,
+  otherCode: ErrorCode = 'UNAVAILABLE'): LayoutfsError {
+  const errno = errnoOf(err);
+  const rule = errno === undefined || !Object.hasOwn(known, errno) ? undefined : known[errno];
+  if (rule !== undefined) return new LayoutfsError(BY_ERRNO[errno!] ?? otherCode, rule, { path, cause: err });
+  return new LayoutfsError(otherCode, other(errno ?? (err as Error).message), { path, cause: err });
+}
+
+/**
+ * Parses JSON text, or throws `code` with the rule: `not valid JSON (why)`, after `where` (a
+ * place in a file) and before `hint` (what to do), naming `path` when given.
+ */
+export function parseJson(bytes: Buffer | string, at: { path?: string; where?: string; code?: ErrorCode; hint?: string } = {}): unknown {
+  try {
+    return JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));
+  } catch (err) {
+    const rule = `${at.where ? `${at.where}: ` : ''}not valid JSON (${(err as Error).message})${at.hint ? `; ${at.hint}` : ''}`;
+    throw new LayoutfsError(at.code ?? 'FAILED_PRECONDITION', rule, { path: at.path, cause: err });
+  }
+}

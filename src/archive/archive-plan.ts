@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { LayoutfsError } from '../errors.js';
-import { CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION, formatPlatform, type Descriptor } from '../oci/descriptor.js';
+import { formatPlatform, type Descriptor } from '../oci/descriptor.js';
 import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import { isIndexType, MediaTypes } from '../oci/media-types.js';
+import { withNameAnnotations } from '../oci/name-annotations.js';
 import { parseReference, viewRefName } from '../oci/reference.js';
-import type { Closure, DocumentReader } from '../store/closure.js';
+import type { Closure, DocumentReader } from '../store/blobs/closure.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { padding, TAR_END, tarHeader } from './tar-header.js';
 
@@ -81,13 +82,11 @@ export async function planArchive(images: ArchiveImage[], docs: DocumentReader, 
     }
     for (const [d, b] of closure.blobs) blobs.set(d, b.size);
     const ref = parseReference(image.name);
-    const annotations: Record<string, string> = { ...root.annotations };
-    delete annotations[REF_NAME_ANNOTATION];
-    delete annotations[CONTAINERD_NAME_ANNOTATION];
     // One image: its tag, like a view; several: the full names (tags of different repositories may clash).
-    const refName = images.length === 1 ? viewRefName(ref) : image.name;
-    if (refName !== undefined) annotations[REF_NAME_ANNOTATION] = refName;
-    if (ref.kind !== 'single') annotations[CONTAINERD_NAME_ANNOTATION] = image.name;
+    const annotations = withNameAnnotations(root.annotations, {
+      refName: images.length === 1 ? viewRefName(ref) : image.name,
+      fullName: ref.kind !== 'single' ? image.name : undefined,
+    });
     indexEntries.push({ mediaType: root.mediaType, digest: root.digest, size: root.size,
       ...(root.platform ? { platform: root.platform } : {}), annotations: Object.fromEntries(Object.entries(annotations).sort()) });
 

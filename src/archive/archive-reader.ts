@@ -1,7 +1,7 @@
 import { LayoutfsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
-import { closeFd, readFd } from '../store/fd-io.js';
-import type { BlobReader } from '../store/store-reader.js';
+import { closeFd, readFd } from '../store/blobs/fd-io.js';
+import type { BlobReader } from '../store/blobs/blob-reader.js';
 import type { ArchivePlan, PlannedEntry } from './archive-plan.js';
 
 /** Index of the first entry that ends after `pos` (entries are sorted and contiguous). */

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync, constants } from 'node:fs';
 import { LayoutfsError } from '../errors.js';
-import type { BlobReader } from '../store/store-reader.js';
+import type { BlobReader } from '../store/blobs/blob-reader.js';
 import type { ArchivePlan } from './archive-plan.js';
 
 // 64 KiB, a pipe's capacity: 1 GiB to \`| cat\` took 0.77 s with 64 KiB, 0.86 with 16-32 KiB,

@@ -3,17 +3,21 @@ import { open, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { LayoutfsError } from '../errors.js';
-import { CONTAINERD_NAME_ANNOTATION, parseDescriptor, REF_NAME_ANNOTATION, type Descriptor } from '../oci/descriptor.js';
+import { fileError, LayoutfsError, parseJson } from '../errors.js';
+import { parseDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { digestOfBlobFile, isDigestAlgorithm, type Digest } from '../oci/digest.js';
 import { normalizeDockerName } from '../oci/docker-name.js';
 import { MediaTypes } from '../oci/media-types.js';
-import { ingestBlob, ingestStream, type ByteSource } from '../store/blob-ingest.js';
-import { commitNames, completeImages, type ImportOptions, type ImportReport } from '../store/import-layout.js';
+import { fullNameOf } from '../oci/name-annotations.js';
+import { ingestBlob, ingestStream, type ByteSource } from '../store/blobs/blob-ingest.js';
+import { DEFAULT_MAX_DOCUMENT_BYTES } from '../store/blobs/blob-reader.js';
+import { commitNames } from '../store/import/commit-names.js';
+import { completeImages } from '../store/import/complete-images.js';
+import type { ImportOptions, ImportReport } from '../store/import/import-layout.js';
 import { openStore } from '../store/store-reader.js';
-import { assertWritable } from '../store/store-lock.js';
-import { DEFAULT_MAX_DOCUMENT_BYTES } from '../store/store-reader.js';
-import { DEFAULT_MAX_INDEX_BYTES } from '../store/index-file.js';
+import { assertWritable } from '../store/lock.js';
+import { DEFAULT_MAX_INDEX_BYTES } from '../store/index/read-index.js';
+import { findReference } from '../store/index/reference-table.js';
 
 /** Decompressed bytes one archive may expand to (a gzip bomb stops here). */
 export const DEFAULT_MAX_UNPACKED_BYTES = 256 * 1024 ** 3;
@@ -54,14 +58,6 @@ function safeName(name: string, file: string): string {
   return n.replace(/\/$/, '');
 }
 
-function parseJson(bytes: Buffer, what: string): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new LayoutfsError('INVALID_ARGUMENT', `${what}: not valid JSON (${(err as Error).message})`, { cause: err });
-  }
-}
-
 /**
  * Imports an OCI archive (also gzip-compressed; also Docker 25+ `docker save`, an OCI layout
  * with a manifest.json) or a legacy `docker save` tar, read as a stream: never extracted to a
@@ -72,11 +68,11 @@ function parseJson(bytes: Buffer, what: string): unknown {
 export async function importArchive(storeRoot: string, file: string, options: ArchiveImportOptions = {}): Promise<ImportReport> {
   await assertWritable(storeRoot);
   const head = Buffer.alloc(2);
-  const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => { throw new LayoutfsError('NOT_FOUND', `cannot open the archive (${err.code})`, { path: file, cause: err }); });
+  const fh = await open(file, 'r').catch((err: unknown) => { throw fileError(err, file, {}, (why) => `cannot open the archive (${why})`, 'NOT_FOUND'); });
   try {
     await fh.read(head, 0, 2, 0);
   } catch (err) {
-    throw new LayoutfsError('UNAVAILABLE', `cannot read the archive (${(err as NodeJS.ErrnoException).code})`, { path: file, cause: err });
+    throw fileError(err, file, {}, (why) => `cannot read the archive (${why})`);
   } finally {
     await fh.close();
   }
@@ -148,9 +144,9 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
   const store = await openStore(storeRoot);
   let images: { name: string | undefined; descriptor: Descriptor }[];
   if (json.has('index.json')) {
-    images = ociImages(parseJson(json.get('index.json')!, `${file}: index.json`), file);
+    images = ociImages(parseJson(json.get('index.json')!, { where: `${file}: index.json`, code: 'INVALID_ARGUMENT' }), file);
   } else if (json.has('manifest.json')) {
-    images = await legacyImages(storeRoot, parseJson(json.get('manifest.json')!, `${file}: manifest.json`), file,
+    images = await legacyImages(storeRoot, parseJson(json.get('manifest.json')!, { where: `${file}: manifest.json`, code: 'INVALID_ARGUMENT' }), file,
       (n) => json.get(resolve(n)), (n) => files.get(resolve(n)), (w) => (bytesWritten += w));
   } else {
     throw new LayoutfsError('INVALID_ARGUMENT', 'neither an OCI archive (index.json) nor a docker save archive (manifest.json)', { path: file });
@@ -160,8 +156,7 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
     images = [{ name: options.rename, descriptor: images[0]!.descriptor }];
   }
   if (options.select?.length) {
-    const missing = options.select.find((n) => !images.some((i) => i.name === n));
-    if (missing) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(missing)} in the archive`, { path: file });
+    for (const name of options.select) findReference(images, name, { path: file, in: 'the archive' });
     images = images.filter((i) => i.name !== undefined && options.select!.includes(i.name));
   }
   const unnamed = images.find((i) => i.name === undefined);
@@ -182,7 +177,7 @@ function ociImages(index: unknown, file: string): { name: string | undefined; de
   if (!Array.isArray(manifests)) throw new LayoutfsError('INVALID_ARGUMENT', 'index.json: "manifests" must be an array', { path: file });
   return manifests.map((m, i) => {
     const descriptor = parseDescriptor(m, `${file}: index.json manifests[${i}]`);
-    return { name: descriptor.annotations?.[CONTAINERD_NAME_ANNOTATION] ?? descriptor.annotations?.[REF_NAME_ANNOTATION], descriptor };
+    return { name: fullNameOf(descriptor.raw), descriptor };
   });
 }
 
@@ -201,7 +196,7 @@ async function legacyImages(storeRoot: string, manifest: unknown, file: string, 
     if (typeof item?.Config !== 'string' || !Array.isArray(item.Layers)) throw new LayoutfsError('INVALID_ARGUMENT', `${where}: needs "Config" and "Layers"`);
     const configBytes = jsonOf(item.Config);
     if (!configBytes) throw new LayoutfsError('NOT_FOUND', `${where}: config ${item.Config} is not in the archive`);
-    const config = parseJson(configBytes, `${where} config`) as { rootfs?: { diff_ids?: unknown } };
+    const config = parseJson(configBytes, { where: `${where} config`, code: 'INVALID_ARGUMENT' }) as { rootfs?: { diff_ids?: unknown } };
     const layers = (item.Layers as unknown[]).map((l) => {
       const f = typeof l === 'string' ? fileOf(l) : undefined;
       if (!f) throw new LayoutfsError('NOT_FOUND', `${where}: layer ${String(l)} is not in the archive`);

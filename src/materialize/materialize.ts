@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, lstat, mkdir, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { LayoutfsError } from '../errors.js';
+import { LayoutfsError, parseJson } from '../errors.js';
 import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import { syncDirectory, tempName, writeFileAtomic, writeTempFile } from '../store/atomic-file.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
@@ -45,12 +45,7 @@ async function readState(out: string): Promise<string[]> {
   const file = join(out, STATE_FILE);
   const text = await readFile(file, 'utf8').catch(() => undefined);
   if (text === undefined) return [];
-  let views: unknown;
-  try {
-    views = (JSON.parse(text) as { views?: unknown }).views;
-  } catch (err) {
-    throw new LayoutfsError('FAILED_PRECONDITION', `not valid JSON (${(err as Error).message}); remove it to start over`, { path: file, cause: err });
-  }
+  const views = (parseJson(text, { path: file, hint: 'remove it to start over' }) as { views?: unknown } | null)?.views;
   if (!Array.isArray(views)) throw new LayoutfsError('FAILED_PRECONDITION', '"views" must be an array; remove the file to start over', { path: file });
   return views.filter((p): p is string => typeof p === 'string' && (pathToRef(p) !== undefined || p.startsWith('_digests/')));
 }

@@ -1,4 +1,4 @@
-import { LayoutfsError } from '../errors.js';
+import { LayoutfsError, parseJson } from '../errors.js';
 import { parseDescriptor, type Descriptor } from './descriptor.js';
 import { isIndexType, isManifestType, MediaTypes } from './media-types.js';
 
@@ -29,12 +29,7 @@ function descriptorList(value: unknown, where: string, field: string): Descripto
  * field inside the document, when present, must agree (the spec's guard against confusion).
  */
 export function parseDocument(mediaType: string, bytes: Buffer, where: string): ParsedDocument {
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new LayoutfsError('DATA_LOSS', `${where}: not valid JSON (${(err as Error).message})`, { cause: err });
-  }
+  const json = parseJson(bytes, { where, code: 'DATA_LOSS' });
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail(where, 'must be a JSON object');
   const doc = json as Record<string, unknown>;
   if (doc.mediaType !== undefined && doc.mediaType !== mediaType) {

@@ -4,8 +4,11 @@ import type { Snapshot } from '../view/snapshot.js';
 import type { View } from '../view/view.js';
 import type { ServerMetrics } from './metrics.js';
 import type { RegistryIndex } from './registry/registry-index.js';
+import { sendBody, sendJson } from './send-json.js';
 
 export const CONTROL_PREFIX = '/_layoutfs';
+
+const NO_STORE = { 'Cache-Control': 'no-store' };
 
 export interface ControlOptions {
   mountpoint?: string;
@@ -33,19 +36,13 @@ function totalsOf(view: View): Promise<{ blobs: number; bytes: number }> {
   return t;
 }
 
-function send(req: IncomingMessage, res: ServerResponse, type: string, body: string): void {
-  const bytes = Buffer.from(body);
-  res.writeHead(200, { 'Content-Type': type, 'Content-Length': bytes.length, 'Cache-Control': 'no-store' });
-  res.end(req.method === 'HEAD' ? undefined : bytes);
-}
-
 /** `GET /_layoutfs/status`: what is being served and how the cache does, as JSON. */
 export async function serveStatus(req: IncomingMessage, res: ServerResponse, view: View, registry: RegistryIndex, options: ControlOptions): Promise<void> {
   const s = view.snapshot;
   const { blobs, bytes } = await totalsOf(view);
   const cache = view.cacheStats();
   const lookups = cache.hits + cache.misses;
-  send(req, res, 'application/json', JSON.stringify({
+  sendJson(req, res, {
     store: view.storeRoot,
     mountpoint: options.mountpoint ?? null,
     references: s.named.length,
@@ -58,10 +55,10 @@ export async function serveStatus(req: IncomingMessage, res: ServerResponse, vie
     generation: s.generation,
     lastRefresh: new Date(s.loadedAt).toISOString(),
     findings: s.findings.length,
-  }));
+  }, NO_STORE);
 }
 
 /** `GET /_layoutfs/metrics`: Prometheus text format. */
 export function serveMetrics(req: IncomingMessage, res: ServerResponse, view: View, metrics: ServerMetrics, options: ControlOptions): void {
-  send(req, res, 'text/plain; version=0.0.4; charset=utf-8', metrics.render(view, options.fuseCounters));
+  sendBody(req, res, metrics.render(view, options.fuseCounters), 'text/plain; version=0.0.4; charset=utf-8', NO_STORE);
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { View } from '../view/view.js';
+import { sendBody, sendJson } from './send-json.js';
 import { REVALIDATE } from './send-representation.js';
 
 interface ListingEntry {
@@ -29,8 +30,7 @@ export async function sendListing(req: IncomingMessage, res: ServerResponse, vie
     if (!node) continue;
     entries.push(node.type === 'dir' ? { name, type: 'dir' } : { name, type: 'file', size: node.size });
   }
-  let body: string;
-  let type: string;
+  const headers = { 'Cache-Control': REVALIDATE, Vary: 'Accept' };
   if (wantsHtml(req)) {
     const base = '/layouts/' + (path === '' ? '' : path.split('/').map(encodeURIComponent).join('/') + '/');
     const items = entries.map((e) => {
@@ -39,13 +39,9 @@ export async function sendListing(req: IncomingMessage, res: ServerResponse, vie
       return `<li><a href="${href}">${shown}</a>${e.size === undefined ? '' : ` ${e.size}`}</li>`;
     });
     const title = escapeHtml('/' + path);
-    body = `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${title}</title></head>\n<body><h1>${title}</h1>\n<ul>\n${items.join('\n')}\n</ul></body></html>\n`;
-    type = 'text/html; charset=utf-8';
+    const body = `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${title}</title></head>\n<body><h1>${title}</h1>\n<ul>\n${items.join('\n')}\n</ul></body></html>\n`;
+    sendBody(req, res, body, 'text/html; charset=utf-8', headers);
   } else {
-    body = JSON.stringify({ path, entries });
-    type = 'application/json';
+    sendJson(req, res, { path, entries }, headers);
   }
-  const bytes = Buffer.from(body);
-  res.writeHead(200, { 'Content-Type': type, 'Content-Length': bytes.length, 'Cache-Control': REVALIDATE, Vary: 'Accept' });
-  res.end(req.method === 'HEAD' ? undefined : bytes);
 }

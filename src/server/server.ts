@@ -9,6 +9,7 @@ import { ServerMetrics } from './metrics.js';
 import { registryIndexes } from './registry/registry-index.js';
 import { parseRegistryPath, serveRegistry } from './registry/registry-routes.js';
 import { MAX_URL_LENGTH, splitTarget } from './request-path.js';
+import { sendBody } from './send-json.js';
 import { serveTree, TREE_PREFIX } from './tree-routes.js';
 
 export interface ServerOptions extends ControlOptions {
@@ -46,9 +47,7 @@ function sendFailure(req: IncomingMessage, res: ServerResponse, err: unknown, lo
   // Headers set for the representation (ETag, Cache-Control: immutable, digests) must not
   // make an error cacheable.
   for (const name of res.getHeaderNames()) res.removeHeader(name);
-  const body = Buffer.from(errorBody(failure));
-  res.writeHead(failure.status, { ...failure.headers, 'Content-Type': 'application/json', 'Content-Length': body.length });
-  res.end(req.method === 'HEAD' ? undefined : body);
+  sendBody(req, res, errorBody(failure), 'application/json', failure.headers, failure.status);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { errnoOf } from '../errors.js';
 
 /** Temp names carry the pid and a random part: two writers never share one, and fsck can tell whose it was. */
 export function tempName(finalPath: string): string {
@@ -20,7 +21,7 @@ export function writerAlive(tempFile: string): boolean {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return errnoOf(err) === 'EPERM';
   }
 }
 

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { isLayoutfsError } from '../errors.js';
 import { leftoverTemps } from './atomic-file.js';
 import { digestAlgorithm, digestEncoded } from '../oci/digest.js';
 import { DAMAGE, type Finding } from './findings.js';
-import { markReachable } from './mark.js';
-import { referenceTable } from './references.js';
+import { markReachable } from './gc/mark.js';
+import { referenceTable } from './index/reference-table.js';
 import { openStore } from './store-reader.js';
 
 export interface FsckReport {
@@ -35,9 +36,9 @@ export async function fsck(storeDir: string, options: { verify?: boolean; onVeri
     const findings: Finding[] = [{ kind: 'BAD_LAYOUT', file: err.path ?? storeDir, message: err.message }];
     return { store: storeDir, references: 0, blobs: 0, findings, clean: false, damaged: true };
   }
-  const table = referenceTable(index.file, index.entries);
+  const table = referenceTable(index);
   const findings: Finding[] = [...index.findings, ...table.findings.filter((f) => f.kind !== 'UNNAMED_ENTRY')];
-  const marking = await markReachable(store, index.entries.map((e) => e.descriptor));
+  const marking = await markReachable(store, index.valid.map((e) => e.descriptor));
   findings.push(...marking.missing, ...marking.problems);
   for (const digest of marking.present) {
     if (!marking.marked.has(digest)) findings.push({ kind: 'ORPHAN_BLOB', file: store.blobFile(digest), digest, message: `${digest} is not reachable from index.json (gc removes it)` });
@@ -60,4 +61,12 @@ export async function fsck(storeDir: string, options: { verify?: boolean; onVeri
   }
   return { store: store.root, references: table.named.length, blobs: marking.present.size, findings,
     clean: findings.length === 0, damaged: findings.some((f) => DAMAGE.has(f.kind)) };
+}
+
+/** Total bytes of the blobs in a store (what `fsck --verify` reads), for progress. */
+export async function storeBytes(storeDir: string): Promise<number> {
+  const store = await openStore(storeDir);
+  let total = 0;
+  for (const d of await store.listAllBlobs()) total += (await stat(store.blobFile(d)).catch(() => ({ size: 0 }))).size;
+  return total;
 }

@@ -1,5 +1,5 @@
 import type { Digest } from '../oci/digest.js';
-import type { Closure } from '../store/closure.js';
+import type { Closure } from '../store/blobs/closure.js';
 import type { Snapshot, ViewEntry } from './snapshot.js';
 
 /** How many view paths show each blob (nlink), and how many index.json entries hold it. */

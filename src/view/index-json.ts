@@ -1,5 +1,6 @@
-import { CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION, type Descriptor } from '../oci/descriptor.js';
+import type { Descriptor } from '../oci/descriptor.js';
 import { MediaTypes } from '../oci/media-types.js';
+import { withNameAnnotations } from '../oci/name-annotations.js';
 import { fullImageName, viewRefName, type Reference } from '../oci/reference.js';
 
 /**
@@ -9,15 +10,7 @@ import { fullImageName, viewRefName, type Reference } from '../oci/reference.js'
  * digest carries neither. Keys are written in a fixed order so the bytes are deterministic.
  */
 export function viewIndexJson(root: Descriptor, ref: Reference | undefined): Buffer {
-  const annotations: Record<string, string> = { ...root.annotations };
-  delete annotations[REF_NAME_ANNOTATION];
-  delete annotations[CONTAINERD_NAME_ANNOTATION];
-  if (ref) {
-    const refName = viewRefName(ref);
-    const fullName = fullImageName(ref);
-    if (refName !== undefined) annotations[REF_NAME_ANNOTATION] = refName;
-    if (fullName !== undefined) annotations[CONTAINERD_NAME_ANNOTATION] = fullName;
-  }
+  const annotations = withNameAnnotations(root.annotations, ref ? { refName: viewRefName(ref), fullName: fullImageName(ref) } : {});
   const descriptor: Record<string, unknown> = { mediaType: root.mediaType, digest: root.digest, size: root.size };
   for (const key of Object.keys(root.raw).sort()) {
     if (!(key in descriptor) && key !== 'annotations') descriptor[key] = root.raw[key];

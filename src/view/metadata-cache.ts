@@ -1,9 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { ParsedDocument } from '../oci/manifest.js';
-import type { Closure, DocumentReader } from '../store/closure.js';
-import type { BlobReader } from '../store/store-reader.js';
-import { storeDocuments } from '../store/store-documents.js';
+import type { Closure, DocumentReader } from '../store/blobs/closure.js';
+import type { BlobReader } from '../store/blobs/blob-reader.js';
+import { storeDocuments } from '../store/blobs/store-documents.js';
 
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 

@@ -2,8 +2,8 @@ import type { ArchivePlan } from '../archive/archive-plan.js';
 import { readArchiveInto } from '../archive/archive-reader.js';
 import { LayoutfsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
-import { closeFd, readFd } from '../store/fd-io.js';
-import type { BlobReader } from '../store/store-reader.js';
+import { closeFd, readFd } from '../store/blobs/fd-io.js';
+import type { BlobReader } from '../store/blobs/blob-reader.js';
 import type { FileLikeNode } from './nodes.js';
 
 /**

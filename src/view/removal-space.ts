@@ -1,4 +1,3 @@
-import { LayoutfsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { exclusiveBytes } from './census.js';
 import type { View } from './view.js';
@@ -25,9 +24,7 @@ export async function spaceReport(view: View, removing: string[] = []): Promise<
   }
   const held = new Map<Digest, { size: number; bySet: number }>();
   for (const name of removing) {
-    const v = named.find((n) => n.name === name);
-    if (!v) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(name)}`, { path: view.store.root });
-    for (const [d, b] of (await view.closureOf(v)).blobs) {
+    for (const [d, b] of (await view.closureOf(view.referenceNamed(name))).blobs) {
       const h = held.get(d) ?? { size: b.size, bySet: 0 };
       h.bySet++;
       held.set(d, h);

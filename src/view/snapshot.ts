@@ -2,7 +2,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import { parseReference, type Reference } from '../oci/reference.js';
 import type { Finding } from '../store/findings.js';
-import { referenceTable } from '../store/references.js';
+import { referenceTable } from '../store/index/reference-table.js';
 import type { StoreReader } from '../store/store-reader.js';
 import { viewIndexJson } from './index-json.js';
 
@@ -85,7 +85,7 @@ function addAncestors(children: Map<string, Set<string>>, viewPath: string): voi
 
 export async function loadSnapshot(store: StoreReader, generation: number): Promise<Snapshot> {
   const index = await store.readIndex();
-  const table = referenceTable(index.file, index.entries);
+  const table = referenceTable(index);
   const present = await store.listAllBlobs();
 
   const views = new Map<string, ViewEntry>();
@@ -97,7 +97,7 @@ export async function loadSnapshot(store: StoreReader, generation: number): Prom
     byName.set(n.name, v);
     views.set(v.path, v);
   }
-  for (const { descriptor } of index.entries) {
+  for (const { descriptor } of index.valid) {
     const path = `${DIGESTS_DIR}/${digestAlgorithm(descriptor.digest)}/${digestEncoded(descriptor.digest)}`;
     if (!views.has(path)) views.set(path, new ViewEntry(path, undefined, undefined, descriptor));
   }
@@ -111,7 +111,7 @@ export async function loadSnapshot(store: StoreReader, generation: number): Prom
   }
   const findings = [...index.findings, ...table.findings];
   const winners = new Set(table.named.map((n) => n.position));
-  const otherRoots = index.entries.filter((e) => !winners.has(e.position)).map((e) => e.descriptor.digest);
+  const otherRoots = index.valid.filter((e) => !winners.has(e.position)).map((e) => e.descriptor.digest);
   return { generation, loadedAt: Date.now(), indexMtimeMs: index.mtimeMs, indexIno: index.ino, otherRoots,
     views, named, byName, dirs, present, findings };
 }

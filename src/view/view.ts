@@ -4,9 +4,9 @@ import { digestAlgorithm, digestEncoded, isDigestAlgorithm, isEncodedDigest, typ
 import type { ParsedDocument } from '../oci/manifest.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { LayoutfsError } from '../errors.js';
-import { computeClosure, type Closure } from '../store/closure.js';
+import { computeClosure, type Closure } from '../store/blobs/closure.js';
 import type { StoreReader } from '../store/store-reader.js';
-import { fstatFd, closeFd } from '../store/fd-io.js';
+import { fstatFd, closeFd } from '../store/blobs/fd-io.js';
 import { takeCensus, type Census } from './census.js';
 import { MetadataCache } from './metadata-cache.js';
 import { blobSpaceId, isBlobSpace, parseSlotKey, Part, ROOT_ID, SlotTable, slotId, slotKey, splitSlotId } from './node-ids.js';
@@ -16,7 +16,7 @@ import { loadSnapshot, type Snapshot, type ViewEntry } from './snapshot.js';
 import { treeChange, type TreeChange } from './tree-change.js';
 import { VirtualArchives, archivedViewPath } from './virtual-archives.js';
 
-export type { Closure, ClosureBlob } from '../store/closure.js';
+export type { Closure, ClosureBlob } from '../store/blobs/closure.js';
 
 export interface ViewOptions {
   /** Byte bound of the LRU metadata cache. */

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { collectGarbage, DEFAULT_GC_GRACE_MS } from '../../store/gc.js';
-import { fsck } from '../../store/fsck.js';
+import { collectGarbage, DEFAULT_GC_GRACE_MS } from '../../store/gc/sweep.js';
+import { fsck, storeBytes } from '../../store/fsck.js';
 import { formatBytes } from '../format.js';
 import { byteProgress, type Progress } from '../progress.js';
-import { storeBytes } from '../../store/store-bytes.js';
 import { parseDuration, printResult } from '../options.js';
 
 export function registerGc(program: Command): void {

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { importArchive } from '../../archive/import-archive.js';
-import { importLayout, type ImportReport } from '../../store/import-layout.js';
+import { importLayout, type ImportReport } from '../../store/import/import-layout.js';
 import { formatBytes } from '../format.js';
 import { parseByteSize, printResult } from '../options.js';
 import { byteProgress, type Progress } from '../progress.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { initStore } from '../../store/init-store.js';
+import { initStore } from '../../store/layout/init-store.js';
 import { printResult } from '../options.js';
 
 export function registerInit(program: Command): void {

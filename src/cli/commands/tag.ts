@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { removeReferences, tagReference } from '../../store/reference-writes.js';
+import { removeReferences, tagReference } from '../../store/index/name-changes.js';
 import { printResult } from '../options.js';
 
 export function registerTag(program: Command): void {

@@ -8,6 +8,7 @@ import type { View } from '../../view/view.js';
 import { HttpError } from '../errors.js';
 import { decodePathSegments } from '../request-path.js';
 import { IMMUTABLE, REVALIDATE, sendRepresentation, type SendContext } from '../send-representation.js';
+import { sendJson } from '../send-json.js';
 import { paginate } from './pagination.js';
 import type { RegistryIndex, Repository } from './registry-index.js';
 
@@ -60,12 +61,6 @@ function accepts(req: IncomingMessage, mediaType: string): boolean {
   if (!accept || !isIndexType(mediaType)) return true;
   const types = accept.split(',').map((t) => t.split(';')[0]!.trim().toLowerCase());
   return types.some((t) => t === mediaType || t === '*/*' || t === 'application/*');
-}
-
-function sendJson(req: IncomingMessage, res: ServerResponse, value: unknown, headers: Record<string, string> = {}): void {
-  const body = Buffer.from(JSON.stringify(value));
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length, ...headers });
-  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 /** The manifest a tag or digest names in `repo`, and whether its bytes are immutable (by digest). */
@@ -133,10 +128,8 @@ async function serveReferrers(req: IncomingMessage, res: ServerResponse, index: 
       if (filter === null || d.artifactType === filter) manifests.push(d);
     }
   }
-  const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests }));
-  res.writeHead(200, { 'Content-Type': MediaTypes.ociIndex, 'Content-Length': body.length,
-    ...(filter === null ? {} : { 'OCI-Filters-Applied': 'artifactType' }) });
-  res.end(req.method === 'HEAD' ? undefined : body);
+  sendJson(req, res, { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests },
+    { 'Content-Type': MediaTypes.ociIndex, ...(filter === null ? {} : { 'OCI-Filters-Applied': 'artifactType' }) });
 }
 
 /** `/v2/...`: the pull side of the OCI distribution spec v1.1 over the view. */

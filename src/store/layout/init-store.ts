@@ -1,9 +1,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LayoutfsError } from '../errors.js';
-import { MediaTypes } from '../oci/media-types.js';
-import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { fileError } from '../../errors.js';
+import { MediaTypes } from '../../oci/media-types.js';
+import { OCI_LAYOUT_BYTES } from '../../oci/layout-bytes.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { checkLayoutFile } from './layout-file.js';
 
 /** Makes `dir` an empty valid layout; on an existing layout it changes nothing (idempotent). */
@@ -11,7 +11,7 @@ export async function initStore(dir: string): Promise<{ created: boolean }> {
   try {
     await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
   } catch (err) {
-    throw new LayoutfsError('PERMISSION_DENIED', `cannot create the store: ${(err as NodeJS.ErrnoException).code}`, { path: dir, cause: err });
+    throw fileError(err, dir, {}, (why) => `cannot create the store: ${why}`, 'PERMISSION_DENIED');
   }
   let created = false;
   const exists = (f: string) => readFile(join(dir, f)).then(() => true, () => false);

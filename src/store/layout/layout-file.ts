@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LayoutfsError } from '../errors.js';
+import { fileError, LayoutfsError, parseJson } from '../../errors.js';
 
 const MAX_LAYOUT_FILE = 64 * 1024;
 
@@ -11,20 +11,12 @@ export async function checkLayoutFile(storeRoot: string): Promise<void> {
   try {
     bytes = await readFile(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new LayoutfsError(code === 'ENOENT' ? 'NOT_FOUND' : 'UNAVAILABLE',
-      code === 'ENOENT' ? 'missing: an OCI image layout needs an oci-layout file' : `cannot read (${code})`,
-      { path: file, cause: err });
+    throw fileError(err, file, { ENOENT: 'missing: an OCI image layout needs an oci-layout file' }, (why) => `cannot read (${why})`);
   }
   if (bytes.length > MAX_LAYOUT_FILE) {
     throw new LayoutfsError('FAILED_PRECONDITION', `larger than ${MAX_LAYOUT_FILE} bytes`, { path: file });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new LayoutfsError('FAILED_PRECONDITION', 'not valid JSON', { path: file, cause: err });
-  }
+  const json = parseJson(bytes, { path: file });
   const version = (json as { imageLayoutVersion?: unknown } | null)?.imageLayoutVersion;
   if (typeof json !== 'object' || json === null || Array.isArray(json) || version !== '1.0.0') {
     throw new LayoutfsError('FAILED_PRECONDITION',

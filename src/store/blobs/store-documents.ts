@@ -1,7 +1,7 @@
-import type { Descriptor } from '../oci/descriptor.js';
-import { parseDocument, type ParsedDocument } from '../oci/manifest.js';
+import type { Descriptor } from '../../oci/descriptor.js';
+import { parseDocument, type ParsedDocument } from '../../oci/manifest.js';
 import type { DocumentReader } from './closure.js';
-import type { BlobReader } from './store-reader.js';
+import type { BlobReader } from './blob-reader.js';
 
 /** Documents read straight from a store, verified, not cached: for one-shot walks (import, gc, fsck). */
 export function storeDocuments(blobs: BlobReader): DocumentReader {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
+import { digestAlgorithm, digestEncoded, type Digest } from '../../oci/digest.js';
 
 /**
  * The only place a blob's file name is built. `Digest` values exist only after `parseDigest`

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { LayoutfsError } from '../errors.js';
+import { fileError, LayoutfsError } from '../errors.js';
 
 /** The lock directory writers share; readers (mounts, servers) never take it. */
 export const LOCK_NAME = '.layoutfs.lock';
@@ -12,8 +12,7 @@ export async function assertWritable(storeRoot: string): Promise<void> {
   try {
     await access(storeRoot, constants.W_OK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new LayoutfsError('PERMISSION_DENIED', `the store is read-only here (${code}); reading works, writing does not`, { path: storeRoot, cause: err });
+    throw fileError(err, storeRoot, {}, (why) => `the store is read-only here (${why}); reading works, writing does not`, 'PERMISSION_DENIED');
   }
 }
 
@@ -39,14 +38,11 @@ export async function withStoreLock<T>(storeRoot: string, fn: (stillHeld: () => 
       realpath: false,
     });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      throw new LayoutfsError('PERMISSION_DENIED', `the store is read-only here (${code}): writes need to create ${LOCK_NAME}`, { path: storeRoot, cause: err });
-    }
-    if (code === 'ELOCKED') {
-      throw new LayoutfsError('UNAVAILABLE', `another layoutfs writer holds ${LOCK_NAME}; try again`, { path: storeRoot, cause: err });
-    }
-    throw new LayoutfsError('UNAVAILABLE', `cannot take the store lock: ${(err as Error).message}`, { path: storeRoot, cause: err });
+    const readOnly = (errno: string) => `the store is read-only here (${errno}): writes need to create ${LOCK_NAME}`;
+    throw fileError(err, storeRoot, {
+      EACCES: readOnly('EACCES'), EPERM: readOnly('EPERM'), EROFS: readOnly('EROFS'),
+      ELOCKED: `another layoutfs writer holds ${LOCK_NAME}; try again`,
+    }, () => `cannot take the store lock: ${(err as Error).message}`);
   }
   const stillHeld = () => {
     if (lost) throw new LayoutfsError('UNAVAILABLE', `lost the store lock (${lost.message}); stopped before changing more`, { path: storeRoot, cause: lost });

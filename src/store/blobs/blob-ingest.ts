@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { LayoutfsError } from '../errors.js';
-import { digestAlgorithm, digestEncoded, type Digest, type DigestAlgorithm } from '../oci/digest.js';
-import { syncDirectory, writeTempFile } from './atomic-file.js';
+import { LayoutfsError } from '../../errors.js';
+import { digestAlgorithm, digestEncoded, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
+import { syncDirectory, writeTempFile } from '../atomic-file.js';
 import { blobPath } from './blob-path.js';
 
 /** Bytes to ingest: a file stream, a tar entry, a list of buffers. */

@@ -1,34 +1,15 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LayoutfsError } from '../errors.js';
-import { parseDescriptor, type Descriptor } from '../oci/descriptor.js';
-import type { Finding } from './findings.js';
+import { fileError, LayoutfsError, parseJson } from '../../errors.js';
+import type { Finding } from '../findings.js';
+import { invalidEntry, validEntry, type IndexEntry, type IndexFile, type IndexJson, type ValidEntry } from './index-model.js';
 
 export const DEFAULT_MAX_INDEX_BYTES = 64 * 1024 * 1024;
 
-export interface IndexEntry {
-  /** Position in index.json's manifests array, for messages. */
-  position: number;
-  descriptor: Descriptor;
-}
-
-export interface IndexFile {
-  file: string;
-  mtimeMs: number;
-  size: number;
-  /** Identity of the file read: writers replace index.json by rename, so a new inode means new content. */
-  ino: number;
-  entries: IndexEntry[];
-  findings: Finding[];
-}
-
-/** index.json as JSON, with the identity of the file it came from. */
-export interface IndexDocument {
-  file: string;
-  mtimeMs: number;
-  size: number;
-  ino: number;
-  json: { schemaVersion: 2; manifests: unknown[]; [field: string]: unknown };
+/** Reads the store's index. */
+export interface IndexReader {
+  readonly root: string;
+  readIndex(): Promise<IndexFile>;
 }
 
 /**
@@ -36,7 +17,7 @@ export interface IndexDocument {
  * old file or the new one, never a mix; checks the size limit before reading and the shape of
  * the top level. Errors name the file and the rule.
  */
-export async function loadIndexDocument(storeRoot: string, maxBytes = DEFAULT_MAX_INDEX_BYTES): Promise<IndexDocument> {
+async function loadIndexDocument(storeRoot: string, maxBytes: number): Promise<Pick<IndexFile, 'file' | 'mtimeMs' | 'size' | 'ino' | 'json'>> {
   const file = join(storeRoot, 'index.json');
   let bytes: Buffer;
   let stat;
@@ -62,17 +43,9 @@ export async function loadIndexDocument(storeRoot: string, maxBytes = DEFAULT_MA
     }
   } catch (err) {
     if (err instanceof LayoutfsError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new LayoutfsError(code === 'ENOENT' ? 'NOT_FOUND' : 'UNAVAILABLE',
-      code === 'ENOENT' ? 'missing: an OCI image layout needs an index.json' : `cannot read (${code})`,
-      { path: file, cause: err });
+    throw fileError(err, file, { ENOENT: 'missing: an OCI image layout needs an index.json' }, (why) => `cannot read (${why})`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new LayoutfsError('FAILED_PRECONDITION', `not valid JSON (${(err as Error).message})`, { path: file, cause: err });
-  }
+  const json = parseJson(bytes, { path: file });
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new LayoutfsError('FAILED_PRECONDITION', 'must be a JSON object (an image index)', { path: file });
   }
@@ -84,20 +57,24 @@ export async function loadIndexDocument(storeRoot: string, maxBytes = DEFAULT_MA
     throw new LayoutfsError('FAILED_PRECONDITION', '"manifests" must be an array', { path: file });
   }
   doc.manifests ??= [];
-  return { file, mtimeMs: stat.mtimeMs, size: stat.size, ino: stat.ino, json: json as IndexDocument['json'] };
+  return { file, mtimeMs: stat.mtimeMs, size: stat.size, ino: stat.ino, json: json as IndexJson };
 }
 
-/** Reads index.json and parses its entries; invalid entries are findings, not failures. */
+/** Reads index.json into the one model: every entry, parsed and named; invalid ones are findings, not failures. */
 export async function readIndexFile(storeRoot: string, maxBytes = DEFAULT_MAX_INDEX_BYTES): Promise<IndexFile> {
   const { file, mtimeMs, size, ino, json } = await loadIndexDocument(storeRoot, maxBytes);
   const entries: IndexEntry[] = [];
+  const valid: ValidEntry[] = [];
   const findings: Finding[] = [];
   json.manifests.forEach((value: unknown, position: number) => {
     try {
-      entries.push({ position, descriptor: parseDescriptor(value, `manifests[${position}]`) });
+      const entry = validEntry(value, position);
+      entries.push(entry);
+      valid.push(entry);
     } catch (err) {
+      entries.push(invalidEntry(value, position));
       findings.push({ kind: 'INVALID_ENTRY', file, message: (err as Error).message });
     }
   });
-  return { file, mtimeMs, size, ino, entries, findings };
+  return { file, mtimeMs, size, ino, json, entries, valid, findings };
 }

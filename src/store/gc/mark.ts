@@ -1,12 +1,11 @@
 import { open } from 'node:fs/promises';
-import type { Descriptor } from '../oci/descriptor.js';
-import type { Digest } from '../oci/digest.js';
-import { isWalkableType } from '../oci/media-types.js';
-import { computeClosure } from './closure.js';
-import type { Finding } from './findings.js';
-import type { StoreReader } from './store-reader.js';
-import { DEFAULT_MAX_DOCUMENT_BYTES } from './store-reader.js';
-import { storeDocuments } from './store-documents.js';
+import type { Descriptor } from '../../oci/descriptor.js';
+import type { Digest } from '../../oci/digest.js';
+import { isWalkableType } from '../../oci/media-types.js';
+import { computeClosure } from '../blobs/closure.js';
+import type { Finding } from '../findings.js';
+import { DEFAULT_MAX_DOCUMENT_BYTES, type BlobReader } from '../blobs/blob-reader.js';
+import { storeDocuments } from '../blobs/store-documents.js';
 
 export interface Marking {
   /** Blobs reachable from index.json entries, or from referrers whose subject is reachable. */
@@ -18,7 +17,7 @@ export interface Marking {
 }
 
 /** The manifest in `digest`'s file, when it is one that names a subject (a referrer). */
-async function referrerSubject(store: StoreReader, digest: Digest): Promise<{ descriptor: Descriptor; subject: Digest } | undefined> {
+async function referrerSubject(store: BlobReader, digest: Digest): Promise<{ descriptor: Descriptor; subject: Digest } | undefined> {
   let handle;
   try {
     handle = await open(store.blobFile(digest), 'r');
@@ -41,7 +40,7 @@ async function referrerSubject(store: StoreReader, digest: Digest): Promise<{ de
  * Marks what must be kept: the closure of every index.json entry (named or not), then, until
  * nothing changes, every referrer (a manifest with a `subject`) whose subject is marked.
  */
-export async function markReachable(store: StoreReader, roots: Descriptor[]): Promise<Marking> {
+export async function markReachable(store: BlobReader, roots: Descriptor[]): Promise<Marking> {
   const present = await store.listAllBlobs();
   const documents = storeDocuments(store);
   const marked = new Set<Digest>();

@@ -1,20 +1,20 @@
-import { REF_NAME_ANNOTATION, type Descriptor } from '../oci/descriptor.js';
-import { refToPath } from '../oci/path-mapping.js';
-import type { Finding } from './findings.js';
-import type { IndexEntry } from './index-file.js';
+import { LayoutfsError } from '../../errors.js';
+import { REF_NAME_ANNOTATION } from '../../oci/descriptor.js';
+import { refToPath } from '../../oci/path-mapping.js';
+import type { Finding } from '../findings.js';
+import type { IndexFile, ValidEntry } from './index-model.js';
 
-export interface NamedEntry {
+/** The entry a name points at: the first valid entry that carries it. */
+export interface NamedEntry extends ValidEntry {
   name: string;
   /** Where the view lives (path mapping); no leading `/`. */
   viewPath: string;
-  descriptor: Descriptor;
-  position: number;
 }
 
 export interface ReferenceTable {
   named: NamedEntry[];
   /** Entries without a ref.name: still roots (for `_digests/` and gc), not named views. */
-  unnamed: IndexEntry[];
+  unnamed: ValidEntry[];
   findings: Finding[];
 }
 
@@ -22,14 +22,14 @@ export interface ReferenceTable {
  * Names the entries of index.json: the first entry with a name wins, later duplicates are
  * reported; entries without a name, or with one no path can show, are reported and kept as roots.
  */
-export function referenceTable(indexFile: string, entries: readonly IndexEntry[]): ReferenceTable {
+export function referenceTable(index: Pick<IndexFile, 'file' | 'valid'>): ReferenceTable {
+  const indexFile = index.file;
   const named: NamedEntry[] = [];
-  const unnamed: IndexEntry[] = [];
+  const unnamed: ValidEntry[] = [];
   const findings: Finding[] = [];
   const byName = new Map<string, NamedEntry>();
-  for (const entry of entries) {
-    const { descriptor, position } = entry;
-    const name = descriptor.annotations?.[REF_NAME_ANNOTATION];
+  for (const entry of index.valid) {
+    const { descriptor, position, name } = entry;
     if (name === undefined) {
       unnamed.push(entry);
       findings.push({ kind: 'UNNAMED_ENTRY', file: indexFile, digest: descriptor.digest,
@@ -49,9 +49,20 @@ export function referenceTable(indexFile: string, entries: readonly IndexEntry[]
         message: `manifests[${position}] has an empty ${REF_NAME_ANNOTATION}; shown only under _digests/` });
       continue;
     }
-    const n: NamedEntry = { name, viewPath, descriptor, position };
+    const n: NamedEntry = { ...entry, name, viewPath };
     byName.set(name, n);
     named.push(n);
   }
   return { named, unnamed, findings };
+}
+
+/**
+ * The one called `name` among `named` (the first), or NOT_FOUND saying where it was looked for:
+ * `where.in` ("the source", "the archive") and the file. Code that has a View uses
+ * view.referenceNamed.
+ */
+export function findReference<T extends { name?: string | undefined }>(named: readonly T[], name: string, where: { path: string; in?: string }): T {
+  const found = named.find((n) => n.name === name);
+  if (!found) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(name)}${where.in ? ` in ${where.in}` : ''}`, { path: where.path });
+  return found;
 }

@@ -1,0 +1,66 @@
+import { parseDescriptor, type Descriptor } from '../../oci/descriptor.js';
+import { refNameOf } from '../../oci/name-annotations.js';
+import type { Finding } from '../findings.js';
+
+/** index.json's top level as read: schemaVersion 2, `manifests` an array (added when absent), other fields kept. */
+export interface IndexJson {
+  schemaVersion: 2;
+  manifests: unknown[];
+  [field: string]: unknown;
+}
+
+/**
+ * One value of index.json's `manifests`: the one model of an entry. Readers take its descriptor
+ * and name; writers keep, drop or add entries and write each one's `json` back.
+ */
+export interface IndexEntry {
+  /** Position in `manifests` (messages name it); an entry a write adds takes the next free one. */
+  position: number;
+  /** The value as stored, every field kept: a write puts back each entry it does not change exactly as read. */
+  json: unknown;
+  /**
+   * The descriptor; undefined when the value is not a valid one (an INVALID_ENTRY finding: the
+   * root of nothing, but kept by writes).
+   */
+  descriptor: Descriptor | undefined;
+  /** The reference the entry names, by the one rule (refNameOf). */
+  name: string | undefined;
+}
+
+export type ValidEntry = IndexEntry & { descriptor: Descriptor };
+
+/** index.json as read: the identity of the file, the document, and its entries. */
+export interface IndexFile {
+  file: string;
+  mtimeMs: number;
+  size: number;
+  /** Identity of the file read: writers replace index.json by rename, so a new inode means new content. */
+  ino: number;
+  json: IndexJson;
+  /** Every value of `manifests`, in order. */
+  entries: IndexEntry[];
+  /** The entries that are valid descriptors: the roots views and gc see. */
+  valid: ValidEntry[];
+  /** One INVALID_ENTRY finding per entry that is not valid. */
+  findings: Finding[];
+}
+
+/** The entry of a valid descriptor value; an INVALID_ARGUMENT naming manifests[position] otherwise. */
+export function validEntry(json: unknown, position: number): ValidEntry {
+  return { position, json, descriptor: parseDescriptor(json, `manifests[${position}]`), name: refNameOf(json) };
+}
+
+/** The entry of a value that is no valid descriptor (it keeps its name: `rm` of that name drops it). */
+export function invalidEntry(json: unknown, position: number): IndexEntry {
+  return { position, json, descriptor: undefined, name: refNameOf(json) };
+}
+
+/** The digest an entry records, as stored (for reports; valid or not). */
+export function storedDigest(entry: IndexEntry): string {
+  return entry.descriptor?.digest ?? String((entry.json as { digest?: unknown } | null)?.digest);
+}
+
+/** The bytes of index.json holding `entries`, its other fields as read. Deterministic: same input, same bytes. */
+export function indexBytes(json: IndexJson, entries: readonly IndexEntry[]): string {
+  return JSON.stringify({ ...json, manifests: entries.map((e) => e.json) });
+}

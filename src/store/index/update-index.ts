@@ -1,0 +1,30 @@
+import { writeFileAtomic } from '../atomic-file.js';
+import { withStoreLock } from '../lock.js';
+import { indexBytes, type IndexEntry, type IndexFile } from './index-model.js';
+import { readIndexFile } from './read-index.js';
+
+/** What a write decides: the entries index.json is to hold, in order, and what it reports. */
+export interface IndexChange<T> {
+  entries: readonly IndexEntry[];
+  result: T;
+}
+
+/**
+ * The read-modify-write of index.json, under the store lock, replaced atomically (temp file,
+ * fsync, rename, fsync of the directory). `change` gets the file as it is now, so concurrent
+ * writers all land, and returns the entries to keep: those it leaves alone are written back as
+ * read, unknown fields and invalid entries too. When nothing changed the file is not rewritten:
+ * a new index.json makes every mount and server reload and drops their caches.
+ */
+export async function updateIndex<T>(storeRoot: string, change: (index: IndexFile) => IndexChange<T> | Promise<IndexChange<T>>): Promise<T> {
+  return withStoreLock(storeRoot, async (stillHeld) => {
+    const index = await readIndexFile(storeRoot);
+    const { entries, result } = await change(index);
+    const after = indexBytes(index.json, entries);
+    if (after !== JSON.stringify(index.json)) {
+      stillHeld();
+      await writeFileAtomic(index.file, Buffer.from(after));
+    }
+    return result;
+  });
+}
