@@ -50,7 +50,10 @@ export class FuseRequests {
       if (!s) return;
       // Only what the kernel may have cached: ids it holds.
       for (const { parent, name } of change.entries) if (parent === ROOT_ID || this.nodes.has(parent)) s.notifyInvalEntry(parent, name);
-      for (const id of change.nodes) if (id === ROOT_ID || this.nodes.has(id)) s.notifyInvalInode(id, -1, 0);
+      const held = (id: number) => id === ROOT_ID || this.nodes.has(id);
+      // A directory's cached listing goes with its attributes; a blob keeps its pages (only nlink moved).
+      for (const id of change.dirs) if (held(id)) s.notifyInvalInode(id, 0, 0);
+      for (const id of change.nodes) if (held(id)) s.notifyInvalInode(id, -1, 0);
       this.listings.clear();
     });
   }

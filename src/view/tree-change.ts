@@ -11,7 +11,9 @@ import type { Snapshot } from './snapshot.js';
 export interface TreeChange {
   /** `name` under directory `parent` now names something else, or nothing. */
   entries: { parent: number; name: string }[];
-  /** Nodes whose attributes (nlink, size, mtime) changed. */
+  /** Directories whose listing (and so nlink) changed. */
+  dirs: number[];
+  /** Nodes whose attributes (nlink) changed, content unchanged: blobs. */
   nodes: number[];
   /** Slot keys of directories that are gone: their ids are retired. */
   goneSlotKeys: string[];
@@ -46,6 +48,7 @@ export function treeChange(before: Snapshot, after: Snapshot, censusBefore: Cens
   for (const path of after.dirs.keys()) if (!before.dirs.has(path)) changed.add(path);
 
   const entries: TreeChange['entries'] = [];
+  const dirs = new Set<number>();
   const nodes = new Set<number>();
   for (const path of changed) {
     if (path === '') continue;
@@ -54,8 +57,8 @@ export function treeChange(before: Snapshot, after: Snapshot, censusBefore: Cens
     if (parentId === undefined) continue;
     const name = path.slice(parent === '' ? 0 : parent.length + 1);
     entries.push({ parent: parentId, name }, { parent: parentId, name: `_${name}.tar` });
-    nodes.add(parentId);
+    dirs.add(parentId);
   }
   for (const [digest, n] of censusBefore.views) if (censusAfter.views.get(digest) !== n) nodes.add(blobId(digest));
-  return { entries, nodes: [...nodes], goneSlotKeys };
+  return { entries, dirs: [...dirs], nodes: [...nodes], goneSlotKeys };
 }

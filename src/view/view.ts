@@ -1,4 +1,5 @@
 import { planArchive, type ArchivePlan, type PlanOptions } from '../archive/archive-plan.js';
+import { lstat } from 'node:fs/promises';
 import type { Descriptor } from '../oci/descriptor.js';
 import { digestAlgorithm, digestEncoded, isDigestAlgorithm, isEncodedDigest, type Digest } from '../oci/digest.js';
 import type { ParsedDocument } from '../oci/manifest.js';
@@ -271,11 +272,10 @@ export class View {
     const state = this.state;
     const names = await this.childNames(state, dir.path);
     if (!names) return undefined;
+    // In parallel: a cold blobs/ directory stats each blob once (its mtime).
+    const nodes = await Promise.all(names.map((name) => this.lookupIn(state, join(dir.path, name))));
     const out: DirEntry[] = [];
-    for (const name of names) {
-      const node = await this.lookupIn(state, join(dir.path, name));
-      if (node) out.push({ name, node });
-    }
+    nodes.forEach((node, i) => node && out.push({ name: names[i]!, node }));
     return out.sort(byName);
   }
 
@@ -408,16 +408,8 @@ export class View {
   private async blobMtime(snapshot: Snapshot, digest: Digest): Promise<number> {
     let m = this.blobMtimes.get(digest);
     if (m === undefined) {
-      try {
-        const fd = await this.store.openBlob(digest);
-        try {
-          m = (await fstatFd(fd)).mtimeMs;
-        } finally {
-          await closeFd(fd);
-        }
-      } catch {
-        m = snapshot.indexMtimeMs;
-      }
+      // lstat: one call, and a symlink planted at a blob path is never followed (its own mtime is shown; opens refuse it).
+      m = await lstat(this.store.blobFile(digest)).then((st) => st.mtimeMs, () => snapshot.indexMtimeMs);
       this.blobMtimes.set(digest, m);
     }
     return m;

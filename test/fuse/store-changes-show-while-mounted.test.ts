@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
@@ -26,11 +26,16 @@ test('references added and removed in the store show up in the mount without a r
     const mnt = m.dir;
     assert.ok(existsSync(join(mnt, 'app/one/index.json')));
     assert.ok(!existsSync(join(mnt, 'app/two')));
+    // Listings are kept in the kernel's cache between opens: a change must drop them.
+    assert.deepEqual(readdirSync(join(mnt, 'app')), ['one']);
 
     replaceIndex(store, [named(one, 'app:one'), named(two, 'app:two')]);
     await waitFor('app/two to appear', () => existsSync(join(mnt, 'app/two/index.json')));
+    assert.deepEqual(readdirSync(join(mnt, 'app')).sort(), ['one', 'two']);
     replaceIndex(store, [named(two, 'app:two')]);
     await waitFor('app/one to disappear', () => !existsSync(join(mnt, 'app/one')));
+    assert.deepEqual(readdirSync(join(mnt, 'app')), ['two']);
+    assert.deepEqual(readdirSync(mnt).filter((n) => n !== '_digests'), ['app']);
     assert.ok(existsSync(join(mnt, `app/two/blobs/sha256/${two.digest.slice(7)}`)));
 });
 
@@ -87,6 +92,10 @@ test('a name moved to another image shows the new one (index.json, blobs, its .t
   const before = await getattrs();
   for (let i = 0; i < 3; i++) statSync(blob('app/v', one));
   assert.equal(await getattrs(), before, 'repeated stats are answered by the kernel cache, not by layoutfs');
+  readdirSync(join(m.dir, 'app/v/blobs/sha256'));
+  const listings = await fuseOpCount(url, 'readdirplus');
+  for (let i = 0; i < 3; i++) readdirSync(join(m.dir, 'app/v/blobs/sha256'));
+  assert.equal(await fuseOpCount(url, 'readdirplus'), listings, 'repeated listings are answered by the kernel cache');
 
   replaceIndex(store, [named(two, 'app:v'), named(two, 'solo')]);
   await waitFor('app/v to show the new image', () => manifestIn('app/v') === two.digest);

@@ -32,6 +32,7 @@
 /* open_out.open_flags */
 #define FOPEN_DIRECT_IO   (1u << 0)
 #define FOPEN_KEEP_CACHE  (1u << 1)
+#define FOPEN_CACHE_DIR   (1u << 3)
 #define FOPEN_PASSTHROUGH (1u << 7)
 
 /* getattr_in.getattr_flags */

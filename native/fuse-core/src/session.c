@@ -328,7 +328,12 @@ static void dispatch(struct lfs_session *s, struct reader *r, size_t n)
 		return;
 
 	case FUSE_OPENDIR:
-		reply_open(s, u, 0, 0, 0);
+		/*
+		 * The kernel keeps a directory's listing in its page cache across opens (a warm
+		 * walk costs no request); a store change that alters a listing drops it with
+		 * notifyInvalInode(dir, 0, 0).
+		 */
+		reply_open(s, u, 0, FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE, 0);
 		return;
 
 	case FUSE_RELEASEDIR:
