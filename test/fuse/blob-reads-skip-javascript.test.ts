@@ -6,6 +6,7 @@ import { test, type TestContext } from 'node:test';
 import { DIRECT_FD_FLAG, configureNextMount, invalidateRootEntries } from '../../src/fuse/patched-binding.js';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
 import { fuseOpCount, requireFuse, servedUrl, startMount, type RunningMount } from '../fixtures/mount.js';
+import { requireRoot } from '../fixtures/requirements.js';
 import { tempDir } from '../fixtures/temp.js';
 
 /** A store with one image whose layer is several FUSE requests (128 KiB each) long. */
@@ -86,7 +87,7 @@ test('with the stock binding (LAYOUTFS_FUSE_STOCK=1) blobs are read in JavaScrip
 
 test('reads arrive in requests of up to 1 MiB, not libfuse 2\'s 128 KiB (a virtual archive, read in JavaScript, counts them)', async (t) => {
   if (!requireFuse(t)) return;
-  if (process.getuid?.() !== 0) return t.skip('raising a mount\'s readahead needs root');
+  if (!requireRoot(t, 'raising a mount\'s readahead needs root')) return;
   const { store } = storeWithBigLayer(t);
   const { m, reads } = await mountServed(t, store);
   assert.match(m.output(), /"maxRequestKiB":1024\b/);
