@@ -5,8 +5,8 @@ import { isLayoutfsError } from '../errors.js';
 type Register = (program: Command) => void;
 
 /**
- * Each command's module, loaded only when that command runs (or for help): every command
- * loading every module cost 0.1 s of start-up, as much as node's own.
+ * Each command's module, loaded only when that command runs (or for help): loading them all
+ * costs as much start-up as node's own (scripts/bench/README.md).
  */
 const COMMANDS: Record<string, () => Promise<Register>> = {
   ls: async () => (await import('./commands/ls.js')).registerLs,
