@@ -33,6 +33,9 @@ export function registerMount(program: Command): void {
     .option('--fuse-debug', 'print libfuse debug output')
     .action(async (storeDir: string, dir: string, opts: MountCommandOptions, command: Command) => {
       const log = commandLogger(command, 'info');
+      // Handlers first: a SIGTERM just after "mounted" is logged must unmount, not kill the
+      // process by default with the mount left up (a second signal still kills a stuck start).
+      const signalled = untilSignal();
       const view = await openView(storeDir, { cacheBytes: opts.cacheSize });
       // fuse-native (a native addon) loads only for this command.
       const { mountView } = await import('../../fuse/mount.js');
@@ -46,7 +49,7 @@ export function registerMount(program: Command): void {
         });
       const watcher = watchStore(view, log);
       // Ctrl-C or SIGTERM, or an unmount from outside (fusermount -u): either way the command ends.
-      const signal = await Promise.race([untilSignal(), mounted.gone.then(() => 'unmounted from outside' as const)]);
+      const signal = await Promise.race([signalled, mounted.gone.then(() => 'unmounted from outside' as const)]);
       log.info({ signal }, 'unmounting');
       watcher.close();
       await server?.close();

@@ -18,11 +18,13 @@ export function registerServe(program: Command): void {
     .addOption(cacheSizeOption())
     .action(async (storeDir: string, opts: { listen?: ListenAddress; bareRepository?: string; cacheSize?: number }, command: Command) => {
       const log = commandLogger(command, 'info');
+      // Handlers first: a SIGTERM just after "serving" is logged must close the server cleanly.
+      const signalled = untilSignal();
       const view = await openView(storeDir, { cacheBytes: opts.cacheSize });
       const server = await startServer(view, { listen: opts.listen ?? DEFAULT_LISTEN, log,
         bareRepository: opts.bareRepository ?? DEFAULT_BARE_REPOSITORY });
       const watcher = watchStore(view, log);
-      const signal = await untilSignal();
+      const signal = await signalled;
       log.info({ signal }, 'stopping');
       watcher.close();
       await server.close();
