@@ -31,7 +31,7 @@ const mb = 100 * 1.048576;
 process.stdout.write(`export of a 100 MiB image to /dev/null: layoutfs ${ours.toFixed(3)} s (${(mb / ours).toFixed(0)} MB/s), ` +
   `tar of the materialized view ${tar.toFixed(3)} s (${(mb / tar).toFixed(0)} MB/s): ${(tar / ours).toFixed(2)} of tar's throughput (aim >= 0.8)\n`);
 
-// 1 GiB, where node's start-up (0.2 s) no longer dominates.
+// 1 GiB, where node's start-up no longer dominates.
 const big = bigStore(join(process.env.LAYOUTFS_BENCH_DIR ?? join(tmpdir(), 'layoutfs-bench-fuse'), 'big'));
 const bigTree = join(work, 'big-mat');
 timeShell(`${node} ${cli} materialize ${big} ${bigTree}`);

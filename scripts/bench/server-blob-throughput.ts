@@ -89,7 +89,7 @@ function buildStore(dir: string): { layerDigest: string; layerSize: number } {
 /**
  * Seconds spent on DOWNLOADS sequential curl downloads of each URL, after one untimed warm-up
  * each (JIT, first lookups). Rounds alternate between the URLs so that drift in the machine's
- * load hits them alike: measured one after the other, whichever went first looked up to 30% slower.
+ * load hits them alike (see README.md).
  */
 function curlDownloads(urls: string[]): number[] {
   const totals = urls.map(() => 0);

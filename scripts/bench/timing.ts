@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 
-// Every figure writes to /dev/null. Once something replaced it with a regular file (a rename
-// over it), each "discarded" byte went to tmpfs and every baseline was slower than it is.
+// Every figure writes to /dev/null: a regular file there (a rename over it) would make every
+// baseline write to disk (see README.md).
 if (!statSync('/dev/null').isCharacterDevice()) {
   throw new Error('/dev/null is not the null device here (ls -l /dev/null); restore it: rm /dev/null && mknod -m 666 /dev/null c 1 3');
 }

@@ -1,3 +1,5 @@
+import type { NameChange } from '../store/index/name-changes.js';
+
 /** `12.3 MB`-style sizes for people (SI units, like `docker images`). */
 export function formatBytes(n: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
@@ -15,4 +17,14 @@ export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** `added NAME -> DIGEST`, `unchanged NAME -> DIGEST` or `moved NAME from OLD to DIGEST`: what tag and import did to a name. */
+export function formatNameChange(c: NameChange): string {
+  return c.action === 'moved' ? `moved ${c.name} from ${c.previous} to ${c.digest}` : `${c.action} ${c.name} -> ${c.digest}`;
+}
+
+/** Prints `value` as JSON with --json, else the human lines. */
+export function printResult(json: boolean | undefined, value: unknown, human: () => string): void {
+  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : human() + '\n');
 }

@@ -7,7 +7,7 @@ const require = createRequire(import.meta.url);
 /** JSON logs on stderr; readable lines when stderr is a terminal. */
 export function createLogger(level: string): Logger {
   if (process.stderr.isTTY) {
-    // Loaded only for terminals: pino-pretty costs 0.07 s of start-up.
+    // Loaded only for terminals: pino-pretty is a large part of start-up (scripts/bench/README.md).
     const pretty = require('pino-pretty') as (options: object) => PrettyStream;
     return pino({ level }, pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname' }));
   }

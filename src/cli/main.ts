@@ -5,17 +5,17 @@ import { isLayoutfsError } from '../errors.js';
 type Register = (program: Command) => void;
 
 /**
- * Each command's module, loaded only when that command runs (or for help): every command
- * loading every module cost 0.1 s of start-up, as much as node's own.
+ * Each command's module, loaded only when that command runs (or for help): loading them all
+ * costs as much start-up as node's own (scripts/bench/README.md).
  */
 const COMMANDS: Record<string, () => Promise<Register>> = {
   ls: async () => (await import('./commands/ls.js')).registerLs,
   init: async () => (await import('./commands/init.js')).registerInit,
   import: async () => (await import('./commands/import.js')).registerImport,
   tag: async () => (await import('./commands/tag.js')).registerTag,
-  rm: async () => (await import('./commands/tag.js')).registerRm,
+  rm: async () => (await import('./commands/rm.js')).registerRm,
   gc: async () => (await import('./commands/gc.js')).registerGc,
-  fsck: async () => (await import('./commands/gc.js')).registerFsck,
+  fsck: async () => (await import('./commands/fsck.js')).registerFsck,
   du: async () => (await import('./commands/du.js')).registerDu,
   export: async () => (await import('./commands/export.js')).registerExport,
   materialize: async () => (await import('./commands/materialize.js')).registerMaterialize,

@@ -1,4 +1,10 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { isConformingRepository } from '../oci/reference.js';
+import { parseListen, type ListenAddress } from '../server/listen-address.js';
+import { DEFAULT_BARE_REPOSITORY } from '../server/registry/registry-names.js';
+
+// Every parser of a command-line option value: each throws commander's InvalidArgumentError, which
+// commander reports as `option '--x <v>' argument 'v' is invalid. <message>` (exit 2, bad usage).
 
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
@@ -18,7 +24,32 @@ export function parseDuration(s: string): number {
   return Number(m[1]) * DURATION_UNITS[m[2]!]!;
 }
 
-/** Prints `value` as JSON with --json, else the human lines. */
-export function printResult(json: boolean | undefined, value: unknown, human: () => string): void {
-  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : human() + '\n');
+/** `--uid`, `--gid`: a 32-bit unsigned numeric id. */
+export function parseId(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`"${s}" is not a numeric id`);
+  return n;
+}
+
+/** `--listen` (and mount's `--serve`): HOST:PORT. */
+export function parseListenOption(s: string): ListenAddress {
+  const address = parseListen(s);
+  if (!address) throw new InvalidArgumentError(`"${s}" is not HOST:PORT (examples: 127.0.0.1:5000, [::1]:5000, 0.0.0.0:5000)`);
+  return address;
+}
+
+/** `--bare-repository`: must be a name registry clients can send. */
+export function parseRepositoryOption(s: string): string {
+  if (!isConformingRepository(s)) throw new InvalidArgumentError(`"${s}" is not a valid repository name (lowercase components, e.g. ${DEFAULT_BARE_REPOSITORY})`);
+  return s;
+}
+
+/** `--select NAME` given again and again: every value, in order. */
+export function collectRepeated(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `--cache-size`, the same for every command that opens a view (ls, mount, serve). */
+export function cacheSizeOption(): Option {
+  return new Option('--cache-size <bytes>', 'byte bound of the metadata cache (e.g. 64M)').argParser(parseByteSize);
 }

@@ -33,3 +33,16 @@ export function byteProgress(label: string, total: number): Progress {
     stop: () => bar.stop(),
   };
 }
+
+/**
+ * A byteProgress for work that learns its total only once it starts (import, gc): pass
+ * `onStart` and `onProgress` to the work, and call `stop` when it ends, however it ends.
+ */
+export function progressOnStart(label: string): { onStart(total: number): void; onProgress(bytes: number): void; stop(): void } {
+  let progress: Progress | undefined;
+  return {
+    onStart: (total) => void (progress = byteProgress(label, total)),
+    onProgress: (bytes) => progress?.add(bytes),
+    stop: () => progress?.stop(),
+  };
+}

@@ -1,7 +1,7 @@
 import { parseReference } from './reference.js';
 
 /**
- * Where a reference's view lives under the mount (DESIGN.md "path mapping"). No path contains a
+ * Where a reference's view lives under the mount (docs/architecture.md "path mapping"). No path contains a
  * `:`, because skopeo (`oci:PATH:REF`) and umoci (`PATH:TAG`) split at the first one.
  *
  *   repo:tag        -> enc(repo)/enc(tag)        docker.io/library/alpine:3.11 -> docker.io/library/alpine/3.11

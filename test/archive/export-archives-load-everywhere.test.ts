@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openStore } from '../../src/store/store-reader.js';
 import { View } from '../../src/view/view.js';
-import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { runCli } from '../fixtures/cli.js';
 import { startContainerd } from '../fixtures/containerd.js';
+import { buildFixtureStore } from '../fixtures/layout-builder.js';
+import { requireRoot, requireTool } from '../fixtures/requirements.js';
+import { skopeo } from '../fixtures/skopeo.js';
 import { tempDir } from '../fixtures/temp.js';
-import { requireTool, skopeo } from '../fixtures/tools.js';
 
 function exportTo(store: string, out: string, ...refs: string[]): void {
   const r = runCli(['export', store, ...refs, '-o', out]);
@@ -17,7 +18,7 @@ function exportTo(store: string, out: string, ...refs: string[]): void {
 }
 
 test('an exported image reads back through skopeo oci-archive: and docker-archive: with the store digests', (t) => {
-  requireTool('skopeo');
+  if (!requireTool(t, 'skopeo')) return;
   const dir = tempDir(t);
   const store = join(dir, 'store');
   const { app, multi } = buildFixtureStore(store);
@@ -47,7 +48,7 @@ test('an exported image reads back through skopeo oci-archive: and docker-archiv
 });
 
 test('a multi-reference bundle holds each shared blob once and every reference in it is importable', (t) => {
-  requireTool('skopeo');
+  if (!requireTool(t, 'skopeo')) return;
   const dir = tempDir(t);
   const store = join(dir, 'store');
   buildFixtureStore(store);
@@ -169,9 +170,8 @@ test('bad input: unknown reference, unwritable output, missing and truncated blo
 });
 
 test('ctr images import names the exported image with its full reference and the store digest', async (t) => {
-  requireTool('containerd');
-  requireTool('ctr');
-  if (process.getuid?.() !== 0) throw new Error('this test starts containerd and must run as root (CI does)');
+  if (!requireTool(t, 'containerd', 'ctr')) return;
+  if (!requireRoot(t, 'this test starts containerd')) return;
   const dir = tempDir(t);
   const store = join(dir, 'store');
   const { app, multi } = buildFixtureStore(store);
@@ -186,7 +186,7 @@ test('ctr images import names the exported image with its full reference and the
 });
 
 test('podman load names the exported image with its full reference and the store digest', (t) => {
-  requireTool('podman');
+  if (!requireTool(t, 'podman')) return;
   const dir = tempDir(t);
   const store = join(dir, 'store');
   const { app } = buildFixtureStore(store);

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { runCli } from '../fixtures/cli.js';
-import { requireTool } from '../fixtures/tools.js';
+import { buildFixtureStore } from '../fixtures/layout-builder.js';
+import { requireTool } from '../fixtures/requirements.js';
 import { tempDir } from '../fixtures/temp.js';
 
 test('ls reads a shared layout written by skopeo with full and bare names', (t) => {
-  requireTool('skopeo');
+  if (!requireTool(t, 'skopeo')) return;
   const dir = tempDir(t);
   const src = join(dir, 'src');
   buildFixtureStore(src);

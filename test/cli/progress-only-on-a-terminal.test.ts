@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { CLI, runCli } from '../fixtures/cli.js';
+import { buildFixtureStore } from '../fixtures/layout-builder.js';
+import { requireTool } from '../fixtures/requirements.js';
 import { tempDir } from '../fixtures/temp.js';
-import { requireTool } from '../fixtures/tools.js';
 
 /** Runs the CLI under a pseudo-terminal (util-linux `script`) and returns what the terminal showed. */
 function onTerminal(args: string[]): string {
@@ -16,7 +16,7 @@ function onTerminal(args: string[]): string {
 }
 
 test('import, gc and fsck --verify draw bytes, rate and ETA on a terminal, and nothing when piped', (t) => {
-  requireTool('script');
+  if (!requireTool(t, 'script')) return;
   const dir = tempDir(t);
   const src = join(dir, 'src');
   buildFixtureStore(src);

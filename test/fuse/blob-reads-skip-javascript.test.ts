@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
 import { fuseOpCount, requireFuse, servedUrl, startMount, type RunningMount } from '../fixtures/mount.js';
+import { requireRoot } from '../fixtures/requirements.js';
 import { tempDir } from '../fixtures/temp.js';
 
 /** A store with one image whose layer is several FUSE requests (128 KiB each) long. */
@@ -90,7 +91,7 @@ test('without passthrough the page cache of a blob is shared by every view of it
 
 test('reads arrive in requests of up to 1 MiB (a virtual archive, read in JavaScript, counts them)', async (t) => {
   if (!requireFuse(t)) return;
-  if (process.getuid?.() !== 0) return t.skip('raising a mount\'s readahead needs root');
+  if (!requireRoot(t, 'raising a mount\'s readahead needs root')) return;
   const { store } = storeWithBigLayer(t);
   const { m, reads } = await mountServed(t, store);
   assert.match(m.output(), /"maxRequestKiB":1024\b/);

@@ -10,6 +10,8 @@ import { isMounted, requireFuse, waitFor } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
 
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+/** The environment for a process run as nobody: without c8's coverage directory, which nobody cannot write. */
+const { NODE_V8_COVERAGE: _coverage, ...NOBODY_ENV } = process.env;
 
 /** Runs as user nobody (needs root to switch); false with a loud skip where that cannot be done. */
 function canSwitchToNobody(t: TestContext): boolean {
@@ -38,7 +40,7 @@ function nobodyFixture(t: TestContext) {
 test('a user who is not root mounts through fusermount3; blobs are read by the native threads', async (t) => {
   if (!requireFuse(t) || !canSwitchToNobody(t)) return;
   const { store, mnt, fx } = nobodyFixture(t);
-  const proc = spawn('setpriv', [...NOBODY, process.execPath, CLI, 'mount', store, mnt], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('setpriv', [...NOBODY, process.execPath, CLI, 'mount', store, mnt], { stdio: ['ignore', 'pipe', 'pipe'], env: NOBODY_ENV });
   // Without allow_other only the mounting user may enter a FUSE mount, root included: read as nobody.
   const asNobody = (...cmd: string[]) => spawnSync('setpriv', [...NOBODY, ...cmd], { encoding: 'utf8' }).stdout;
   let out = '';
@@ -64,7 +66,7 @@ test('without fusermount3 a user who is not root is told what is missing, in one
   mkdirSync(bin);
   symlinkSync(process.execPath, join(bin, 'node'));
   const r = spawnSync('/usr/bin/setpriv', [...NOBODY, process.execPath, CLI, 'mount', store, mnt],
-    { encoding: 'utf8', timeout: 30_000, env: { ...process.env, PATH: bin } });
+    { encoding: 'utf8', timeout: 30_000, env: { ...NOBODY_ENV, PATH: bin } });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^layoutfs: \S+: FUSE mount failed: non-root mounts need fusermount3 \(setuid\) from the fuse3 package; not found/);
   assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);

@@ -3,15 +3,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { runCli, runCliJson } from '../fixtures/cli.js';
+import { buildFixtureStore } from '../fixtures/layout-builder.js';
+import { requireRoot, requireTool } from '../fixtures/requirements.js';
 import { tempDir } from '../fixtures/temp.js';
-import { requireTool } from '../fixtures/tools.js';
-
 
 test('materialized views are valid layouts with the store inodes; re-runs change nothing, then drop removed refs', (t) => {
-  requireTool('skopeo');
-  requireTool('umoci');
+  if (!requireTool(t, 'skopeo', 'umoci') || !requireRoot(t, 'umoci unpack without --rootless gives files their owners')) return;
   const dir = tempDir(t);
   const store = join(dir, 'store');
   const { app } = buildFixtureStore(store);
@@ -38,6 +36,7 @@ test('materialized views are valid layouts with the store inodes; re-runs change
 });
 
 test('across filesystems blobs are copied, with a warning and a size estimate', (t) => {
+  if (!requireRoot(t, 'mounting a tmpfs needs root')) return;
   const dir = tempDir(t);
   const store = join(dir, 'store');
   buildFixtureStore(store);

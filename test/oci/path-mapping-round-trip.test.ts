@@ -5,7 +5,7 @@ import { pathToRef, refToPath } from '../../src/oci/path-mapping.js';
 
 const D = `sha256:${'c'.repeat(64)}`;
 
-test('maps the examples of DESIGN.md', () => {
+test('maps the examples of docs/architecture.md', () => {
   const cases: [string, string][] = [
     ['docker.io/library/alpine:3.11', 'docker.io/library/alpine/3.11'],
     ['docker.io/library/debian:bookworm', 'docker.io/library/debian/bookworm'],

@@ -2,17 +2,16 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { startContainerd } from '../fixtures/containerd.js';
 import { expectedViews } from '../fixtures/expected-views.js';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
-import { startContainerd } from '../fixtures/containerd.js';
-import { tempDir } from '../fixtures/temp.js';
-import { requireTool } from '../fixtures/tools.js';
+import { requireRoot, requireTool } from '../fixtures/requirements.js';
 import { registryRefOf, startServeProcess } from '../fixtures/serve.js';
+import { tempDir } from '../fixtures/temp.js';
 
 test('containerd pulls every tagged reference from layoutfs serve with the store digests', async (t) => {
-  requireTool('containerd');
-  requireTool('ctr');
-  if (process.getuid?.() !== 0) throw new Error('this test starts containerd and must run as root (CI does)');
+  if (!requireTool(t, 'containerd', 'ctr')) return;
+  if (!requireRoot(t, 'this test starts containerd')) return;
   const store = join(tempDir(t), 'store');
   buildFixtureStore(store);
   const served = await startServeProcess(t, store);

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { padding, TAR_END, tarHeader, type TarEntry } from '../../src/archive/tar-header.js';
-import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { runCli } from '../fixtures/cli.js';
+import { buildFixtureStore } from '../fixtures/layout-builder.js';
+import { requireTool } from '../fixtures/requirements.js';
+import { skopeo } from '../fixtures/skopeo.js';
 import { tempDir } from '../fixtures/temp.js';
-import { requireTool, skopeo } from '../fixtures/tools.js';
 
 function importJson(store: string, ...args: string[]) {
   const r = runCli(['import', '--json', store, ...args]);
@@ -29,7 +30,7 @@ function tarOfEntries(entries: { entry: TarEntry; content?: Buffer }[]): Buffer 
 }
 
 test('imports skopeo oci-archive (plain, gzip, multi-platform) and docker-archive tars, read back by skopeo', (t) => {
-  requireTool('skopeo');
+  if (!requireTool(t, 'skopeo')) return;
   const dir = tempDir(t);
   const src = join(dir, 'src');
   const { multi, app } = buildFixtureStore(src);

@@ -3,10 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildFixtureStore, LayoutBuilder } from '../fixtures/layout-builder.js';
 import { runCli } from '../fixtures/cli.js';
+import { buildFixtureStore, LayoutBuilder } from '../fixtures/layout-builder.js';
+import { requireTool } from '../fixtures/requirements.js';
 import { tempDir } from '../fixtures/temp.js';
-import { requireTool } from '../fixtures/tools.js';
 
 function ok(args: string[]): string {
   const r = runCli(args);
@@ -15,7 +15,7 @@ function ok(args: string[]): string {
 }
 
 test('init is idempotent; import, tag and rm are reported and read back by skopeo', (t) => {
-  requireTool('skopeo');
+  if (!requireTool(t, 'skopeo')) return;
   const dir = tempDir(t);
   const store = join(dir, 'store');
   const { multi, app } = buildFixtureStore(join(dir, 'src'));

@@ -3,12 +3,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { runCli } from '../fixtures/cli.js';
+import { buildFixtureStore } from '../fixtures/layout-builder.js';
+import { requireRoot } from '../fixtures/requirements.js';
 import { tempDir } from '../fixtures/temp.js';
 import { describeTree } from '../fixtures/trees.js';
 
 test('a store on a read-only filesystem is fully readable and every write fails clearly', (t) => {
+  if (!requireRoot(t, 'a read-only bind mount needs root')) return;
   const dir = tempDir(t);
   const store = join(dir, 'store');
   buildFixtureStore(store);

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { openStore } from '../../store/store-reader.js';
 import { spaceReport } from '../../view/removal-space.js';
-import { View } from '../../view/view.js';
-import { formatBytes, formatTable } from '../format.js';
-import { printResult } from '../options.js';
+import { formatBytes, formatTable, printResult } from '../format.js';
+import { openView } from '../open-view.js';
 
 export function registerDu(program: Command): void {
   program
@@ -13,7 +11,7 @@ export function registerDu(program: Command): void {
     .argument('[ref...]', 'references whose removal to price')
     .option('--json', 'print JSON')
     .action(async (store: string, refs: string[], opts: { json?: boolean }) => {
-      const r = await spaceReport(await View.open(await openStore(store, { syncReads: true })), refs);
+      const r = await spaceReport(await openView(store, { syncReads: true }), refs);
       printResult(opts.json, r, () => [
         formatTable(['REFERENCE', 'SIZE', 'ONLY IT HOLDS'], r.references.map((x) => [x.name, formatBytes(x.totalBytes), formatBytes(x.uniqueBytes)])),
         ...(refs.length ? [`rm ${refs.join(' ')} would free ${formatBytes(r.freedByRemoving)} at the next gc`] : []),

@@ -5,8 +5,7 @@ import type { Command } from 'commander';
 import { writeArchiveSync } from '../../archive/archive-writer.js';
 import { LayoutfsError } from '../../errors.js';
 import { syncDirectory, writeTempFile } from '../../store/atomic-file.js';
-import { openStore } from '../../store/store-reader.js';
-import { View } from '../../view/view.js';
+import { openView } from '../open-view.js';
 import { byteProgress } from '../progress.js';
 
 export function registerExport(program: Command): void {
@@ -18,7 +17,7 @@ export function registerExport(program: Command): void {
     .option('-o, --output <file>', 'the archive file, or - for standard output (default when it is not a terminal)')
     .option('--platform <os/arch[/variant]>', 'narrow multi-platform images to this platform')
     .action(async (storeDir: string, refs: string[], opts: { output?: string; platform?: string }) => {
-      const view = await View.open(await openStore(storeDir));
+      const view = await openView(storeDir);
       const plan = await view.planArchive(refs, { platform: opts.platform });
       const toStdout = opts.output === '-' || opts.output === undefined;
       if (toStdout && process.stdout.isTTY) {

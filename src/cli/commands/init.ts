@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { initStore } from '../../store/layout/init-store.js';
-import { printResult } from '../options.js';
+import { printResult } from '../format.js';
 
 export function registerInit(program: Command): void {
   program

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { materialize } from '../../materialize/materialize.js';
-import { openStore } from '../../store/store-reader.js';
-import { View } from '../../view/view.js';
-import { formatBytes } from '../format.js';
-import { printResult } from '../options.js';
+import { formatBytes, printResult } from '../format.js';
+import { openView } from '../open-view.js';
 
 export function registerMaterialize(program: Command): void {
   program
@@ -14,7 +12,7 @@ export function registerMaterialize(program: Command): void {
     .argument('[ref...]', 'only these references (default: all, and views of removed references are deleted)')
     .option('--json', 'print JSON')
     .action(async (store: string, out: string, refs: string[], opts: { json?: boolean }) => {
-      const view = await View.open(await openStore(store));
+      const view = await openView(store);
       const r = await materialize(view, out, refs, (msg) => process.stderr.write(`warning: ${msg}\n`));
       printResult(opts.json, r, () => [
         ...r.added.map((n) => `added ${n}`), ...r.updated.map((n) => `updated ${n}`), ...r.removed.map((p) => `removed ${p}`),

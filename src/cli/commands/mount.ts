@@ -1,20 +1,12 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { ListenAddress } from '../../server/listen-address.js';
 import { DEFAULT_BARE_REPOSITORY } from '../../server/registry/registry-names.js';
 import { startServer } from '../../server/server.js';
-import { openStore } from '../../store/store-reader.js';
 import { watchStore } from '../../view/store-watcher.js';
-import { View } from '../../view/view.js';
 import { commandLogger } from '../logger.js';
-import { parseByteSize } from '../options.js';
+import { openView } from '../open-view.js';
+import { cacheSizeOption, parseId, parseListenOption, parseRepositoryOption } from '../options.js';
 import { untilSignal } from '../signals.js';
-import { parseListenOption, parseRepositoryOption } from './serve.js';
-
-function parseId(s: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`"${s}" is not a numeric id`);
-  return n;
-}
 
 interface MountCommandOptions {
   allowOther?: boolean;
@@ -35,14 +27,16 @@ export function registerMount(program: Command): void {
     .option('--allow-other', 'let other users see the mount (needs user_allow_other in /etc/fuse.conf unless root)')
     .option('--uid <uid>', 'owner of the files (default: yours)', parseId)
     .option('--gid <gid>', 'group of the files (default: yours)', parseId)
-    .option('--cache-size <bytes>', 'byte bound of the metadata cache (e.g. 64M)', parseByteSize)
+    .addOption(cacheSizeOption())
     .option('--serve <host:port>', 'also serve the same views over HTTP (see `layoutfs serve`), sharing one view and cache', parseListenOption)
     .option('--bare-repository <name>', `with --serve: repository of bare tags (default: ${DEFAULT_BARE_REPOSITORY})`, parseRepositoryOption)
     .option('--fuse-debug', 'log every FUSE request that reaches JavaScript')
     .action(async (storeDir: string, dir: string, opts: MountCommandOptions, command: Command) => {
       const log = commandLogger(command, 'info');
-      const store = await openStore(storeDir);
-      const view = await View.open(store, { cacheBytes: opts.cacheSize });
+      // Handlers first: a SIGTERM just after "mounted" is logged must unmount, not kill the
+      // process by default with the mount left up (a second signal still kills a stuck start).
+      const signalled = untilSignal();
+      const view = await openView(storeDir, { cacheBytes: opts.cacheSize });
       // The native FUSE core loads only for this command.
       const { mountView } = await import('../../fuse/mount.js');
       const mounted = await mountView(view, dir, { allowOther: opts.allowOther, uid: opts.uid, gid: opts.gid, debug: opts.fuseDebug }, log);
@@ -55,7 +49,7 @@ export function registerMount(program: Command): void {
         });
       const watcher = watchStore(view, log);
       // Ctrl-C or SIGTERM, or an unmount from outside (fusermount -u): either way the command ends.
-      const signal = await Promise.race([untilSignal(), mounted.gone.then(() => 'unmounted from outside' as const)]);
+      const signal = await Promise.race([signalled, mounted.gone.then(() => 'unmounted from outside' as const)]);
       log.info({ signal }, 'unmounting');
       watcher.close();
       await server?.close();
