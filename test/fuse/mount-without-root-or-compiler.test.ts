@@ -10,8 +10,11 @@ import { isMounted, requireFuse, waitFor } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
 
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
-/** The environment for a process run as nobody: without c8's coverage directory, which nobody cannot write. */
-const { NODE_V8_COVERAGE: _coverage, ...NOBODY_ENV } = process.env;
+/**
+ * The environment for a node run as nobody: coverage off (c8's directory is root's, and node
+ * passes NODE_V8_COVERAGE on to children unless the key is given).
+ */
+const NOBODY_ENV = { ...process.env, NODE_V8_COVERAGE: '' };
 
 /** Runs as user nobody (needs root to switch); false with a loud skip where that cannot be done. */
 function canSwitchToNobody(t: TestContext): boolean {
