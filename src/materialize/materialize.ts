@@ -7,7 +7,7 @@ import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import { syncDirectory, tempName, writeFileAtomic, writeTempFile } from '../store/atomic-file.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { pathToRef } from '../oci/path-mapping.js';
-import type { ViewEntry } from '../view/snapshot.js';
+import type { NamedView } from '../view/snapshot.js';
 import type { View } from '../view/view.js';
 
 /** What a previous run made, so a re-run can remove views whose reference is gone. */
@@ -71,7 +71,7 @@ async function removeView(out: string, viewPath: string): Promise<void> {
  * Every file appears under its final name whole (link or copy to a temp name, then rename).
  */
 export async function materialize(view: View, out: string, names: string[] | undefined, warn: (msg: string) => void): Promise<MaterializeReport> {
-  const chosen: ViewEntry[] = names?.length ? names.map((n) => view.referenceNamed(n)) : view.snapshot.named;
+  const chosen: NamedView[] = names?.length ? names.map((n) => view.referenceNamed(n)) : view.snapshot.named;
   await mkdir(out, { recursive: true }).catch((err) => {
     throw new LayoutfsError('PERMISSION_DENIED', `cannot create the output directory (${err.code})`, { path: out, cause: err });
   });
@@ -122,8 +122,8 @@ export async function materialize(view: View, out: string, names: string[] | und
     changed = (await syncFile(join(dir, 'oci-layout'), OCI_LAYOUT_BYTES)) || changed;
     changed = (await syncFile(join(dir, 'index.json'), v.indexJson)) || changed;
     for (const d of [...touchedDirs, join(dir, 'blobs'), dir]) await syncDirectory(d).catch(() => undefined);
-    if (!existed) report.added.push(v.name!);
-    else if (changed) report.updated.push(v.name!);
+    if (!existed) report.added.push(v.name);
+    else if (changed) report.updated.push(v.name);
     else report.unchanged++;
   }
   const now = new Set(chosen.map((v) => v.path));

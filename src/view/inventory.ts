@@ -65,12 +65,12 @@ export async function inventory(view: View): Promise<Inventory> {
     const unique = exclusiveBytes(closure, view.census);
     const missing = closure.missing.map((d) => d.digest);
     for (const d of closure.missing) {
-      findings.push({ kind: 'MISSING_BLOB', file: view.store.blobFile(d.digest), ref: v.name!, digest: d.digest,
+      findings.push({ kind: 'MISSING_BLOB', file: view.store.blobFile(d.digest), ref: v.name, digest: d.digest,
         message: `${v.name} reaches ${d.digest} (${d.mediaType}), which the store does not have` });
     }
-    for (const p of closure.problems) findings.push({ ...p, ref: v.name! });
+    for (const p of closure.problems) findings.push({ ...p, ref: v.name });
     references.push({
-      name: v.name!, viewPath: v.path, digest: v.root.digest, mediaType: v.root.mediaType,
+      name: v.name, viewPath: v.path, digest: v.root.digest, mediaType: v.root.mediaType,
       platforms: await platformsOf(view, v), blobs: closure.blobs.size, totalBytes: closure.bytes,
       sharedBytes: closure.bytes - unique, uniqueBytes: unique, missing,
     });

@@ -20,7 +20,7 @@ export async function spaceReport(view: View, removing: string[] = []): Promise<
   const references = [];
   for (const v of named) {
     const closure = await view.closureOf(v);
-    references.push({ name: v.name!, totalBytes: closure.bytes, uniqueBytes: exclusiveBytes(closure, view.census) });
+    references.push({ name: v.name, totalBytes: closure.bytes, uniqueBytes: exclusiveBytes(closure, view.census) });
   }
   const held = new Map<Digest, { size: number; bySet: number }>();
   for (const name of removing) {

@@ -27,6 +27,9 @@ export class ViewEntry {
   }
 }
 
+/** A view of a named reference: its name and parsed reference are always there. */
+export type NamedView = ViewEntry & { readonly name: string; readonly reference: Reference };
+
 /** A directory that exists because of view paths (the root, repositories, `_digests/...`). */
 export interface DirEntry {
   /** Sorted child names. */
@@ -46,9 +49,9 @@ export interface Snapshot {
   indexIno: number;
   views: Map<string, ViewEntry>;
   /** Named views in index.json order. */
-  named: ViewEntry[];
+  named: NamedView[];
   /** Named views by reference name. */
-  byName: Map<string, ViewEntry>;
+  byName: Map<string, NamedView>;
   /**
    * index.json entries that are no named view (unnamed, unmappable, later duplicates of a
    * name): gc keeps what they reach, so they hold blobs like references do.
@@ -89,10 +92,10 @@ export async function loadSnapshot(store: StoreReader, generation: number): Prom
   const present = await store.listAllBlobs();
 
   const views = new Map<string, ViewEntry>();
-  const named: ViewEntry[] = [];
-  const byName = new Map<string, ViewEntry>();
+  const named: NamedView[] = [];
+  const byName = new Map<string, NamedView>();
   for (const n of table.named) {
-    const v = new ViewEntry(n.viewPath, n.name, parseReference(n.name), n.descriptor);
+    const v = new ViewEntry(n.viewPath, n.name, parseReference(n.name), n.descriptor) as NamedView;
     named.push(v);
     byName.set(n.name, v);
     views.set(v.path, v);

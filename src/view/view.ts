@@ -13,7 +13,7 @@ import { MetadataCache } from './metadata-cache.js';
 import { blobSpaceId, isBlobSpace, parseSlotKey, Part, ROOT_ID, SlotTable, slotId, slotKey, splitSlotId } from './node-ids.js';
 import type { ArchiveNode, BlobNode, DirEntry, DirNode, FileLikeNode, FileNode, Node } from './nodes.js';
 import { openReader, type ByteReader } from './open-file.js';
-import { loadSnapshot, type Snapshot, type ViewEntry } from './snapshot.js';
+import { loadSnapshot, type NamedView, type Snapshot, type ViewEntry } from './snapshot.js';
 import { treeChange, type TreeChange } from './tree-change.js';
 import { VirtualArchives, archivedViewPath } from './virtual-archives.js';
 
@@ -159,7 +159,7 @@ export class View {
   }
 
   /** The named reference `name`, or NOT_FOUND naming the store. */
-  referenceNamed(name: string): ViewEntry {
+  referenceNamed(name: string): NamedView {
     const v = this.state.snapshot.byName.get(name);
     if (!v) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(name)} in the store (see layoutfs ls)`, { path: this.store.root });
     return v;

@@ -26,9 +26,9 @@ export class RegistryIndex {
 
   constructor(private readonly snapshot: Snapshot, bareRepository: string) {
     for (const v of snapshot.named) {
-      const name = registryNameOf(v.reference!, bareRepository);
+      const name = registryNameOf(v.reference, bareRepository);
       if (typeof name === 'string') {
-        this.unserved.push({ ref: v.name!, why: name });
+        this.unserved.push({ ref: v.name, why: name });
         continue;
       }
       let repo = this.repositories.get(name.repository);
@@ -36,7 +36,7 @@ export class RegistryIndex {
       if ('tag' in name) {
         // Two store names can meet in one registry tag (`a:5000/x:1` and `a_5000/x:1`): first wins, like index.json.
         if (repo.tags.has(name.tag)) {
-          this.unserved.push({ ref: v.name!, why: `${name.repository}:${name.tag} is already served for an earlier reference` });
+          this.unserved.push({ ref: v.name, why: `${name.repository}:${name.tag} is already served for an earlier reference` });
           continue;
         }
         repo.tags.set(name.tag, v);
