@@ -618,6 +618,7 @@ static napi_value m_stats(napi_env env, napi_callback_info info)
 	set_num(env, o, "passthroughErrno", __atomic_load_n(&s->stats.passthrough_errno, __ATOMIC_RELAXED));
 	set_num(env, o, "directOpens", (double)__atomic_load_n(&s->stats.direct_opens, __ATOMIC_RELAXED));
 	set_num(env, o, "directReads", (double)__atomic_load_n(&s->stats.direct_reads, __ATOMIC_RELAXED));
+	set_num(env, o, "splicedReads", (double)__atomic_load_n(&s->stats.spliced_reads, __ATOMIC_RELAXED));
 	set_num(env, o, "writeErrors", (double)__atomic_load_n(&s->stats.write_errors, __ATOMIC_RELAXED));
 	set_num(env, o, "notifySent", (double)__atomic_load_n(&s->stats.notify_sent, __ATOMIC_RELAXED));
 	set_num(env, o, "notifyFailed", (double)__atomic_load_n(&s->stats.notify_failed, __ATOMIC_RELAXED));

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct blob_slot {
@@ -15,6 +16,7 @@ struct blob_slot {
 	uint32_t busy;        /* reads in progress */
 	uint32_t next_free;
 	uint64_t nodeid;
+	uint64_t size;        /* the file's size at open (blobs never change): bounds a spliced reply */
 };
 
 struct backing_ent {
@@ -120,6 +122,8 @@ uint64_t blob_open(struct blob_table *t, int devfd, uint64_t nodeid, int fd,
 		return 0;
 	}
 	struct blob_slot *s = &t->slots[i];
+	struct stat st;
+	s->size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 	s->nodeid = nodeid;
 	s->busy = 0;
 	s->closing = 0;
@@ -171,7 +175,7 @@ static struct blob_slot *slot_of(struct blob_table *t, uint64_t fh, uint32_t *id
 	return s->kind == BLOB_FREE ? NULL : s;
 }
 
-int blob_read_begin(struct blob_table *t, uint64_t fh, int *fd)
+int blob_read_begin(struct blob_table *t, uint64_t fh, int *fd, uint64_t *size)
 {
 	uint32_t i;
 	int rc = -EBADF;
@@ -180,6 +184,7 @@ int blob_read_begin(struct blob_table *t, uint64_t fh, int *fd)
 	if (s && !s->closing) {
 		s->busy++;
 		*fd = s->fd;
+		*size = s->size;
 		rc = 0;
 	}
 	pthread_mutex_unlock(&t->mu);

@@ -47,8 +47,8 @@ uint64_t blob_open(struct blob_table *t, int devfd, uint64_t nodeid, int fd,
 		   int want_passthrough, enum blob_kind *kind, int32_t *backing_id,
 		   int *pt_errno);
 
-/* For a READ: 0 and the fd (slot pinned) or -EBADF. Pair with blob_read_end. */
-int blob_read_begin(struct blob_table *t, uint64_t fh, int *fd);
+/* For a READ: 0, the fd (slot pinned) and the file's size at open, or -EBADF. Pair with blob_read_end. */
+int blob_read_begin(struct blob_table *t, uint64_t fh, int *fd, uint64_t *size);
 void blob_read_end(struct blob_table *t, uint64_t fh);
 
 /* RELEASE of a native fh: 0 or -EBADF. */

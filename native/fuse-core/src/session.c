@@ -1,7 +1,8 @@
 /*
  * Reader threads: read one request from /dev/fuse, answer it here or hand
- * it to JS, repeat. INIT is negotiated here. A blob READ is answered with
- * pread() into the thread's buffer and one writev().
+ * it to JS, repeat. INIT is negotiated here. A blob READ is answered by
+ * splice through the thread's pipe (pread() into its buffer and one writev()
+ * where that cannot be done).
  */
 #define _GNU_SOURCE
 #include "session.h"
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define DEFAULT_MAX_PAGES 32 /* the kernel's per-request default without FUSE_MAX_PAGES */
@@ -24,6 +26,9 @@
 struct reader {
 	struct lfs_session *s;
 	uint8_t *buf;
+	/* A pipe for spliced blob replies (-1: pread + writev), and how many bytes it holds. */
+	int pipe_r, pipe_w;
+	size_t pipe_cap;
 };
 
 static void record_error(struct lfs_session *s, int e)
@@ -117,7 +122,17 @@ static void do_init(struct lfs_session *s, const struct fuse_in_header *in,
 	long pagesize = sysconf(_SC_PAGESIZE);
 	if (pagesize <= 0)
 		pagesize = 4096;
-	uint64_t ra = (uint64_t)s->max_pages_req * (uint64_t)pagesize;
+	int pt = (got & FUSE_PASSTHROUGH) != 0;
+	/*
+	 * Without passthrough blob replies are spliced through the readers' pipes;
+	 * where a pipe cannot hold a header and max_pages pages (without root it is
+	 * capped at pipe-max-size, 1 MiB by default), ask for a page less per request.
+	 */
+	uint32_t req = s->max_pages_req;
+	size_t cap = s->pipe_cap;
+	if (!pt && cap > 2 * (size_t)pagesize && cap < (size_t)(req + 1) * (size_t)pagesize)
+		req = (uint32_t)(cap / (size_t)pagesize) - 1;
+	uint64_t ra = (uint64_t)req * (uint64_t)pagesize;
 
 	out.minor = ii.minor < FUSE_OUR_MINOR ? ii.minor : FUSE_OUR_MINOR;
 	out.max_readahead = ii.max_readahead < ra ? ii.max_readahead : (uint32_t)ra;
@@ -129,11 +144,10 @@ static void do_init(struct lfs_session *s, const struct fuse_in_header *in,
 	out.time_gran = 1;
 	uint32_t pages = DEFAULT_MAX_PAGES;
 	if (got & FUSE_MAX_PAGES) {
-		out.max_pages = (uint16_t)s->max_pages_req;
+		out.max_pages = (uint16_t)req;
 		uint32_t lim = kernel_max_pages_limit();
-		pages = s->max_pages_req < lim ? s->max_pages_req : lim;
+		pages = req < lim ? req : lim;
 	}
-	int pt = (got & FUSE_PASSTHROUGH) != 0;
 	out.max_stack_depth = pt ? 2 : 0; /* 2: the blob store may be on overlayfs */
 
 	s->minor = out.minor;
@@ -148,11 +162,65 @@ static void do_init(struct lfs_session *s, const struct fuse_in_header *in,
 		record_error(s, EIO);
 }
 
+/* Empties a reader's pipe after a spliced reply went wrong halfway. */
+static void drain_pipe(struct reader *r)
+{
+	int left = 0;
+	while (ioctl(r->pipe_r, FIONREAD, &left) == 0 && left > 0) {
+		ssize_t n = read(r->pipe_r, r->buf, (size_t)left < r->s->bufsize ? (size_t)left : r->s->bufsize);
+		if (n <= 0 && errno != EINTR)
+			break;
+	}
+}
+
+/*
+ * A blob reply by splice: the header is written into the reader's pipe, the
+ * file's pages are spliced in after it (page references, no copy), and the
+ * whole message is spliced into /dev/fuse, where the kernel copies it into the
+ * mount's page cache: one copy of the data instead of pread's two. Returns 0
+ * when the reply went out (or the request was interrupted), -1 to fall back to
+ * pread (nothing was sent; the pipe is empty again).
+ */
+static int splice_reply(struct lfs_session *s, struct reader *r, uint64_t unique, int fd, uint64_t offset, size_t len)
+{
+	struct fuse_out_header h = { .len = (uint32_t)(sizeof h + len), .error = 0, .unique = unique };
+	if (r->pipe_w < 0 || len == 0 || sizeof h + len > r->pipe_cap)
+		return -1;
+	if (write(r->pipe_w, &h, sizeof h) != (ssize_t)sizeof h) {
+		drain_pipe(r);
+		return -1;
+	}
+	loff_t off = (loff_t)offset;
+	size_t moved = 0;
+	while (moved < len) {
+		ssize_t n = splice(fd, &off, r->pipe_w, NULL, len - moved, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) { /* an error, or the file is shorter than at open */
+			drain_pipe(r);
+			return -1;
+		}
+		moved += (size_t)n;
+	}
+	ssize_t n;
+	do
+		n = splice(r->pipe_r, NULL, s->devfd, NULL, sizeof h + len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)(sizeof h + len))
+		return 0;
+	int e = errno;
+	drain_pipe(r);
+	if (n < 0 && e == ENOENT) /* the request was interrupted: nothing to answer */
+		return 0;
+	return -1;
+}
+
 static void do_native_read(struct lfs_session *s, struct reader *r, uint64_t unique,
 			   const struct fuse_read_in *ri)
 {
 	int fd;
-	if (blob_read_begin(&s->blobs, ri->fh, &fd) < 0) {
+	uint64_t size;
+	if (blob_read_begin(&s->blobs, ri->fh, &fd, &size) < 0) {
 		reply_error(s, unique, EBADF);
 		return;
 	}
@@ -160,6 +228,13 @@ static void do_native_read(struct lfs_session *s, struct reader *r, uint64_t uni
 	if (want > s->bufsize || ri->offset > (uint64_t)INT64_MAX) {
 		blob_read_end(&s->blobs, ri->fh);
 		reply_error(s, unique, EINVAL);
+		return;
+	}
+	size_t len = ri->offset >= size ? 0 : (size - ri->offset < want ? (size_t)(size - ri->offset) : want);
+	if (splice_reply(s, r, unique, fd, ri->offset, len) == 0) {
+		blob_read_end(&s->blobs, ri->fh);
+		__atomic_add_fetch(&s->stats.direct_reads, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&s->stats.spliced_reads, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	size_t got = 0;
@@ -384,8 +459,61 @@ static void *reader_main(void *arg)
 	}
 	free(r->buf);
 	r->buf = NULL;
+	if (r->pipe_r >= 0) {
+		close(r->pipe_r);
+		close(r->pipe_w);
+		r->pipe_r = r->pipe_w = -1;
+	}
 	reader_exit(s);
 	return NULL;
+}
+
+/*
+ * A reader's splice pipe, as large as one reply: a header and max_pages pages.
+ * Without root a pipe is capped at /proc/sys/fs/pipe-max-size (1 MiB by
+ * default, one page short of a 1 MiB reply); returns the capacity in bytes,
+ * or 0 with no pipe (splice is then not used).
+ */
+static size_t open_reply_pipe(struct reader *r, size_t want)
+{
+	int p[2];
+	r->pipe_r = r->pipe_w = -1;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return 0;
+	int cap = fcntl(p[1], F_SETPIPE_SZ, (int)want);
+	if (cap < 0) {
+		int fd = open("/proc/sys/fs/pipe-max-size", O_RDONLY | O_CLOEXEC);
+		char buf[32] = { 0 };
+		if (fd >= 0) {
+			if (read(fd, buf, sizeof buf - 1) < 0)
+				buf[0] = 0;
+			close(fd);
+		}
+		long max = strtol(buf, NULL, 10);
+		cap = max > 0 ? fcntl(p[1], F_SETPIPE_SZ, (int)max) : -1;
+	}
+	if (cap <= 0) {
+		close(p[0]);
+		close(p[1]);
+		return 0;
+	}
+	r->pipe_r = p[0];
+	r->pipe_w = p[1];
+	r->pipe_cap = (size_t)cap;
+	return (size_t)cap;
+}
+
+/* Frees what session_start gave readers that never ran (or all, on a failed start). */
+static void free_readers(struct reader *readers, int n)
+{
+	for (int j = 0; j < n; j++) {
+		free(readers[j].buf);
+		if (readers[j].pipe_r >= 0) {
+			close(readers[j].pipe_r);
+			close(readers[j].pipe_w);
+		}
+	}
+	free(readers);
 }
 
 int session_start(struct lfs_session *s)
@@ -406,13 +534,17 @@ int session_start(struct lfs_session *s)
 		s->threads = NULL;
 		return -ENOMEM;
 	}
+	/* Splice pipes; INIT sizes requests to the smallest (see do_init). */
+	s->pipe_cap = 0;
+	for (int i = 0; i < s->nthreads; i++) {
+		size_t cap = open_reply_pipe(&readers[i], data + (size_t)pagesize);
+		s->pipe_cap = i == 0 || cap < s->pipe_cap ? cap : s->pipe_cap;
+	}
 	for (int i = 0; i < s->nthreads; i++) {
 		readers[i].s = s;
 		readers[i].buf = malloc(s->bufsize + REQUEST_SLACK);
 		if (!readers[i].buf) {
-			for (int j = 0; j < i; j++)
-				free(readers[j].buf);
-			free(readers);
+			free_readers(readers, s->nthreads);
 			free(s->threads);
 			s->threads = NULL;
 			return -ENOMEM;
@@ -428,9 +560,7 @@ int session_start(struct lfs_session *s)
 	int rc = notify_start(s);
 	if (rc < 0) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		for (int j = 0; j < s->nthreads; j++)
-			free(readers[j].buf);
-		free(readers);
+		free_readers(readers, s->nthreads);
 		free(s->threads);
 		s->threads = NULL;
 		s->readers = NULL;
@@ -452,9 +582,7 @@ int session_start(struct lfs_session *s)
 	s->started_threads = created;
 	if (created == 0) {
 		notify_stop(s);
-		for (int j = 0; j < s->nthreads; j++)
-			free(readers[j].buf);
-		free(readers);
+		free_readers(readers, s->nthreads);
 		free(s->threads);
 		s->threads = NULL;
 		s->readers = NULL;
@@ -463,6 +591,11 @@ int session_start(struct lfs_session *s)
 	for (int j = created; j < s->nthreads; j++) {
 		free(readers[j].buf);
 		readers[j].buf = NULL;
+		if (readers[j].pipe_r >= 0) {
+			close(readers[j].pipe_r);
+			close(readers[j].pipe_w);
+			readers[j].pipe_r = readers[j].pipe_w = -1;
+		}
 	}
 	int missing = s->nthreads - created;
 	if (missing > 0 &&

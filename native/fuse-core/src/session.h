@@ -29,6 +29,7 @@ struct lfs_stats {
 	uint64_t passthrough_opens;
 	uint64_t direct_opens;
 	uint64_t direct_reads;
+	uint64_t spliced_reads;
 	uint64_t write_errors;
 	uint64_t notify_sent;
 	uint64_t notify_failed;
@@ -47,6 +48,7 @@ struct lfs_session {
 	int want_passthrough;
 	int nthreads;
 	size_t bufsize;
+	size_t pipe_cap;        /* the smallest reader pipe (0: no splice) */
 
 	/* kernel connection */
 	int devfd;

@@ -304,6 +304,7 @@ async function partRoot(dir) {
   s1 = st.session.stats();
   check(!s1.passthrough && s1.passthroughOpens === 0 && s1.directOpens > 0 && s1.directReads > 0,
     'passthrough:false: blob opens direct, reads answered natively', JSON.stringify(s1));
+  check(s1.splicedReads === s1.directReads, 'passthrough:false: every native read is spliced (one copy)', JSON.stringify(s1));
   const dh = await Promise.all(Array.from({ length: 8 }, (_, i) => sha(join(mnt, i % 2 ? 'a/blob' : 'b/blob'))));
   check(dh.every((h) => h === want), 'passthrough:false: 8 concurrent reads are correct', dh.join(' '));
   check(!st.reads.get(5), 'passthrough:false: no blob READ in JS');
