@@ -93,14 +93,27 @@ export class View {
     return { snapshot, census, blobIdOverrides: this.blobIdOverrides(snapshot.present) };
   }
 
-  /** Blobs that share a computed id with another blob of the store (see node-ids.ts): vanishingly rare. */
+  /**
+   * Blobs that share a computed id with another blob of the store (see node-ids.ts): vanishingly
+   * rare, so one pass over the ids finds the colliding ones, and only those are sorted (the
+   * smallest digest keeps the computed id, the others get slot ids).
+   */
   private blobIdOverrides(present: ReadonlySet<Digest>): Map<Digest, number> {
     const seen = new Set<number>();
-    const overrides = new Map<Digest, number>();
-    for (const digest of [...present].sort()) {
+    const collided = new Set<number>();
+    for (const digest of present) {
       const id = blobSpaceId(digest);
-      if (seen.has(id)) overrides.set(digest, slotId(this.slots.slot('\0blob\0' + digest), Part.blob));
+      if (seen.has(id)) collided.add(id);
       else seen.add(id);
+    }
+    const overrides = new Map<Digest, number>();
+    if (collided.size === 0) return overrides;
+    const sharing = [...present].filter((d) => collided.has(blobSpaceId(d))).sort();
+    const kept = new Set<number>();
+    for (const digest of sharing) {
+      const id = blobSpaceId(digest);
+      if (kept.has(id)) overrides.set(digest, slotId(this.slots.slot('\0blob\0' + digest), Part.blob));
+      else kept.add(id);
     }
     return overrides;
   }
