@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { fuseOpCount, requireFuse, servedUrl, startMount } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
+import { requireRoot } from '../fixtures/requirements.js';
 
 /** A file handle (name_to_handle_at) and an open by it (open_by_handle_at): what knfsd and nfs-ganesha do. */
 const FHANDLE_C = String.raw`
@@ -37,11 +38,7 @@ int main(int argc, char **argv) {
 
 test('file handles stay valid after the kernel drops its caches (NFS re-export): blobs, synthetic files, directories', async (t) => {
   if (!requireFuse(t)) return;
-  if (process.getuid?.() !== 0) {
-    if (process.env.CI) throw new Error('this test needs root in CI (open_by_handle_at, drop_caches)');
-    process.stderr.write('\n!!! SKIPPING: open_by_handle_at and drop_caches need root !!!\n\n');
-    return t.skip('needs root');
-  }
+  if (!requireRoot(t, 'open_by_handle_at and drop_caches need root')) return;
   const dir = tempDir(t);
   const store = join(dir, 'store');
   const fx = buildFixtureStore(store);

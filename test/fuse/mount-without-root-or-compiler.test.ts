@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { CLI } from '../fixtures/cli.js';
 import { isMounted, requireFuse, waitFor } from '../fixtures/mount.js';
+import { requireRoot, requireTool } from '../fixtures/requirements.js';
 import { tempDir } from '../fixtures/temp.js';
 
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
@@ -16,13 +17,9 @@ const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
  */
 const NOBODY_ENV = { ...process.env, NODE_V8_COVERAGE: '' };
 
-/** Runs as user nobody (needs root to switch); false with a loud skip where that cannot be done. */
+/** Runs as user nobody: needs root (to switch) and setpriv. */
 function canSwitchToNobody(t: TestContext): boolean {
-  if (process.getuid?.() === 0 && existsSync('/usr/bin/setpriv')) return true;
-  if (process.env.CI) throw new Error('this test needs root and setpriv in CI');
-  process.stderr.write(`\n!!! SKIPPING "${t.name}": needs root (to become nobody) and setpriv !!!\n\n`);
-  t.skip('needs root and setpriv');
-  return false;
+  return requireRoot(t, 'becoming user nobody needs root') && requireTool(t, 'setpriv');
 }
 
 /** A store and mount point nobody can read and use; /dev/fuse opened to every user, as the brief's machines need. */

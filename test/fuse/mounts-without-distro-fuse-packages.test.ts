@@ -6,6 +6,7 @@ import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { CLI } from '../fixtures/cli.js';
 import { requireFuse } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
+import { requireRoot } from '../fixtures/requirements.js';
 
 /**
  * What a fresh machine has: /dev/fuse and no distribution FUSE package. In a private mount
@@ -29,11 +30,7 @@ wait $pid
 
 test('as root, a machine with no distribution FUSE package (no libfuse, no fusermount) mounts', (t) => {
   if (!requireFuse(t)) return;
-  if (process.getuid?.() !== 0) {
-    if (process.env.CI) throw new Error('this test needs root in CI');
-    process.stderr.write('\n!!! SKIPPING: mounting without fusermount needs root !!!\n\n');
-    return t.skip('needs root');
-  }
+  if (!requireRoot(t, 'mounting without fusermount needs root')) return;
   const dir = tempDir(t);
   const store = join(dir, 'store');
   const fx = buildFixtureStore(store);

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { requireFuse } from '../fixtures/mount.js';
+import { requireRoot } from '../fixtures/requirements.js';
 
 /**
  * The native core's own checks (native/fuse-core/test/smoke.mjs) against a tiny filesystem of
@@ -12,11 +13,7 @@ import { requireFuse } from '../fixtures/mount.js';
  */
 test('the native FUSE core passes its protocol checks (as root, and as nobody through fusermount3)', (t) => {
   if (!requireFuse(t)) return;
-  if (process.getuid?.() !== 0) {
-    if (process.env.CI) throw new Error('the native core checks need root in CI');
-    process.stderr.write('\n!!! SKIPPING the native core checks: they need root !!!\n\n');
-    return t.skip('needs root');
-  }
+  if (!requireRoot(t, 'the native core checks mount with mount(2)')) return;
   const smoke = fileURLToPath(new URL('../../../native/fuse-core/test/smoke.mjs', import.meta.url));
   const r = spawnSync(process.execPath, [smoke], { encoding: 'utf8', timeout: 180_000 });
   const failed = r.stdout.split('\n').filter((l) => l.startsWith('not ok'));

@@ -6,16 +6,13 @@ import { test } from 'node:test';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { requireFuse, startMount } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
+import { requireRoot, requireTool } from '../fixtures/requirements.js';
 
 const asNobody = (...cmd: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...cmd], { encoding: 'utf8' });
 
 test('--uid/--gid set the owner of every file; other users get in only with --allow-other', async (t) => {
   if (!requireFuse(t)) return;
-  if (process.getuid?.() !== 0) {
-    if (process.env.CI) throw new Error('this test needs root in CI (to act as another user)');
-    process.stderr.write('\n!!! SKIPPING: acting as another user needs root !!!\n\n');
-    return t.skip('needs root');
-  }
+  if (!requireRoot(t, 'acting as another user needs root') || !requireTool(t, 'setpriv')) return;
   const dir = tempDir(t);
   chmodSync(dir, 0o755);
   const store = join(dir, 'store');

@@ -337,7 +337,9 @@ static napi_value m_error(napi_env env, napi_callback_info info)
 	return undef(env);
 }
 
-static napi_value m_entry(napi_env env, napi_callback_info info)
+/* entry() and attr(): (unique, attrs) answered with one attribute record. */
+static napi_value reply_attrs(napi_env env, napi_callback_info info,
+			      int (*reply)(struct lfs_session *, uint64_t, const double *))
 {
 	size_t argc = 2;
 	napi_value argv[2];
@@ -348,23 +350,18 @@ static napi_value m_entry(napi_env env, napi_callback_info info)
 	    arg_attrs(env, argc > 1 ? argv[1] : NULL, ATTR_LEN, &a))
 		return NULL;
 	if (!as->closed)
-		reply_entry(&as->core, unique, a);
+		reply(&as->core, unique, a);
 	return undef(env);
+}
+
+static napi_value m_entry(napi_env env, napi_callback_info info)
+{
+	return reply_attrs(env, info, reply_entry);
 }
 
 static napi_value m_attr(napi_env env, napi_callback_info info)
 {
-	size_t argc = 2;
-	napi_value argv[2];
-	struct addon_session *as = this_session(env, info, &argc, argv);
-	uint64_t unique;
-	const double *a;
-	if (!as || arg_u64(env, argc > 0 ? argv[0] : NULL, "unique", &unique) ||
-	    arg_attrs(env, argc > 1 ? argv[1] : NULL, ATTR_LEN, &a))
-		return NULL;
-	if (!as->closed)
-		reply_attr(&as->core, unique, a);
-	return undef(env);
+	return reply_attrs(env, info, reply_attr);
 }
 
 static napi_value m_open(napi_env env, napi_callback_info info)
