@@ -1,0 +1,135 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateLargeStore } from './generate-large-store.js';
+import { median } from './timing.js';
+
+/**
+ * How every operation grows with the number of references: stores of 1k, 10k and 50k references
+ * (LAYOUTFS_BENCH_SCALE=1000,10000,50000,100000 to choose), 10 blobs per reference, shared
+ * layers. For each: `ls --json`, `fsck`, `gc --dry-run`, `du` (wall, peak RSS); mount ready; a
+ * `tag` visible in the mount (wall, and the mount's CPU for the refresh); the mount's RSS after
+ * 20 changes; the first registry blob GET by digest after a change and the p50 of 50 more. Each
+ * size's figure is printed with its growth factor against the previous size.
+ */
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const base = process.env.LAYOUTFS_BENCH_DIR ?? join(tmpdir(), 'layoutfs-bench-scale');
+const sizes = (process.env.LAYOUTFS_BENCH_SCALE ?? '1000,10000,50000').split(',').map(Number);
+const TICKS = 100;
+
+function timed(args: string[]): { s: number; rssMiB: number } {
+  const start = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const s = Number(process.hrtime.bigint() - start) / 1e9;
+  if (r.status !== 0 && !(args[0] === 'fsck' && r.status === 1)) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  return { s, rssMiB: Number(r.stderr.trim().split('\n').pop()) / 1024 };
+}
+
+/** CPU seconds (user + system) of a process so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+function rssMiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
+
+async function until(what: string, check: () => boolean, ms = 600_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function start(args: string[]): { proc: ChildProcess; out: () => string } {
+  const proc = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  return { proc, out: () => out };
+}
+
+async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await exited;
+}
+
+/** `registry.example/team{i%100}/app{i}:v{i%7}` (generate-large-store.ts). */
+const nameOf = (i: number) => `registry.example/team${i % 100}/app${i}:v${i % 7}`;
+
+async function measure(refs: number): Promise<Record<string, number>> {
+  const store = join(base, `refs-${refs}`);
+  generateLargeStore(store, refs, refs * 10);
+  const fig: Record<string, number> = {};
+  const ls = timed(['ls', '--json', store]);
+  fig['ls --json s'] = ls.s;
+  fig['ls --json MiB'] = ls.rssMiB;
+  fig['fsck s'] = timed(['fsck', store]).s;
+  fig['gc --dry-run s'] = timed(['gc', '--dry-run', store]).s;
+  fig['du s'] = timed(['du', store]).s;
+
+  const mnt = mkdtempSync(join(tmpdir(), 'layoutfs-bench-mnt-'));
+  const t0 = Date.now();
+  const mount = start(['mount', store, mnt, '--serve', '127.0.0.1:0']);
+  try {
+    await until('the mount', () => mount.out().includes('"msg":"serving"'));
+    fig['mount ready s'] = (Date.now() - t0) / 1000;
+    const pid = mount.proc.pid!;
+    const url = /"url":"(http:\/\/[^"]+)"/.exec(mount.out())![1]!;
+    const manifest = JSON.parse(readFileSync(join(mnt, 'registry.example/team0/app0/v0/index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    const blobUrl = `${url}/v2/registry.example/team0/app0/blobs/${manifest.manifests[0]!.digest}`;
+    const visible: number[] = [];
+    const cpu: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const before = cpuSeconds(pid);
+      const t = Date.now();
+      const tag = spawnSync(process.execPath, [cli, 'tag', store, nameOf(i), `bench/moved${i}:1`], { encoding: 'utf8' });
+      if (tag.status !== 0) throw new Error(tag.stderr);
+      await until('the tag in the mount', () => existsSync(join(mnt, `bench/moved${i}/1/index.json`)));
+      visible.push((Date.now() - t) / 1000);
+      // The refresh's CPU: let it settle (the change is visible once the new state is in).
+      await new Promise((r) => setTimeout(r, 200));
+      cpu.push(cpuSeconds(pid) - before);
+      if (i === 0) {
+        const g = Date.now();
+        const res = await fetch(blobUrl);
+        await res.arrayBuffer();
+        fig['first blob GET after a change ms'] = Date.now() - g;
+        const times: number[] = [];
+        for (let k = 0; k < 50; k++) {
+          const s = process.hrtime.bigint();
+          await (await fetch(blobUrl)).arrayBuffer();
+          times.push(Number(process.hrtime.bigint() - s) / 1e6);
+        }
+        fig['blob GET p50 ms'] = median(times);
+      }
+    }
+    fig['tag visible in mount s (median of 20)'] = median(visible);
+    fig['refresh CPU s (median of 20)'] = median(cpu);
+    fig['mount RSS after 20 changes MiB'] = rssMiB(pid);
+  } finally {
+    await stop(mount.proc);
+    spawnSync('umount', ['-l', mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+    // The next size starts from the generated store again.
+    rmSync(store, { recursive: true, force: true });
+  }
+  return fig;
+}
+
+let previous: Record<string, number> | undefined;
+for (const refs of sizes) {
+  const fig = await measure(refs);
+  process.stdout.write(`${refs} references:\n`);
+  for (const [k, v] of Object.entries(fig)) {
+    const growth = previous?.[k] ? ` (x${(v / previous[k]).toFixed(2)})` : '';
+    process.stdout.write(`  ${k}: ${v < 10 ? v.toFixed(3) : v.toFixed(1)}${growth}\n`);
+  }
+  previous = fig;
+}
