@@ -19,8 +19,8 @@ function entrySize(e: Entry): number {
 
 /**
  * The LRU metadata cache: parsed manifests/indexes and their verified bytes (immutable, keyed by
- * digest) and view closures
- * (keyed by the caller, who puts the store generation in the key because blob presence changes).
+ * digest) and view closures (by root; they depend on which blobs the store has, so the view drops
+ * the ones a change of presence can alter).
  * Bounded in bytes; concurrent misses for the same key share one load.
  */
 export class MetadataCache implements DocumentReader {
@@ -61,12 +61,36 @@ export class MetadataCache implements DocumentReader {
     return e.value as Buffer;
   }
 
-  async closure(key: string, compute: () => Promise<Closure>): Promise<Closure> {
-    const e = await this.load('c:' + key, async () => ({ kind: 'closure', value: await compute() }));
+  /**
+   * The closure of `root`, computed against the store's blobs when not cached. Closures stay
+   * cached across store changes; the view drops those a change of blob presence can alter
+   * (dropClosures), and a computation that a drop overtook is returned but not kept.
+   */
+  async closure(root: Descriptor, compute: () => Promise<Closure>): Promise<Closure> {
+    const epoch = this.closureEpoch;
+    const e = await this.load(`c:${root.digest}:${root.size}:${root.mediaType}`, async () =>
+      ({ kind: 'closure', value: await compute() }), () => epoch === this.closureEpoch);
     return e.value as Closure;
   }
 
-  private async load(key: string, make: () => Promise<Entry>): Promise<Entry> {
+  /** The closure of `root` if cached, without computing one. */
+  cachedClosure(root: Descriptor): Closure | undefined {
+    const e = this.lru.peek(`c:${root.digest}:${root.size}:${root.mediaType}`);
+    return e?.kind === 'closure' ? e.value : undefined;
+  }
+
+  /** Drops the cached closures `stale` says a store change altered (all of them without `stale`). */
+  dropClosures(stale?: (closure: Closure) => boolean): void {
+    this.closureEpoch++;
+    for (const key of this.loading.keys()) if (key.startsWith('c:')) this.loading.delete(key);
+    for (const [key, e] of this.lru.entries()) {
+      if (e.kind === 'closure' && (!stale || stale(e.value))) this.lru.delete(key);
+    }
+  }
+
+  private closureEpoch = 0;
+
+  private async load(key: string, make: () => Promise<Entry>, keep: () => boolean = () => true): Promise<Entry> {
     const cached = this.lru.get(key);
     if (cached) {
       this.hits++;
@@ -78,7 +102,7 @@ export class MetadataCache implements DocumentReader {
       pending = make().finally(() => this.loading.delete(key));
       this.loading.set(key, pending);
       const entry = await pending;
-      this.lru.set(key, entry);
+      if (keep()) this.lru.set(key, entry);
       return entry;
     }
     return pending;

@@ -1,5 +1,4 @@
 import type { Digest } from '../oci/digest.js';
-import type { Census } from './census.js';
 import { slotKey } from './node-ids.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -27,9 +26,9 @@ function parentOf(path: string): string {
 /**
  * The change from `before` to `after`: views added, removed or pointing at another image, and
  * directories appearing or vanishing with them, each named under its parent (and its virtual
- * archive beside it); blobs whose view count (nlink) moved.
+ * archive beside it); `changedBlobs`, whose view count (nlink) moved.
  */
-export function treeChange(before: Snapshot, after: Snapshot, censusBefore: Census, censusAfter: Census,
+export function treeChange(before: Snapshot, after: Snapshot, changedBlobs: Iterable<Digest>,
   dirIdIn: (path: string, s: Snapshot) => number | undefined, blobId: (digest: Digest) => number): TreeChange {
   const changed = new Set<string>();
   const goneSlotKeys: string[] = [];
@@ -59,6 +58,6 @@ export function treeChange(before: Snapshot, after: Snapshot, censusBefore: Cens
     entries.push({ parent: parentId, name }, { parent: parentId, name: `_${name}.tar` });
     dirs.add(parentId);
   }
-  for (const [digest, n] of censusBefore.views) if (censusAfter.views.get(digest) !== n) nodes.add(blobId(digest));
+  for (const digest of changedBlobs) nodes.add(blobId(digest));
   return { entries, dirs: [...dirs], nodes: [...nodes], goneSlotKeys };
 }

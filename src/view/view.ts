@@ -8,7 +8,7 @@ import { LayoutfsError } from '../errors.js';
 import { computeClosure, type Closure } from '../store/blobs/closure.js';
 import type { StoreReader } from '../store/store-reader.js';
 import { fstatFd, closeFd } from '../store/blobs/fd-io.js';
-import { takeCensus, type Census } from './census.js';
+import { takeCensus, updateCensus, type Census } from './census.js';
 import { MetadataCache } from './metadata-cache.js';
 import { blobSpaceId, isBlobSpace, parseSlotKey, Part, ROOT_ID, SlotTable, slotId, slotKey, splitSlotId } from './node-ids.js';
 import type { ArchiveNode, BlobNode, DirEntry, DirNode, FileLikeNode, FileNode, Node } from './nodes.js';
@@ -89,8 +89,49 @@ export class View {
 
   private async load(generation: number): Promise<State> {
     const snapshot = await loadSnapshot(this.store, generation);
-    const census = await takeCensus(snapshot, (v) => this.closureIn(snapshot, v.root));
+    const census = await takeCensus(snapshot, (root) => this.closureIn(snapshot, root));
     return { snapshot, census, blobIdOverrides: this.blobIdOverrides(snapshot.present) };
+  }
+
+  /**
+   * The state after `before`, in time proportional to the change: closures of unchanged roots are
+   * kept (blobs arriving can only complete an incomplete closure; gc removes only blobs no
+   * closure holds), and the census moves by the roots whose counts changed. Blobs that views
+   * showed and that vanished behind layoutfs's back (not gc) make it count afresh. Returns the
+   * new state and the blobs whose counts (nlink) moved.
+   */
+  private async loadNext(before: State): Promise<{ state: State; changedBlobs: Iterable<Digest> }> {
+    const snapshot = await loadSnapshot(this.store, before.snapshot.generation + 1);
+    const was = before.snapshot.present;
+    const added: Digest[] = [];
+    for (const digest of snapshot.present) if (!was.has(digest)) added.push(digest);
+    let visibleGone = false;
+    for (const digest of was) {
+      if (!snapshot.present.has(digest) && (before.census.views.has(digest) || before.census.refs.has(digest))) visibleGone = true;
+    }
+    const overrides = this.blobIdOverrides(snapshot.present);
+    if (visibleGone) {
+      this.cache.dropClosures();
+      const census = await takeCensus(snapshot, (root) => this.closureIn(snapshot, root));
+      const changed = new Set<Digest>();
+      for (const [digest, n] of before.census.views) if (census.views.get(digest) !== n) changed.add(digest);
+      for (const digest of census.views.keys()) if (!before.census.views.has(digest)) changed.add(digest);
+      return { state: { snapshot, census, blobIdOverrides: overrides }, changedBlobs: changed };
+    }
+    // What each root showed before: the cached closure (still true of the old blobs), or one
+    // computed against them. Incomplete ones are taken before blobs arriving drop them.
+    const closureBefore = (root: Descriptor) => Promise.resolve(this.cache.cachedClosure(root)
+      ?? computeClosure(root, this.cache, was, this.store));
+    const recount = added.length > 0 ? new Set(before.census.incomplete) : new Set<Digest>();
+    const oldClosures = new Map<Digest, Closure>();
+    for (const v of before.snapshot.views.values()) {
+      if (recount.has(v.root.digest) && !oldClosures.has(v.root.digest)) oldClosures.set(v.root.digest, await closureBefore(v.root));
+    }
+    if (recount.size > 0) this.cache.dropClosures((c) => c.missing.length > 0 || c.problems.length > 0);
+    const changedBlobs = await updateCensus(before.census, before.snapshot, snapshot, recount,
+      (root) => oldClosures.has(root.digest) ? Promise.resolve(oldClosures.get(root.digest)!) : closureBefore(root),
+      (root) => this.closureIn(snapshot, root));
+    return { state: { snapshot, census: before.census, blobIdOverrides: overrides }, changedBlobs };
   }
 
   /**
@@ -133,9 +174,9 @@ export class View {
       do {
         this.refreshAgain = false;
         const before = this.state;
-        const next = await this.load(before.snapshot.generation + 1);
+        const { state: next, changedBlobs } = await this.loadNext(before);
         changed ||= next.snapshot.indexIno !== before.snapshot.indexIno || next.snapshot.indexMtimeMs !== before.snapshot.indexMtimeMs;
-        const change = treeChange(before.snapshot, next.snapshot, before.census, next.census,
+        const change = treeChange(before.snapshot, next.snapshot, changedBlobs,
           (path, s) => this.peekDirId(path, s), (digest) => this.blobIdIn(before, digest));
         this.state = next;
         for (const key of change.goneSlotKeys) this.slots.forget(key);
@@ -167,8 +208,7 @@ export class View {
   }
 
   private closureIn(snapshot: Snapshot, root: Descriptor): Promise<Closure> {
-    return this.cache.closure(`${snapshot.generation}:${root.digest}`, () =>
-      computeClosure(root, this.cache, snapshot.present, this.store));
+    return this.cache.closure(root, () => computeClosure(root, this.cache, snapshot.present, this.store));
   }
 
   /** The named reference `name`, or NOT_FOUND naming the store. */
