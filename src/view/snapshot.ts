@@ -3,6 +3,7 @@ import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import { parseReference, type Reference } from '../oci/reference.js';
 import type { Finding } from '../store/findings.js';
 import { referenceTable } from '../store/index/reference-table.js';
+import type { BlobListing } from '../store/blobs/blob-reader.js';
 import type { StoreReader } from '../store/store-reader.js';
 import { viewIndexJson } from './index-json.js';
 
@@ -62,8 +63,9 @@ export interface Snapshot {
  * directories that are also parents of other views (`foo` and `foo/bar:1`).
  */
   dirs: Map<string, DirEntry>;
-  /** Blobs in the store, by digest (one readdir per algorithm at load). */
-  present: Set<Digest>;
+  /** Blobs in the store, by digest (one readdir per algorithm, when a blobs/ directory changed). */
+  present: ReadonlySet<Digest>;
+  blobListing: BlobListing;
   findings: Finding[];
 }
 
@@ -86,10 +88,12 @@ function addAncestors(children: Map<string, Set<string>>, viewPath: string): voi
   }
 }
 
-export async function loadSnapshot(store: StoreReader, generation: number): Promise<Snapshot> {
+/** The store's state now; `previous` lends its blob listing when no blobs/ directory changed since. */
+export async function loadSnapshot(store: StoreReader, generation: number, previous?: Snapshot): Promise<Snapshot> {
   const index = await store.readIndex();
   const table = referenceTable(index);
-  const present = await store.listAllBlobs();
+  const blobListing = await store.listAllBlobsSince(previous?.blobListing);
+  const present = blobListing.blobs;
 
   const views = new Map<string, ViewEntry>();
   const named: NamedView[] = [];
@@ -116,5 +120,5 @@ export async function loadSnapshot(store: StoreReader, generation: number): Prom
   const winners = new Set(table.named.map((n) => n.position));
   const otherRoots = index.valid.filter((e) => !winners.has(e.position)).map((e) => e.descriptor.digest);
   return { generation, loadedAt: Date.now(), indexMtimeMs: index.mtimeMs, indexIno: index.ino, otherRoots,
-    views, named, byName, dirs, present, findings };
+    views, named, byName, dirs, present, blobListing, findings };
 }

@@ -101,15 +101,18 @@ export class View {
    * new state and the blobs whose counts (nlink) moved.
    */
   private async loadNext(before: State): Promise<{ state: State; changedBlobs: Iterable<Digest> }> {
-    const snapshot = await loadSnapshot(this.store, before.snapshot.generation + 1);
+    const snapshot = await loadSnapshot(this.store, before.snapshot.generation + 1, before.snapshot);
     const was = before.snapshot.present;
+    const samePresence = snapshot.present === was;
     const added: Digest[] = [];
-    for (const digest of snapshot.present) if (!was.has(digest)) added.push(digest);
     let visibleGone = false;
-    for (const digest of was) {
-      if (!snapshot.present.has(digest) && (before.census.views.has(digest) || before.census.refs.has(digest))) visibleGone = true;
+    if (!samePresence) {
+      for (const digest of snapshot.present) if (!was.has(digest)) added.push(digest);
+      for (const digest of was) {
+        if (!snapshot.present.has(digest) && (before.census.views.has(digest) || before.census.refs.has(digest))) visibleGone = true;
+      }
     }
-    const overrides = this.blobIdOverrides(snapshot.present);
+    const overrides = samePresence ? before.blobIdOverrides : this.blobIdOverrides(snapshot.present);
     if (visibleGone) {
       this.cache.dropClosures();
       const census = await takeCensus(snapshot, (root) => this.closureIn(snapshot, root));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, openSync, readSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoOf, fileError, LayoutfsError } from '../../errors.js';
 import { digestAlgorithm, digestEncoded, digestOfBlobFile, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
@@ -21,12 +21,30 @@ export interface BlobReader {
   openBlob(digest: Digest, size?: number): Promise<number>;
   /** Every blob present, all algorithms. */
   listAllBlobs(): Promise<Set<Digest>>;
+  /** Every blob present, reusing `previous` when no blobs/ directory changed since it was listed. */
+  listAllBlobsSince(previous: BlobListing | undefined): Promise<BlobListing>;
   /** The blob's bytes, checked against the descriptor's size and digest. */
   readVerified(descriptor: Descriptor, maxBytes?: number): Promise<Buffer>;
   /** The blobs present under blobs/<algorithm>/ (temp files and odd names skipped). */
   listBlobs(algorithm: DigestAlgorithm): Promise<Digest[]>;
   blobFile(digest: Digest): string;
 }
+
+/** A listing of the store's blobs and the state of the directories it was read from. */
+export interface BlobListing {
+  blobs: ReadonlySet<Digest>;
+  /** Inode and mtime (ns) of each blobs/<alg>/ directory when listed. */
+  stamp: string;
+  /** Whether no directory had changed within the last second: only then can the stamp vouch for the listing. */
+  settled: boolean;
+}
+
+/**
+ * A directory whose mtime is this recent may change again inside one timestamp tick (ext4's are
+ * coarse, a few ms) without its mtime moving: its listing is not reused.
+ */
+const SETTLED_NS = 1_000_000_000n;
+const ALGORITHMS = ['sha256', 'sha512'] as const;
 
 // O_NONBLOCK: a FIFO planted in blobs/ must not block a libuv thread in open(); it is then
 // refused as not a regular file. Regular files ignore the flag.
@@ -114,6 +132,12 @@ export function blobReader(root: string, options: { syncReads?: boolean } = {}):
     return digests;
   };
 
+  const listAllBlobs = async (): Promise<Set<Digest>> => {
+    const all = new Set<Digest>();
+    for (const alg of ALGORITHMS) for (const d of await listBlobs(alg)) all.add(d);
+    return all;
+  };
+
   return {
     root,
     blobFile: (digest) => blobPath(root, digest),
@@ -134,10 +158,16 @@ export function blobReader(root: string, options: { syncReads?: boolean } = {}):
       return verifyContent(descriptor, bytes.subarray(0, length), file);
     },
     listBlobs,
-    async listAllBlobs() {
-      const all = new Set<Digest>();
-      for (const alg of ['sha256', 'sha512'] as const) for (const d of await listBlobs(alg)) all.add(d);
-      return all;
+    listAllBlobs,
+    async listAllBlobsSince(previous) {
+      // Adding or removing a blob (a rename into blobs/<alg>/, an unlink) moves the directory's
+      // mtime; a tag or rm does not, so a refresh after one lists nothing.
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const stats = await Promise.all(ALGORITHMS.map((alg) => lstat(join(root, 'blobs', alg), { bigint: true }).catch(() => undefined)));
+      const stamp = stats.map((st) => (st ? `${st.ino}:${st.mtimeNs}` : '-')).join(',');
+      const settled = stats.every((st) => !st || now - st.mtimeNs > SETTLED_NS);
+      if (previous?.settled && previous.stamp === stamp) return previous;
+      return { blobs: await listAllBlobs(), stamp, settled };
     },
   };
 }
