@@ -25,7 +25,7 @@ for (const cacheSize of ['64M', '8M']) {
     : spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 30 });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`ls failed: ${r.stderr}`);
-  const refs = JSON.parse(r.stdout).references.length;
+  const refs = (JSON.parse(r.stdout) as { references: unknown[] }).references.length;
   const rssKiB = timeBin ? Number(r.stderr.trim().split('\n').pop()) : NaN;
   process.stdout.write(`ls --json --cache-size ${cacheSize}: ${refs} refs, wall ${(ms / 1000).toFixed(2)} s, ` +
     `peak RSS ${(rssKiB / 1024).toFixed(0)} MiB (aim < 3 s, < 300 MiB)\n`);

@@ -49,8 +49,8 @@ function start(cmd: string, args: string[], ready: (out: string) => string | und
       const r = ready(out);
       if (r) resolve(typeof r === 'string' ? r : '');
     };
-    proc.stdout!.on('data', (d) => { out += d; check(); });
-    proc.stderr!.on('data', (d) => { out += d; check(); });
+    proc.stdout.on('data', (d) => { out += String(d); check(); });
+    proc.stderr.on('data', (d) => { out += String(d); check(); });
     proc.on('exit', (code) => stopping || reject(new Error(`${cmd} exited with ${code}: ${out}`)));
   });
 }
@@ -140,7 +140,7 @@ http {
   server { listen 127.0.0.1:${nginxPort}; root ${store}; }
 }
 `);
-  void start('nginx', ['-c', nginxConf, '-p', work], () => false).catch((err) => process.stderr.write(`${err}\n`));
+  void start('nginx', ['-c', nginxConf, '-p', work], () => false).catch((err: unknown) => process.stderr.write(`${String(err)}\n`));
   await waitHttp(`http://127.0.0.1:${nginxPort}/oci-layout`);
 
   const hex = layerDigest.slice(7);
@@ -164,7 +164,7 @@ storage:
 http:
   addr: 127.0.0.1:${registryPort}
 `);
-  void start('docker-registry', ['serve', registryConf], () => false).catch((err) => process.stderr.write(`${err}\n`));
+  void start('docker-registry', ['serve', registryConf], () => false).catch((err: unknown) => process.stderr.write(`${String(err)}\n`));
   await waitHttp(`http://127.0.0.1:${registryPort}/v2/`);
   execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${store}:bench.example/big:1`,
     `docker://127.0.0.1:${registryPort}/bench.example/big:1`]);
@@ -176,6 +176,6 @@ http:
 } finally {
   stopping = true;
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-  await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+  await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())));
   rmSync(work, { recursive: true, force: true });
 }

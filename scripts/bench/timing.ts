@@ -12,7 +12,7 @@ export function timeShell(command: string): number {
   const start = process.hrtime.bigint();
   const r = spawnSync('sh', ['-c', command], { stdio: ['ignore', 'ignore', 'pipe'] });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (r.status !== 0) throw new Error(`${command} failed: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${command} failed: ${r.stderr.toString()}`);
   return seconds;
 }
 

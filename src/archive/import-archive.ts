@@ -102,10 +102,11 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
       const data = entry as unknown as ByteSource;
       const type = entry.header.type;
       if (type === 'symlink' || type === 'link') {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- tar-stream types say string, but an empty link name decodes to null
         const target = type === 'symlink' ? posix.join(posix.dirname(name), entry.header.linkname ?? '') : entry.header.linkname ?? '';
         links.set(name, safeName(target, file));
       } else if (type === 'file' || type === 'contiguous-file') {
-        const size = entry.header.size ?? 0;
+        const size = entry.header.size;
         const [top, alg, hex] = name.split('/');
         const blobDigest = top === 'blobs' && alg && hex && isDigestAlgorithm(alg) ? digestOfBlobFile(alg, hex) : undefined;
         if (blobDigest) {
@@ -165,7 +166,7 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
   // Every image must be complete in the store before it is named.
   const blobs = await completeImages(store, images, { lacking: 'the archive does not hold', path: file });
   const named = images as { name: string; descriptor: Descriptor }[];
-  const references = await commitNames(storeRoot, blobs, named, options.force ?? false, async () => {
+  const references = await commitNames(storeRoot, blobs, named, options.force ?? false, () => {
     throw new LayoutfsError('UNAVAILABLE', 'blobs vanished during the import (a concurrent gc with a short --grace?); import the archive again', { path: file });
   });
   return { source: file, references, blobs: blobs.size, bytesWritten, bytesSkipped: Math.max(0, bytesSeen - bytesWritten) };
@@ -191,7 +192,7 @@ async function legacyImages(storeRoot: string, manifest: unknown, file: string, 
   fileOf: (n: string) => { digest: Digest; size: number } | undefined, wrote: (n: number) => void) {
   if (!Array.isArray(manifest)) throw new LayoutfsError('INVALID_ARGUMENT', 'manifest.json must be an array', { path: file });
   const images: { name: string | undefined; descriptor: Descriptor }[] = [];
-  for (const [i, item] of (manifest as { Config?: unknown; RepoTags?: unknown; Layers?: unknown }[]).entries()) {
+  for (const [i, item] of (manifest as ({ Config?: unknown; RepoTags?: unknown; Layers?: unknown } | null)[]).entries()) {
     const where = `${file}: manifest.json[${i}]`;
     if (typeof item?.Config !== 'string' || !Array.isArray(item.Layers)) throw new LayoutfsError('INVALID_ARGUMENT', `${where}: needs "Config" and "Layers"`);
     const configBytes = jsonOf(item.Config);

@@ -45,7 +45,7 @@ try {
   } else if (isLayoutfsError(err)) {
     process.stderr.write(`layoutfs: ${err.message}\n`);
     process.exitCode = EXIT_FAILED;
-  } else if (typeof (err as NodeJS.ErrnoException)?.code === 'string') {
+  } else if (typeof (err as NodeJS.ErrnoException | null)?.code === 'string') {
     // A system error (ENOSPC, EIO, ...): its message names the call and the file.
     process.stderr.write(`layoutfs: ${(err as Error).message}\n`);
     process.exitCode = EXIT_FAILED;

@@ -4,8 +4,8 @@ import type cliProgressModule from 'cli-progress';
 const require = createRequire(import.meta.url);
 
 export interface Progress {
-  add(bytes: number): void;
-  stop(): void;
+  add: (bytes: number) => void;
+  stop: () => void;
 }
 
 /**
@@ -38,7 +38,7 @@ export function byteProgress(label: string, total: number): Progress {
  * A byteProgress for work that learns its total only once it starts (import, gc): pass
  * `onStart` and `onProgress` to the work, and call `stop` when it ends, however it ends.
  */
-export function progressOnStart(label: string): { onStart(total: number): void; onProgress(bytes: number): void; stop(): void } {
+export function progressOnStart(label: string): { onStart: (total: number) => void; onProgress: (bytes: number) => void; stop: () => void } {
   let progress: Progress | undefined;
   return {
     onStart: (total) => void (progress = byteProgress(label, total)),

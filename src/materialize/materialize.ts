@@ -72,8 +72,8 @@ async function removeView(out: string, viewPath: string): Promise<void> {
  */
 export async function materialize(view: View, out: string, names: string[] | undefined, warn: (msg: string) => void): Promise<MaterializeReport> {
   const chosen: NamedView[] = names?.length ? names.map((n) => view.referenceNamed(n)) : view.snapshot.named;
-  await mkdir(out, { recursive: true }).catch((err) => {
-    throw new LayoutfsError('PERMISSION_DENIED', `cannot create the output directory (${err.code})`, { path: out, cause: err });
+  await mkdir(out, { recursive: true }).catch((err: unknown) => {
+    throw new LayoutfsError('PERMISSION_DENIED', `cannot create the output directory (${String((err as NodeJS.ErrnoException).code)})`, { path: out, cause: err });
   });
   const previous = await readState(out);
   const report: MaterializeReport = { out, added: [], updated: [], removed: [], unchanged: 0, linked: 0, copied: 0, copiedBytes: 0 };

@@ -28,8 +28,10 @@ export function fullNameOf(entry: unknown): string | undefined {
 export function withNameAnnotations<V>(annotations: Readonly<Record<string, V>> | undefined,
   names: { refName?: string; fullName?: string }): Record<string, V | string> {
   const out: Record<string, V | string> = { ...annotations };
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a constant key; delete keeps the other annotations in their order
   if (names.refName === undefined) delete out[REF_NAME_ANNOTATION];
   else out[REF_NAME_ANNOTATION] = names.refName;
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- as above
   if (names.fullName === undefined) delete out[CONTAINERD_NAME_ANNOTATION];
   else out[CONTAINERD_NAME_ANNOTATION] = names.fullName;
   return out;

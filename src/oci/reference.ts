@@ -18,7 +18,7 @@ export function parseReference(raw: string): Reference {
     return { kind: 'digested', raw, repository: raw.slice(0, at), digest: raw.slice(at + 1) as Digest };
   }
   const colon = raw.lastIndexOf(':');
-  if (colon > 0 && colon < raw.length - 1 && raw.indexOf('/', colon) < 0) {
+  if (colon > 0 && colon < raw.length - 1 && !raw.includes('/', colon)) {
     return { kind: 'tagged', raw, repository: raw.slice(0, colon), tag: raw.slice(colon + 1) };
   }
   return { kind: 'single', raw };

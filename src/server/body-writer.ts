@@ -21,7 +21,7 @@ export interface BodyPart {
 
 type Write = (chunk: Buffer) => Promise<void>;
 
-function noop(): void {}
+function noop(): void { /* nothing to do */ }
 
 async function pumpRange(reader: ByteReader, range: ByteRange, write: Write, closed: Promise<never>): Promise<void> {
   // Sized to the range: a 1 KB config needs no 2 MiB of buffers.

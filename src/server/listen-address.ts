@@ -10,7 +10,7 @@ export const DEFAULT_LISTEN: ListenAddress = { host: '127.0.0.1', port: 5000 };
 
 /** `127.0.0.1:5000`, `[::1]:5000`, `localhost:0`, or a bare port (loopback); undefined when it is none of these. */
 export function parseListen(s: string): ListenAddress | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(s) ?? /^()()(\d{1,5})$/.exec(s);
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(s) ?? /^()()(\d{1,5})$/.exec(s);
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) return undefined;
   const host = m[1] ?? m[2] ?? '';

@@ -93,7 +93,7 @@ export async function startServer(view: View, options: ServerOptions): Promise<R
   }, (req, res) => {
     const at = { route: 'other' };
     res.once('close', () => metrics.countRequest(at.route, res.statusCode));
-    route(req, res, at).catch((err) => sendFailure(req, res, err, log));
+    route(req, res, at).catch((err: unknown) => sendFailure(req, res, err, log));
   });
   server.timeout = IDLE_TIMEOUT;
 

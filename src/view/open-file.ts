@@ -73,6 +73,7 @@ function archiveReader(plan: ArchivePlan, blobs: BlobReader): ByteReader {
         inFlight--;
       }
       const reached = pos + n;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may have run during the await
       if (closed) await closeAll(() => false);
       else if (inFlight === 0) await closeAll((digest) => entryEnd.get(digest)! > reached);
       return n;

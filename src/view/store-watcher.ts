@@ -34,7 +34,7 @@ export function watchStore(view: View, log: Logger, options: WatchOptions = {}):
           log.info({ why, generation: s.generation, references: s.named.length }, 'store changed; views refreshed');
         }
       },
-      (err) => {
+      (err: unknown) => {
         failed = identity;
         log.error({ err }, 'refresh failed; still serving the previous state');
       },

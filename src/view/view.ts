@@ -184,6 +184,7 @@ export class View {
         this.state = next;
         for (const key of change.goneSlotKeys) this.slots.forget(key);
         for (const listener of this.changeListeners) listener(change);
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- refresh() calls during the await set it
       } while (this.refreshAgain);
       return changed;
     })().finally(() => {

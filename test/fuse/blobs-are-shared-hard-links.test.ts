@@ -40,7 +40,7 @@ test('find lists exactly the expected files; every blob reads as the store file,
 
   const inodeOf = new Map<string, number>();
   for (const rel of found.filter((p) => p.includes('/blobs/'))) {
-    const digest = 'sha256:' + rel.split('/').pop();
+    const digest = 'sha256:' + rel.split('/').pop()!;
     const file = join(mnt, rel);
     const st = statSync(file);
     assert.ok(readFileSync(file).equals(readFileSync(join(store, 'blobs', 'sha256', digest.slice(7)))), `${rel} reads as the store file`);

@@ -44,14 +44,14 @@ test('a user who is not root mounts through fusermount3; blobs are read by the n
   // Without allow_other only the mounting user may enter a FUSE mount, root included: read as nobody.
   const asNobody = (...cmd: string[]) => spawnSync('setpriv', [...NOBODY, ...cmd], { encoding: 'utf8' }).stdout;
   let out = '';
-  proc.stdout.on('data', (d) => (out += d));
-  proc.stderr.on('data', (d) => (out += d));
+  proc.stdout.on('data', (d) => (out += String(d)));
+  proc.stderr.on('data', (d) => (out += String(d)));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
   t.after(() => proc.kill('SIGTERM'));
   await waitFor('the mount', () => out.includes('"msg":"mounted"') && isMounted(mnt));
   assert.match(out, /"passthrough":false\b/, 'passthrough needs root');
   const sum = asNobody('sha256sum', join(mnt, 'latest/blobs/sha256', fx.app.digest.slice(7)));
-  assert.equal('sha256:' + sum.split(' ')[0], fx.app.digest);
+  assert.equal('sha256:' + sum.split(' ')[0]!, fx.app.digest);
   assert.equal(asNobody('cat', join(mnt, 'latest/oci-layout')), '{"imageLayoutVersion":"1.0.0"}');
   proc.kill('SIGTERM');
   assert.equal(await exited, 0);
@@ -94,8 +94,8 @@ test('where the native core could not be built (no compiler), mount says so in o
   const serve = spawn(process.execPath, [cli, 'serve', store, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => serve.kill('SIGTERM'));
   let out = '';
-  serve.stdout.on('data', (d) => (out += d));
-  serve.stderr.on('data', (d) => (out += d));
+  serve.stdout.on('data', (d) => (out += String(d)));
+  serve.stderr.on('data', (d) => (out += String(d)));
   await waitFor('serve to listen', () => /"url":"http:\/\/[^"]+"/.test(out));
   const url = /"url":"(http:\/\/[^"]+)"/.exec(out)![1]!;
   const res = await fetch(`${url}/layouts/latest/oci-layout`);

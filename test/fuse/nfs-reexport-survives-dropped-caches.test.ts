@@ -77,7 +77,7 @@ function openFilesUnder(pid: number, dir: string): string[] {
 
 /** SIGTERM (ganesha unexports and exits within about two seconds), SIGKILL after ten. */
 async function stopProcess(proc: ChildProcess | undefined): Promise<void> {
-  if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+  if (proc?.exitCode !== null || proc.signalCode !== null) return;
   const exited = new Promise((resolve) => proc.once('exit', resolve));
   proc.kill('SIGTERM');
   const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
@@ -124,7 +124,8 @@ test('an NFS re-export (nfs-ganesha, FSAL_VFS) keeps serving its file handles af
       return execFileSync(tool, [`nfs://127.0.0.1/layoutfs/${path}?version=4&nfsport=${port}`], { timeout: 15_000, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
       const e = err as { stderr?: Buffer; message: string };
-      throw new Error(`${tool} ${path}: ${e.stderr?.toString() || e.message}\nganesha log:\n${ganeshaLog().split('\n').slice(-20).join('\n')}`);
+      const said = e.stderr?.toString() ?? '';
+      throw new Error(`${tool} ${path}: ${said.length > 0 ? said : e.message}\nganesha log:\n${ganeshaLog().split('\n').slice(-20).join('\n')}`, { cause: err });
     }
   };
   const manifest = `latest/blobs/sha256/${fx.app.digest.slice(7)}`;

@@ -43,7 +43,7 @@ test('several ranges come back as multipart/byteranges; too many or overlapping 
   assert.equal(body.length, Number(res.headers.get('content-length')));
   const parts = body.toString('latin1').split(`--${boundary}`).slice(1, -1);
   assert.equal(parts.length, 3);
-  const expected = [[0, 9], [100, 109], [995, 999]];
+  const expected: [number, number][] = [[0, 9], [100, 109], [995, 999]];
   parts.forEach((p, i) => {
     const [start, end] = expected[i]!;
     assert.match(p, new RegExp(`Content-Range: bytes ${start}-${end}/1000`));

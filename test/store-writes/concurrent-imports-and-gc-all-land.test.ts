@@ -11,7 +11,7 @@ function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    p.stderr.on('data', (d) => (stderr += d));
+    p.stderr.on('data', (d) => (stderr += String(d)));
     p.on('exit', (code) => resolve({ code, stderr }));
   });
 }
@@ -35,8 +35,10 @@ test('four processes importing at once, with gc sweeping meanwhile: every refere
   // commit's presence check and the live-writer check on temp files keep the imports whole.
   const gcs = (async () => {
     const results = [];
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the imports' finally() clears it
     while (importing) {
       results.push(await run(['gc', '--grace', '0s', store]));
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above, during the await
       if (importing) gcWhileImporting++;
     }
     return results;

@@ -11,7 +11,7 @@ test('du says what each reference holds alone and what an rm frees; gc then free
   buildFixtureStore(store);
   const du = runCliJson(['du', store, 'docker.io/library/multi:2', 'docker.io/library/base:1']);
   const byName = Object.fromEntries(du.references.map((r: { name: string; uniqueBytes: number }) => [r.name, r]));
-  assert.equal(byName['latest'].uniqueBytes, 0, 'latest shares its image with registry.example:5000/team/app:v1');
+  assert.equal(byName.latest.uniqueBytes, 0, 'latest shares its image with registry.example:5000/team/app:v1');
   assert.ok(byName['docker.io/library/multi:2'].uniqueBytes > 0);
   assert.ok(du.freedByRemoving > byName['docker.io/library/multi:2'].uniqueBytes, 'removing both frees what only they share too');
   const ls = runCliJson(['ls', store]);

@@ -61,7 +61,7 @@ test('importing ten images that share a base writes the base once', (t) => {
     const src = join(dir, `src${i}`);
     const b = new LayoutBuilder(src);
     b.add(b.image({ layers: [base, { [`app${i}`]: `app ${i}` }] }), `app${i}:1`).write();
-    const [report] = JSON.parse(ok(['import', '--json', store, src]));
+    const [report] = JSON.parse(ok(['import', '--json', store, src])) as [{ bytesWritten: number }];
     written += report.bytesWritten;
     for (const n of readdirSync(join(src, 'blobs', 'sha256'))) unique.add(n);
   }

@@ -54,7 +54,7 @@ test('index.json names the root by tag and full name; oci-layout is exact', asyn
   const { view, fx } = await fixtureView(t);
   const idx = (await view.lookup('registry.example%3A5000/team/app/v1')) && (await view.lookup('registry.example%3A5000/team/app/v1/index.json'));
   assert.equal(idx?.type, 'file');
-  const json = JSON.parse((idx as Extract<Node, { type: 'file' }>).content.toString());
+  const json = JSON.parse(idx.content.toString());
   assert.deepEqual(json, {
     schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
     manifests: [{ mediaType: fx.app.mediaType, digest: fx.app.digest, size: fx.app.size,

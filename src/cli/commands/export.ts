@@ -45,8 +45,8 @@ export function registerExport(program: Command): void {
           return;
         }
         // Never a half-written archive under the final name.
-        const temp = await writeTempFile(opts.output!, async (handle) => writeArchiveSync(plan, view.store, handle.fd, progress.add));
-        await rename(temp, opts.output!).catch(async (err) => {
+        const temp = await writeTempFile(opts.output!, (handle) => { writeArchiveSync(plan, view.store, handle.fd, progress.add); return Promise.resolve(); });
+        await rename(temp, opts.output!).catch(async (err: unknown) => {
           await unlink(temp).catch(() => undefined);
           throw err;
         });

@@ -62,7 +62,7 @@ export function storeFileError(err: unknown, file: string, what: string): Layout
 }
 
 async function openBlobFd(file: string, digest: Digest, size: number | undefined): Promise<number> {
-  const fd = await openFd(file, OPEN_FLAGS).catch((err) => { throw storeFileError(err, file, 'blob'); });
+  const fd = await openFd(file, OPEN_FLAGS).catch((err: unknown) => { throw storeFileError(err, file, 'blob'); });
   try {
     const st = await fstatFd(fd);
     if (!st.isFile()) throw new LayoutfsError('FAILED_PRECONDITION', 'blob is not a regular file', { path: file });
