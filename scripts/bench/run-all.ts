@@ -4,3 +4,4 @@ await import('./fuse-read.js');
 await import('./server-blob-throughput.js');
 await import('./store-writes.js');
 await import('./export.js');
+await import('./scale.js');
