@@ -38,10 +38,13 @@ test('SIGKILL at many points of an import leaves at most garbage; a re-import su
 
   // Kill points are fractions of how long a whole import takes on this machine (the same import
   // into a fresh store each time), so they spread over start-up, blob writes and the index
-  // commit however fast the machine is.
-  const started = performance.now();
-  assert.equal(runCli(['import', freshStore('whole'), src]).code, 0);
-  const whole = performance.now() - started;
+  // commit however fast the machine is. The fastest of three: on a loaded machine one slow
+  // measurement would put most kill points after the end.
+  const whole = Math.min(...[0, 1, 2].map((i) => {
+    const started = performance.now();
+    assert.equal(runCli(['import', freshStore(`whole-${i}`), src]).code, 0);
+    return performance.now() - started;
+  }));
   const stores: string[] = [];
   let killed = 0;
   for (const fraction of [0.15, 0.22, 0.29, 0.36, 0.43, 0.5, 0.57, 0.64, 0.71, 0.78, 0.85, 0.92]) {
