@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -15,6 +14,8 @@ import { commitNames } from '../store/import/commit-names.js';
 import { completeImages } from '../store/import/complete-images.js';
 import type { ImportOptions, ImportReport } from '../store/import/import-layout.js';
 import { openStore } from '../store/store-reader.js';
+import { closeFd, readFd } from '../store/blobs/fd-io.js';
+import { openInput } from '../store/safe-open.js';
 import { assertWritable } from '../store/lock.js';
 import { DEFAULT_MAX_INDEX_BYTES } from '../store/index/read-index.js';
 import { findReference } from '../store/index/reference-table.js';
@@ -68,21 +69,21 @@ function safeName(name: string, file: string): string {
 export async function importArchive(storeRoot: string, file: string, options: ArchiveImportOptions = {}): Promise<ImportReport> {
   await assertWritable(storeRoot);
   const head = Buffer.alloc(2);
-  const fh = await open(file, 'r').catch((err: unknown) => { throw fileError(err, file, {}, (why) => `cannot open the archive (${why})`, 'NOT_FOUND'); });
+  // The safe open (store/safe-open.ts): a FIFO or a device (`/dev/zero`) is refused, never read forever.
+  const opened = await openInput(file, 'the archive');
   try {
-    await fh.read(head, 0, 2, 0);
+    await readFd(opened.fd, head, 0, 2, 0);
   } catch (err) {
+    await closeFd(opened.fd);
     throw fileError(err, file, {}, (why) => `cannot read the archive (${why})`);
-  } finally {
-    await fh.close();
   }
   const gzipped = head[0] === 0x1f && head[1] === 0x8b;
 
   // Loaded here, not at start-up: tar-stream alone adds 0.13 s to every command's start.
   const { default: tar } = await import('tar-stream');
   const extract = tar.extract();
-  const input = createReadStream(file);
-  options.onStart?.((await stat(file)).size);
+  const input = createReadStream(file, { fd: opened.fd });
+  options.onStart?.(opened.stat.size);
   input.on('data', (chunk) => options.onProgress?.(chunk.length));
   const unpacked = gzipped ? input.pipe(createGunzip()) : input;
   const limited = unpacked.pipe(byteLimit(options.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES, file));

@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { isLayoutfsError } from '../errors.js';
 import { leftoverTemps } from './atomic-file.js';
 import { digestAlgorithm, digestEncoded } from '../oci/digest.js';
@@ -8,6 +6,8 @@ import { DAMAGE, type Finding } from './findings.js';
 import { markReachable } from './gc/mark.js';
 import { referenceTable } from './index/reference-table.js';
 import { openStore } from './store-reader.js';
+import { fstatFd } from './blobs/fd-io.js';
+import { descriptorChunks } from './safe-open.js';
 
 export interface FsckReport {
   store: string;
@@ -49,9 +49,19 @@ export async function fsck(storeDir: string, options: { verify?: boolean; onVeri
   if (options.verify) {
     for (const digest of marking.present) {
       const hash = createHash(digestAlgorithm(digest));
-      for await (const chunk of createReadStream(store.blobFile(digest))) {
-        hash.update(chunk as Buffer);
-        options.onVerify?.((chunk as Buffer).length);
+      let fd: number;
+      let size: number;
+      try {
+        fd = await store.openBlob(digest);
+        size = (await fstatFd(fd)).size;
+      } catch (err) {
+        // Not regular, or through a symlink: reported by the scan of blobs/ above.
+        if (isLayoutfsError(err)) continue;
+        throw err;
+      }
+      for await (const chunk of descriptorChunks(fd, size, store.blobFile(digest))) {
+        hash.update(chunk);
+        options.onVerify?.(chunk.length);
       }
       const actual = hash.digest('hex');
       if (actual !== digestEncoded(digest)) {
@@ -67,6 +77,6 @@ export async function fsck(storeDir: string, options: { verify?: boolean; onVeri
 export async function storeBytes(storeDir: string): Promise<number> {
   const store = await openStore(storeDir);
   let total = 0;
-  for (const d of await store.listAllBlobs()) total += (await stat(store.blobFile(d)).catch(() => ({ size: 0 }))).size;
+  for (const d of await store.listAllBlobs()) total += (await store.statBlob(d).catch(() => ({ size: 0 }))).size;
   return total;
 }
