@@ -15,6 +15,8 @@ export interface Marking {
   missing: Finding[];
   problems: Finding[];
   referrers: number;
+  /** The size the first descriptor reaching each marked blob gives it (fsck compares it with the file). */
+  sizes: Map<Digest, number>;
 }
 
 /** The manifest in `digest`'s file, when it is one that names a subject (a referrer). */
@@ -49,6 +51,7 @@ export async function markReachable(store: BlobReader, roots: Descriptor[]): Pro
   const present = await store.listAllBlobs();
   const documents = storeDocuments(store);
   const marked = new Set<Digest>();
+  const sizes = new Map<Digest, number>();
   const missing: Finding[] = [];
   const problems: Finding[] = [];
   // Many names often point at one digest: its closure is walked (and its findings reported) once
@@ -59,7 +62,10 @@ export async function markReachable(store: BlobReader, roots: Descriptor[]): Pro
     if (walked.has(key)) return;
     walked.add(key);
     const c = await computeClosure(root, documents, present, store);
-    for (const d of c.blobs.keys()) marked.add(d);
+    for (const [d, b] of c.blobs) {
+      marked.add(d);
+      if (!sizes.has(d)) sizes.set(d, b.size);
+    }
     for (const d of c.missing) missing.push({ kind: 'MISSING_BLOB', file: store.blobFile(d.digest), digest: d.digest, message: `${root.digest} reaches ${d.digest} (${d.mediaType}), which the store does not have` });
     problems.push(...c.problems);
   };
@@ -83,5 +89,5 @@ export async function markReachable(store: BlobReader, roots: Descriptor[]): Pro
       }
     }
   }
-  return { marked, present, missing, problems, referrers };
+  return { marked, present, missing, problems, referrers, sizes };
 }
