@@ -23,6 +23,9 @@ import { findReference } from '../store/index/reference-table.js';
 /** Decompressed bytes one archive may expand to (a gzip bomb stops here). */
 export const DEFAULT_MAX_UNPACKED_BYTES = 256 * 1024 ** 3;
 
+/** JSON entries of one archive kept in memory, all together (index.json's own limit is 64 MiB). */
+export const MAX_ARCHIVE_JSON_BYTES = 96 * 1024 * 1024;
+
 export interface ArchiveImportOptions extends ImportOptions {
   maxUnpackedBytes?: number;
 }
@@ -96,6 +99,7 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
   const links = new Map<string, string>();
   let bytesWritten = 0;
   let bytesSeen = 0;
+  let jsonBytes = 0;
   try {
     for await (const entry of extract) {
       const name = safeName(entry.header.name, file);
@@ -114,8 +118,15 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
           files.set(name, { digest: blobDigest, size });
           bytesWritten += r.written;
           bytesSeen += size;
-        } else if (name.endsWith('.json') || name === 'oci-layout' || name === 'repositories') {
-          json.set(name, await readAll(data, name === 'index.json' ? DEFAULT_MAX_INDEX_BYTES : DEFAULT_MAX_DOCUMENT_BYTES, `archive entry ${name}`));
+        } else if (!name.includes('/') && (name.endsWith('.json') || name === 'oci-layout' || name === 'repositories')) {
+          // Only top-level documents can matter (index.json, manifest.json, legacy <hex>.json
+          // configs), and all of them together stay under a cap: 400 entries of 4 MiB are refused.
+          const bytes = await readAll(data, name === 'index.json' ? DEFAULT_MAX_INDEX_BYTES : DEFAULT_MAX_DOCUMENT_BYTES, `archive entry ${name}`);
+          jsonBytes += bytes.length;
+          if (jsonBytes > MAX_ARCHIVE_JSON_BYTES) {
+            throw new LayoutfsError('RESOURCE_EXHAUSTED', `its JSON entries hold more than ${MAX_ARCHIVE_JSON_BYTES} bytes together; nothing was imported`, { path: file });
+          }
+          json.set(name, bytes);
         } else if (name.endsWith('.tar')) {
           // A legacy layer (`<id>/layer.tar`, `<hex>.tar`): its digest is only known once read.
           const r = await ingestStream(storeRoot, data, size, `archive entry ${name}`);
