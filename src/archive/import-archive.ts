@@ -8,7 +8,7 @@ import { digestOfBlobFile, isDigestAlgorithm, type Digest } from '../oci/digest.
 import { normalizeDockerName } from '../oci/docker-name.js';
 import { MediaTypes } from '../oci/media-types.js';
 import { fullNameOf } from '../oci/name-annotations.js';
-import { ingestBlob, ingestStream, type ByteSource } from '../store/blobs/blob-ingest.js';
+import { hasBlob, ingestBlob, ingestStream, type ByteSource } from '../store/blobs/blob-ingest.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '../store/blobs/blob-reader.js';
 import { commitNames } from '../store/import/commit-names.js';
 import { completeImages } from '../store/import/complete-images.js';
@@ -175,7 +175,15 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
   if (unnamed) throw new LayoutfsError('INVALID_ARGUMENT', `image ${unnamed.descriptor.digest} in the archive has no name; give one with --ref`, { path: file });
 
   // Every image must be complete in the store before it is named.
-  const blobs = await completeImages(store, images, { lacking: 'the archive does not hold', path: file });
+  const blobs = await completeImages(store, images, { lacking: 'the archive does not hold', path: file }).catch(async (err: unknown) => {
+    // A blob the archive did hold, ingested and gone since: a concurrent gc, not a short archive.
+    for (const f of files.values()) {
+      if (!(await hasBlob(storeRoot, f.digest, f.size))) {
+        throw new LayoutfsError('UNAVAILABLE', `blob ${f.digest} of the archive vanished from the store during the import (a concurrent gc with a short --grace?); import the archive again`, { path: file, cause: err });
+      }
+    }
+    throw err;
+  });
   const named = images as { name: string; descriptor: Descriptor }[];
   const references = await commitNames(storeRoot, blobs, named, options.force ?? false, async () => {
     throw new LayoutfsError('UNAVAILABLE', 'blobs vanished during the import (a concurrent gc with a short --grace?); import the archive again', { path: file });
