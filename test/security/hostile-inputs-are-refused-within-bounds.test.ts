@@ -231,7 +231,7 @@ for (const entry of TRAVERSING_STATE) {
       writeFileSync(join(victim, 'index.json'), 'victim\n');
       writeFileSync(join(victim, 'blobs', 'sha256', 'f'.repeat(64)), 'victim blob\n');
       mkdirSync(out);
-      writeFileSync(join(out, '.layoutfs-materialized.json'), JSON.stringify({ views: [entry.replace('/victim', '/outside/victim')] }));
+      writeFileSync(join(out, '.layoutfs-materialized.json'), JSON.stringify({ views: [entry === '/victim' ? victim : entry] }));
       const before = snapshot(victim);
       await materialize(await View.open(await openStore(p.store)), out, undefined, () => undefined);
       assert.deepEqual(snapshot(victim), before);
