@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, writeSync, constants } from 'node:fs';
+import { closeSync, fstatSync, readSync, writeSync } from 'node:fs';
 import { LayoutfsError } from '../errors.js';
 import type { BlobReader } from '../store/blobs/blob-reader.js';
 import type { ArchivePlan } from './archive-plan.js';
@@ -28,10 +28,11 @@ export function writeArchiveSync(plan: ArchivePlan, blobs: BlobReader, fd: numbe
     } else {
       const { digest } = e.content;
       const file = blobs.blobFile(digest);
-      const blobFd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      // The safe open (store/safe-open.ts): a regular file, no symlink at any component.
+      const blobFd = blobs.openBlobSync(digest);
       try {
         const st = fstatSync(blobFd);
-        if (!st.isFile() || st.size !== size) {
+        if (st.size !== size) {
           throw new LayoutfsError('DATA_LOSS', `blob ${digest} ended at ${Math.min(st.size, size)} of ${size} bytes while being archived`, { path: file });
         }
         for (let pos = 0; pos < size;) {

@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -9,18 +8,23 @@ import { digestOfBlobFile, isDigestAlgorithm, type Digest } from '../oci/digest.
 import { normalizeDockerName } from '../oci/docker-name.js';
 import { MediaTypes } from '../oci/media-types.js';
 import { fullNameOf } from '../oci/name-annotations.js';
-import { ingestBlob, ingestStream, type ByteSource } from '../store/blobs/blob-ingest.js';
+import { hasBlob, ingestBlob, ingestStream, type ByteSource } from '../store/blobs/blob-ingest.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '../store/blobs/blob-reader.js';
 import { commitNames } from '../store/import/commit-names.js';
 import { completeImages } from '../store/import/complete-images.js';
 import type { ImportOptions, ImportReport } from '../store/import/import-layout.js';
 import { openStore } from '../store/store-reader.js';
+import { closeFd, readFd } from '../store/blobs/fd-io.js';
+import { openInput } from '../store/safe-open.js';
 import { assertWritable } from '../store/lock.js';
 import { DEFAULT_MAX_INDEX_BYTES } from '../store/index/read-index.js';
 import { findReference } from '../store/index/reference-table.js';
 
 /** Decompressed bytes one archive may expand to (a gzip bomb stops here). */
 export const DEFAULT_MAX_UNPACKED_BYTES = 256 * 1024 ** 3;
+
+/** JSON entries of one archive kept in memory, all together (index.json's own limit is 64 MiB). */
+export const MAX_ARCHIVE_JSON_BYTES = 96 * 1024 * 1024;
 
 export interface ArchiveImportOptions extends ImportOptions {
   maxUnpackedBytes?: number;
@@ -68,21 +72,21 @@ function safeName(name: string, file: string): string {
 export async function importArchive(storeRoot: string, file: string, options: ArchiveImportOptions = {}): Promise<ImportReport> {
   await assertWritable(storeRoot);
   const head = Buffer.alloc(2);
-  const fh = await open(file, 'r').catch((err: unknown) => { throw fileError(err, file, {}, (why) => `cannot open the archive (${why})`, 'NOT_FOUND'); });
+  // The safe open (store/safe-open.ts): a FIFO or a device (`/dev/zero`) is refused, never read forever.
+  const opened = await openInput(file, 'the archive');
   try {
-    await fh.read(head, 0, 2, 0);
+    await readFd(opened.fd, head, 0, 2, 0);
   } catch (err) {
+    await closeFd(opened.fd);
     throw fileError(err, file, {}, (why) => `cannot read the archive (${why})`);
-  } finally {
-    await fh.close();
   }
   const gzipped = head[0] === 0x1f && head[1] === 0x8b;
 
   // Loaded here, not at start-up: tar-stream alone adds 0.13 s to every command's start.
   const { default: tar } = await import('tar-stream');
   const extract = tar.extract();
-  const input = createReadStream(file);
-  options.onStart?.((await stat(file)).size);
+  const input = createReadStream(file, { fd: opened.fd });
+  options.onStart?.(opened.stat.size);
   input.on('data', (chunk) => options.onProgress?.(chunk.length));
   const unpacked = gzipped ? input.pipe(createGunzip()) : input;
   const limited = unpacked.pipe(byteLimit(options.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES, file));
@@ -95,6 +99,7 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
   const links = new Map<string, string>();
   let bytesWritten = 0;
   let bytesSeen = 0;
+  let jsonBytes = 0;
   try {
     for await (const entry of extract) {
       const name = safeName(entry.header.name, file);
@@ -114,8 +119,15 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
           files.set(name, { digest: blobDigest, size });
           bytesWritten += r.written;
           bytesSeen += size;
-        } else if (name.endsWith('.json') || name === 'oci-layout' || name === 'repositories') {
-          json.set(name, await readAll(data, name === 'index.json' ? DEFAULT_MAX_INDEX_BYTES : DEFAULT_MAX_DOCUMENT_BYTES, `archive entry ${name}`));
+        } else if (!name.includes('/') && (name.endsWith('.json') || name === 'oci-layout' || name === 'repositories')) {
+          // Only top-level documents can matter (index.json, manifest.json, legacy <hex>.json
+          // configs), and all of them together stay under a cap: 400 entries of 4 MiB are refused.
+          const bytes = await readAll(data, name === 'index.json' ? DEFAULT_MAX_INDEX_BYTES : DEFAULT_MAX_DOCUMENT_BYTES, `archive entry ${name}`);
+          jsonBytes += bytes.length;
+          if (jsonBytes > MAX_ARCHIVE_JSON_BYTES) {
+            throw new LayoutfsError('RESOURCE_EXHAUSTED', `its JSON entries hold more than ${MAX_ARCHIVE_JSON_BYTES} bytes together; nothing was imported`, { path: file });
+          }
+          json.set(name, bytes);
         } else if (name.endsWith('.tar')) {
           // A legacy layer (`<id>/layer.tar`, `<hex>.tar`): its digest is only known once read.
           const r = await ingestStream(storeRoot, data, size, `archive entry ${name}`);
@@ -164,7 +176,15 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
   if (unnamed) throw new LayoutfsError('INVALID_ARGUMENT', `image ${unnamed.descriptor.digest} in the archive has no name; give one with --ref`, { path: file });
 
   // Every image must be complete in the store before it is named.
-  const blobs = await completeImages(store, images, { lacking: 'the archive does not hold', path: file });
+  const blobs = await completeImages(store, images, { lacking: 'the archive does not hold', path: file }).catch(async (err: unknown) => {
+    // A blob the archive did hold, ingested and gone since: a concurrent gc, not a short archive.
+    for (const f of files.values()) {
+      if (!(await hasBlob(storeRoot, f.digest, f.size))) {
+        throw new LayoutfsError('UNAVAILABLE', `blob ${f.digest} of the archive vanished from the store during the import (a concurrent gc with a short --grace?); import the archive again`, { path: file, cause: err });
+      }
+    }
+    throw err;
+  });
   const named = images as { name: string; descriptor: Descriptor }[];
   const references = await commitNames(storeRoot, blobs, named, options.force ?? false, () => {
     throw new LayoutfsError('UNAVAILABLE', 'blobs vanished during the import (a concurrent gc with a short --grace?); import the archive again', { path: file });

@@ -12,8 +12,22 @@ export function formatBytes(n: number): string {
   return i === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
 
-/** A left-aligned text table. */
-export function formatTable(header: string[], rows: string[][]): string {
+// C0 controls, DEL and C1 controls (ESC starts terminal escapes; 0x9b is a one-byte CSI).
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text from a store (reference names, messages quoting them) made safe for a terminal: every
+ * control character is shown as `\xHH` (newlines too, unless `keepNewlines`), so a name cannot
+ * move the cursor, recolour or retitle the terminal, or forge a table row.
+ */
+export function escapeControls(text: string, keepNewlines = false): string {
+  return text.replace(keepNewlines ? CONTROLS_BUT_NEWLINE : CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** A left-aligned text table; cells have their control characters escaped. */
+export function formatTable(header: string[], rawRows: string[][]): string {
+  const rows = rawRows.map((r) => r.map((c) => escapeControls(c)));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
@@ -26,5 +40,5 @@ export function formatNameChange(c: NameChange): string {
 
 /** Prints `value` as JSON with --json, else the human lines. */
 export function printResult(json: boolean | undefined, value: unknown, human: () => string): void {
-  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : human() + '\n');
+  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : escapeControls(human(), true) + '\n');
 }

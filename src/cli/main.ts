@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isLayoutfsError } from '../errors.js';
+import { escapeControls } from './format.js';
 
 type Register = (program: Command) => void;
 
@@ -43,11 +44,11 @@ try {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
   } else if (isLayoutfsError(err)) {
-    process.stderr.write(`layoutfs: ${err.message}\n`);
+    process.stderr.write(`layoutfs: ${escapeControls(err.message, true)}\n`);
     process.exitCode = EXIT_FAILED;
   } else if (typeof (err as NodeJS.ErrnoException | null)?.code === 'string') {
     // A system error (ENOSPC, EIO, ...): its message names the call and the file.
-    process.stderr.write(`layoutfs: ${(err as Error).message}\n`);
+    process.stderr.write(`layoutfs: ${escapeControls((err as Error).message, true)}\n`);
     process.exitCode = EXIT_FAILED;
   } else {
     process.stderr.write(`layoutfs: ${(err as Error).stack ?? String(err)}\n`);

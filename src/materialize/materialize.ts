@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { link, lstat, mkdir, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { LayoutfsError, parseJson } from '../errors.js';
-import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
+import { digestAlgorithm, digestEncoded, isDigestAlgorithm, type Digest } from '../oci/digest.js';
+import { descriptorChunks } from '../store/safe-open.js';
 import { syncDirectory, tempName, writeFileAtomic, writeTempFile } from '../store/atomic-file.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { pathToRef } from '../oci/path-mapping.js';
@@ -24,9 +24,32 @@ export interface MaterializeReport {
   copiedBytes: number;
 }
 
-async function sameFile(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
-  return !!x && !!y && x.ino === y.ino && x.dev === y.dev;
+/** Whether `target` (never followed: lstat) is the store file `source` already. */
+async function sameFile(source: { ino: number; dev: number }, target: string): Promise<boolean> {
+  const y = await lstat(target).catch(() => undefined);
+  return !!y && y.isFile() && source.ino === y.ino && source.dev === y.dev;
+}
+
+/** The paths a state file may name: what the path mapping produces, or `_digests/<alg>/<hex>`. */
+const DIGEST_VIEW = /^_digests\/(sha256\/[0-9a-f]{64}|sha512\/[0-9a-f]{128})$/;
+
+function isViewPath(p: unknown): p is string {
+  return typeof p === 'string' && (DIGEST_VIEW.test(p) || pathToRef(p) !== undefined);
+}
+
+/**
+ * Whether every component from `out` down to `out/rel` is a real directory (lstat: a symlink
+ * anywhere means the path is not ours, and nothing under it is touched).
+ */
+async function ownDirectory(out: string, rel: string): Promise<boolean> {
+  let d = out;
+  for (const part of rel.split('/')) {
+    if (part === '' || part === '.' || part === '..') return false;
+    d = join(d, part);
+    const st = await lstat(d).catch(() => undefined);
+    if (!st?.isDirectory()) return false;
+  }
+  return true;
 }
 
 /** Writes `bytes` at `path` unless it already holds exactly them. */
@@ -47,13 +70,17 @@ async function readState(out: string): Promise<string[]> {
   if (text === undefined) return [];
   const views = (parseJson(text, { path: file, hint: 'remove it to start over' }) as { views?: unknown } | null)?.views;
   if (!Array.isArray(views)) throw new LayoutfsError('FAILED_PRECONDITION', '"views" must be an array; remove the file to start over', { path: file });
-  return views.filter((p): p is string => typeof p === 'string' && (pathToRef(p) !== undefined || p.startsWith('_digests/')));
+  return views.filter(isViewPath);
 }
 
 /** Removes a view's own entries (not views nested under it), then empty parents up to `out`. */
 async function removeView(out: string, viewPath: string): Promise<void> {
+  // Only a real directory tree under `out` is ours: a symlink on the way is left alone.
+  if (!isViewPath(viewPath) || !(await ownDirectory(out, viewPath))) return;
   const dir = join(out, viewPath);
-  for (const alg of await readdir(join(dir, 'blobs')).catch(() => [] as string[])) {
+  const algs = (await ownDirectory(dir, 'blobs')) ? await readdir(join(dir, 'blobs')).catch(() => [] as string[]) : [];
+  for (const alg of algs) {
+    if (!isDigestAlgorithm(alg) || !(await ownDirectory(dir, `blobs/${alg}`))) continue;
     for (const name of await readdir(join(dir, 'blobs', alg))) await unlink(join(dir, 'blobs', alg, name));
     await rmdir(join(dir, 'blobs', alg));
   }
@@ -89,12 +116,20 @@ export async function materialize(view: View, out: string, names: string[] | und
       const target = join(dir, 'blobs', digestAlgorithm(digest), digestEncoded(digest));
       wanted.add(target);
       const source = view.blobFile(digest);
-      if (await sameFile(source, target)) continue;
-      if (await stat(target).then((s) => s.size === blob.size, () => false) && !(await canLink(source, dir))) continue;
+      // The store file, opened the safe way: a symlink or FIFO planted in the store is refused here.
+      const sourceStat = await view.store.statBlob(digest);
+      if (await sameFile(sourceStat, target)) continue;
+      if (await lstat(target).then((s) => s.isFile() && s.size === blob.size, () => false) && !(await canLink(sourceStat, dir))) continue;
       await mkdir(dirname(target), { recursive: true });
       let temp = tempName(target);
       try {
         await link(source, temp);
+        // link(2) does not follow a symlink: had the store file been swapped since the check, the
+        // link would be a symlink or another file. Only the checked regular file goes in.
+        if (!(await sameFile(sourceStat, temp))) {
+          await unlink(temp).catch(() => undefined);
+          throw new LayoutfsError('FAILED_PRECONDITION', `blob ${digest} changed in the store while being linked`, { path: source });
+        }
         report.linked++;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
@@ -103,7 +138,7 @@ export async function materialize(view: View, out: string, names: string[] | und
           warn(`${out} is on another filesystem than the store: copying blobs instead of hard-linking (about ${bytes} bytes for ${v.name})`);
           warned = true;
         }
-        temp = await copyVerified(source, target, digest);
+        temp = await copyVerified(view, source, target, digest, blob.size);
         report.copied++;
         report.copiedBytes += blob.size;
       }
@@ -112,6 +147,7 @@ export async function materialize(view: View, out: string, names: string[] | und
       changed = true;
     }
     for (const alg of await readdir(join(dir, 'blobs')).catch(() => [] as string[])) {
+      if (!(await ownDirectory(out, `${v.path}/blobs/${alg}`))) continue;
       for (const name of await readdir(join(dir, 'blobs', alg))) {
         if (!wanted.has(join(dir, 'blobs', alg, name))) {
           await unlink(join(dir, 'blobs', alg, name));
@@ -139,12 +175,13 @@ export async function materialize(view: View, out: string, names: string[] | und
 }
 
 /** A copy of a store blob in a temp file beside `target`, checked against its digest on the way. */
-async function copyVerified(source: string, target: string, digest: Digest): Promise<string> {
+async function copyVerified(view: View, source: string, target: string, digest: Digest, size: number): Promise<string> {
   const hash = createHash(digestAlgorithm(digest));
+  const fd = await view.store.openBlob(digest, size);
   const temp = await writeTempFile(target, async (handle) => {
-    for await (const chunk of createReadStream(source)) {
-      hash.update(chunk as Buffer);
-      await handle.write(chunk as Buffer);
+    for await (const chunk of descriptorChunks(fd, size, source)) {
+      hash.update(chunk);
+      await handle.write(chunk);
     }
   }, 0o444);
   if (hash.digest('hex') !== digestEncoded(digest)) {
@@ -155,7 +192,7 @@ async function copyVerified(source: string, target: string, digest: Digest): Pro
 }
 
 /** Whether `dir` is on the store's filesystem (a copy there may be replaced by a link). */
-async function canLink(storeFile: string, dir: string): Promise<boolean> {
-  const [a, b] = await Promise.all([stat(storeFile), stat(dir).catch(() => undefined)]);
-  return !!b && a.dev === b.dev;
+async function canLink(storeFile: { dev: number }, dir: string): Promise<boolean> {
+  const b = await stat(dir).catch(() => undefined);
+  return !!b && storeFile.dev === b.dev;
 }

@@ -12,6 +12,10 @@ import type { ByteRange } from './byte-ranges.js';
  * alternating rounds (the script now) this loop measures 0.67-0.90, the machine being noisy.
  */
 const CHUNK = 1024 * 1024;
+/** Bytes of body buffers all downloads together may hold before new ones get SMALL_CHUNK buffers. */
+export const BUFFER_BUDGET = 64 * 1024 * 1024;
+const SMALL_CHUNK = 64 * 1024;
+let inUse = 0;
 
 /** One piece of a body: an optional multipart header, then a byte range of the source. */
 export interface BodyPart {
@@ -24,14 +28,25 @@ type Write = (chunk: Buffer) => Promise<void>;
 function noop(): void { /* nothing to do */ }
 
 async function pumpRange(reader: ByteReader, range: ByteRange, write: Write, closed: Promise<never>): Promise<void> {
-  // Sized to the range: a 1 KB config needs no 2 MiB of buffers.
-  const size = Math.min(CHUNK, range.end - range.start + 1);
-  const buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
+  // Sized to the range: a 1 KB config needs no 2 MiB of buffers. Past the process's budget,
+  // downloads get small buffers: 1,000 stalled clients hold 128 MiB, not 2 GiB.
+  const wanted = inUse + 2 * CHUNK > BUFFER_BUDGET ? SMALL_CHUNK : CHUNK;
+  const size = Math.min(wanted, range.end - range.start + 1);
+  inUse += 2 * size;
+  try {
+    await pumpWith([Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)], reader, range, write, closed);
+  } finally {
+    inUse -= 2 * size;
+  }
+}
+
+async function pumpWith(buffers: Buffer[], reader: ByteReader, range: ByteRange, write: Write, closed: Promise<never>): Promise<void> {
+  const size = buffers[0]!.length;
   let pending: Promise<void> = Promise.resolve();
   for (let pos = range.start, i = 0; pos <= range.end; i++) {
     // This buffer's last write (two chunks ago) was awaited in the previous turn.
     const buf = buffers[i % 2]!;
-    const bytesRead = await Promise.race([reader.read(buf, 0, Math.min(CHUNK, range.end - pos + 1), pos), closed]);
+    const bytesRead = await Promise.race([reader.read(buf, 0, Math.min(size, range.end - pos + 1), pos), closed]);
     if (bytesRead === 0) throw new LayoutfsError('DATA_LOSS', `file ended at byte ${pos}, before ${range.end + 1}`);
     await pending;
     pending = write(buf.subarray(0, bytesRead));

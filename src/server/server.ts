@@ -34,6 +34,8 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const HEADERS_TIMEOUT = 10_000;
 const REQUEST_TIMEOUT = 30_000;
 const IDLE_TIMEOUT = 60_000;
+/** Connections served at once; more are refused at accept (each may hold body buffers and an fd). */
+export const MAX_CONNECTIONS = 1024;
 
 function sendFailure(req: IncomingMessage, res: ServerResponse, err: unknown, log: Logger): void {
   const failure = toHttp(err);
@@ -47,6 +49,7 @@ function sendFailure(req: IncomingMessage, res: ServerResponse, err: unknown, lo
   // Headers set for the representation (ETag, Cache-Control: immutable, digests) must not
   // make an error cacheable.
   for (const name of res.getHeaderNames()) res.removeHeader(name);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
   sendBody(req, res, errorBody(failure), 'application/json', failure.headers, failure.status);
 }
 
@@ -92,10 +95,13 @@ export async function startServer(view: View, options: ServerOptions): Promise<R
     maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT, requestTimeout: REQUEST_TIMEOUT, keepAlive: true,
   }, (req, res) => {
     const at = { route: 'other' };
+    // Store bytes are served with the store's media types: no browser may guess another.
+    res.setHeader('X-Content-Type-Options', 'nosniff');
     res.once('close', () => metrics.countRequest(at.route, res.statusCode));
     route(req, res, at).catch((err: unknown) => sendFailure(req, res, err, log));
   });
   server.timeout = IDLE_TIMEOUT;
+  server.maxConnections = MAX_CONNECTIONS;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -12,10 +12,13 @@ export type FindingKind =
   | 'BAD_LAYOUT'
   | 'DIGEST_MISMATCH'
   | 'ORPHAN_BLOB'
-  | 'TEMP_FILE';
+  | 'TEMP_FILE'
+  | 'NOT_REGULAR'
+  | 'SIZE_MISMATCH';
 
 /** Findings that mean lost or wrong data; the others are garbage gc removes, or naming to tidy. */
-export const DAMAGE: ReadonlySet<FindingKind> = new Set(['INVALID_ENTRY', 'MISSING_BLOB', 'BAD_DOCUMENT', 'BAD_LAYOUT', 'DIGEST_MISMATCH']);
+export const DAMAGE: ReadonlySet<FindingKind> = new Set(['INVALID_ENTRY', 'MISSING_BLOB', 'BAD_DOCUMENT', 'BAD_LAYOUT', 'DIGEST_MISMATCH',
+  'NOT_REGULAR', 'SIZE_MISMATCH']);
 
 export interface Finding {
   kind: FindingKind;

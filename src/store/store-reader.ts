@@ -1,7 +1,8 @@
 import { realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { errnoOf, LayoutfsError } from '../errors.js';
-import { blobReader, storeFileError, type BlobReader } from './blobs/blob-reader.js';
+import { blobReader, type BlobReader } from './blobs/blob-reader.js';
+import { safeRoot, storeFileError } from './safe-open.js';
 import { DEFAULT_MAX_INDEX_BYTES, readIndexFile, type IndexReader } from './index/read-index.js';
 import { checkLayoutFile } from './layout/layout-file.js';
 
@@ -44,10 +45,12 @@ export async function openStore(dir: string, options: OpenStoreOptions = {}): Pr
     throw storeFileError(err, dir, 'store directory');
   }
   if (!st.isDirectory()) throw new LayoutfsError('FAILED_PRECONDITION', 'a store must be a directory', { path: dir });
-  const root = await realpath(dir);
-  await checkLayoutFile(root);
+  const safe = await safeRoot(dir);
+  const root = safe.path;
+  await checkLayoutFile(safe);
+  // Said early and plainly; every open checks again (safe-open.ts), since blobs/ may be swapped later.
   await checkInside(root, join(root, 'blobs'));
   for (const alg of ['sha256', 'sha512'] as const) await checkInside(root, join(root, 'blobs', alg));
   const maxIndexBytes = options.maxIndexBytes ?? DEFAULT_MAX_INDEX_BYTES;
-  return { ...blobReader(root, options), readIndex: () => readIndexFile(root, maxIndexBytes) };
+  return { ...blobReader(safe, options), readIndex: () => readIndexFile(safe, maxIndexBytes) };
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { inventory } from '../../view/inventory.js';
-import { formatBytes, formatTable, printResult } from '../format.js';
+import { escapeControls, formatBytes, formatTable, printResult } from '../format.js';
 import { commandLogger } from '../logger.js';
 import { openView } from '../open-view.js';
 import { cacheSizeOption } from '../options.js';
@@ -27,6 +27,6 @@ export function registerLs(program: Command): void {
         ...inv.unnamed.map((u) => `(unnamed) ${u.digest} at ${u.viewPath}`),
       ].join('\n'));
       // With --json the findings are in the output.
-      if (!opts.json) for (const f of inv.findings) process.stderr.write(`warning: ${f.message}\n`);
+      if (!opts.json) for (const f of inv.findings) process.stderr.write(`warning: ${escapeControls(f.message)}\n`);
     });
 }

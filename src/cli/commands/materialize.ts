@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { materialize } from '../../materialize/materialize.js';
-import { formatBytes, printResult } from '../format.js';
+import { escapeControls, formatBytes, printResult } from '../format.js';
 import { openView } from '../open-view.js';
 
 export function registerMaterialize(program: Command): void {
@@ -13,7 +13,7 @@ export function registerMaterialize(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (store: string, out: string, refs: string[], opts: { json?: boolean }) => {
       const view = await openView(store);
-      const r = await materialize(view, out, refs, (msg) => process.stderr.write(`warning: ${msg}\n`));
+      const r = await materialize(view, out, refs, (msg) => process.stderr.write(`warning: ${escapeControls(msg)}\n`));
       printResult(opts.json, r, () => [
         ...r.added.map((n) => `added ${n}`), ...r.updated.map((n) => `updated ${n}`), ...r.removed.map((p) => `removed ${p}`),
         `${r.unchanged} unchanged; ${r.linked} blobs linked, ${r.copied} copied (${formatBytes(r.copiedBytes)})`,

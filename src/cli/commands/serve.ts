@@ -8,6 +8,9 @@ import { openView } from '../open-view.js';
 import { cacheSizeOption, parseListenOption, parseRepositoryOption } from '../options.js';
 import { untilSignal } from '../signals.js';
 
+/** How long `serve` waits after SIGTERM/SIGINT for connections to close before it exits anyway. */
+const STOP_TIMEOUT_MS = 3000;
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -26,6 +29,8 @@ export function registerServe(program: Command): void {
       const watcher = watchStore(view, log);
       const signal = await signalled;
       log.info({ signal }, 'stopping');
+      // Stalled clients or a stuck disk must not keep the process: it ends within seconds.
+      setTimeout(() => process.exit(0), STOP_TIMEOUT_MS).unref();
       watcher.close();
       await server.close();
     });

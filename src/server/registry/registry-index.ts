@@ -23,6 +23,7 @@ export class RegistryIndex {
   readonly unserved: { ref: string; why: string }[] = [];
   private subjects: Promise<Map<Digest, ViewEntry[]>> | undefined;
   private readonly content = new Map<string, Promise<ViewEntry[]>>();
+  private readonly blobs = new Map<string, Promise<Map<Digest, ClosureBlob>>>();
 
   constructor(private readonly snapshot: Snapshot, bareRepository: string) {
     for (const v of snapshot.named) {
@@ -97,9 +98,24 @@ export class RegistryIndex {
     return roots;
   }
 
-  /** The blob `digest` when the repository may serve it (reachability is the access rule), else undefined. */
+  /**
+   * The blob `digest` when the repository may serve it (reachability is the access rule), else
+   * undefined. One map per repository and snapshot, built on first use: a miss (404) costs one
+   * lookup, not a walk of every root (80 ms at 30,000 tags).
+   */
   async blobOf(view: View, repo: Repository, digest: Digest): Promise<ClosureBlob | undefined> {
-    return reachesFrom(view, await this.contentRoots(view, repo), digest);
+    let blobs = this.blobs.get(repo.name);
+    if (!blobs) {
+      blobs = (async () => {
+        const all = new Map<Digest, ClosureBlob>();
+        for (const v of await this.contentRoots(view, repo)) {
+          for (const [d, b] of (await view.closureOf(v)).blobs) if (!all.has(d)) all.set(d, b);
+        }
+        return all;
+      })();
+      this.blobs.set(repo.name, blobs);
+    }
+    return (await blobs).get(digest);
   }
 }
 

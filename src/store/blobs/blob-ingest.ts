@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { futimes } from 'node:fs';
+import { chmod, mkdir, rename, unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { LayoutfsError } from '../../errors.js';
 import { digestAlgorithm, digestEncoded, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
 import { syncDirectory, writeTempFile } from '../atomic-file.js';
-import { blobPath } from './blob-path.js';
+import { blobPath, blobRelPath } from './blob-path.js';
+import { closeFd } from './fd-io.js';
+import { openBeneath, safeRoot } from '../safe-open.js';
+
+const futimesFd = promisify(futimes);
 
 /** Bytes to ingest: a file stream, a tar entry, a list of buffers. */
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -21,14 +27,27 @@ export interface Ingested {
  * grace period, so an import that reuses an old orphan is not swept before its index entry lands.
  */
 export async function touchBlob(storeRoot: string, digest: Digest, size: number): Promise<boolean> {
-  if (!(await hasBlob(storeRoot, digest, size))) return false;
+  const fd = await openPresent(storeRoot, digest, size);
+  if (fd === undefined) return false;
   const now = new Date();
-  return utimes(blobPath(storeRoot, digest), now, now).then(() => true, () => false);
+  // futimes on the descriptor the safe open checked: a symlink planted at the path is never followed.
+  return futimesFd(fd, now, now).then(() => true, () => false).finally(() => closeFd(fd));
 }
 
-/** True when the store has the blob (a regular file of the right size). */
+/** The blob's descriptor when the store has it: a regular file of the right size, opened the safe way. */
+async function openPresent(storeRoot: string, digest: Digest, size: number): Promise<number | undefined> {
+  try {
+    return (await openBeneath(await safeRoot(storeRoot), blobRelPath(digest), `blob ${digest}`, size)).fd;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the store has the blob (a regular file of the right size, no symlink: safe-open.ts). */
 export async function hasBlob(storeRoot: string, digest: Digest, size: number): Promise<boolean> {
-  return stat(blobPath(storeRoot, digest)).then((s) => s.isFile() && s.size === size, () => false);
+  const fd = await openPresent(storeRoot, digest, size);
+  if (fd !== undefined) await closeFd(fd);
+  return fd !== undefined;
 }
 
 /**

@@ -6,5 +6,10 @@ import { digestAlgorithm, digestEncoded, type Digest } from '../../oci/digest.js
  * validated them, so no `..` or `/` can reach the path (CVE-2024-3727 class).
  */
 export function blobPath(storeRoot: string, digest: Digest): string {
-  return join(storeRoot, 'blobs', digestAlgorithm(digest), digestEncoded(digest));
+  return join(storeRoot, blobRelPath(digest));
+}
+
+/** A blob's path relative to the store root, for the safe opens beneath it (store/safe-open.ts). */
+export function blobRelPath(digest: Digest): string {
+  return join('blobs', digestAlgorithm(digest), digestEncoded(digest));
 }

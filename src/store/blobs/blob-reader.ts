@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoOf, fileError, LayoutfsError } from '../../errors.js';
+import { errnoOf, LayoutfsError } from '../../errors.js';
 import { digestAlgorithm, digestEncoded, digestOfBlobFile, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
 import type { Descriptor } from '../../oci/descriptor.js';
-import { blobPath } from './blob-path.js';
-import { closeFd, fstatFd, openFd, readFd } from './fd-io.js';
+import { blobPath, blobRelPath } from './blob-path.js';
+import { closeFd } from './fd-io.js';
+import { openBeneath, openBeneathSync, readInto, readIntoSync, storeFileError, type SafeRoot } from '../safe-open.js';
+
+export { storeFileError } from '../safe-open.js';
 
 /** Manifests and indexes larger than this are refused (the distribution registry's own limit). */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
@@ -14,11 +17,17 @@ export const DEFAULT_MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 /** Reads blobs by digest. Every path comes from `blobPath`, every open refuses symlinks. */
 export interface BlobReader {
   readonly root: string;
+  /** The root's identity, checked again at every open (safe-open.ts). */
+  readonly safeRoot: SafeRoot;
   /**
    * A read-only file descriptor on the blob; the caller closes it. With `size`, a file of
    * another size is refused (a truncated store file must not become a short read).
    */
   openBlob(digest: Digest, size?: number): Promise<number>;
+  /** openBlob with blocking calls (export, which serves nothing meanwhile); the caller closes it. */
+  openBlobSync(digest: Digest, size?: number): number;
+  /** The blob's file size and mtime, through the same safe open (not a path stat that follows symlinks). */
+  statBlob(digest: Digest): Promise<{ size: number; mtimeMs: number; ino: number; dev: number }>;
   /** Every blob present, all algorithms. */
   listAllBlobs(): Promise<Set<Digest>>;
   /** Every blob present, reusing `previous` when no blobs/ directory changed since it was listed. */
@@ -46,58 +55,6 @@ export interface BlobListing {
 const SETTLED_NS = 1_000_000_000n;
 const ALGORITHMS = ['sha256', 'sha512'] as const;
 
-// O_NONBLOCK: a FIFO planted in blobs/ must not block a libuv thread in open(); it is then
-// refused as not a regular file. Regular files ignore the flag.
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-
-/** The error for a failed call on a store file or directory (`what` names it in the rule). */
-export function storeFileError(err: unknown, file: string, what: string): LayoutfsError {
-  const denied = `${what}: permission denied`;
-  return fileError(err, file, {
-    ENOENT: `${what} is missing`,
-    ELOOP: `${what} is a symlink; blobs must be regular files`,
-    EACCES: denied,
-    EPERM: denied,
-  }, (why) => `${what}: ${why}`);
-}
-
-async function openBlobFd(file: string, digest: Digest, size: number | undefined): Promise<number> {
-  const fd = await openFd(file, OPEN_FLAGS).catch((err: unknown) => { throw storeFileError(err, file, 'blob'); });
-  try {
-    const st = await fstatFd(fd);
-    if (!st.isFile()) throw new LayoutfsError('FAILED_PRECONDITION', 'blob is not a regular file', { path: file });
-    if (size !== undefined && st.size !== size) {
-      throw new LayoutfsError('DATA_LOSS', `blob ${digest}: file has ${st.size} bytes, descriptor says ${size}`, { path: file });
-    }
-    return fd;
-  } catch (err) {
-    await closeFd(fd);
-    throw err;
-  }
-}
-
-async function readSmall(file: string, into: Buffer): Promise<number> {
-  const fd = await openFd(file, OPEN_FLAGS);
-  try {
-    let off = 0;
-    for (let n = -1; n !== 0 && off < into.length; off += n) n = (await readFd(fd, into, off, into.length - off, off)).bytesRead;
-    return off;
-  } finally {
-    await closeFd(fd);
-  }
-}
-
-function readSmallSync(file: string, into: Buffer): number {
-  const fd = openSync(file, OPEN_FLAGS);
-  try {
-    let off = 0;
-    for (let n = -1; n !== 0 && off < into.length; off += n) n = readSync(fd, into, off, into.length - off, off);
-    return off;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function verifyContent(descriptor: Descriptor, bytes: Buffer, file: string): Buffer {
   if (bytes.length !== descriptor.size) {
     const size = bytes.length > descriptor.size ? `more than ${descriptor.size}` : String(bytes.length);
@@ -111,10 +68,11 @@ function verifyContent(descriptor: Descriptor, bytes: Buffer, file: string): Buf
 }
 
 /**
- * The blobs of the store at `root` (a real path, checked by openStore). `syncReads`: read
- * manifests and indexes with synchronous calls (see OpenStoreOptions).
+ * The blobs of the store at `root` (checked by openStore). Every open goes through safe-open.ts.
+ * `syncReads`: read manifests and indexes with synchronous calls (see OpenStoreOptions).
  */
-export function blobReader(root: string, options: { syncReads?: boolean } = {}): BlobReader {
+export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}): BlobReader {
+  const root = safe.path;
   const listBlobs = async (algorithm: DigestAlgorithm): Promise<Digest[]> => {
     const dirPath = join(root, 'blobs', algorithm);
     let names: string[];
@@ -131,6 +89,7 @@ export function blobReader(root: string, options: { syncReads?: boolean } = {}):
     }
     return digests;
   };
+  const what = (digest: Digest) => `blob ${digest}`;
 
   const listAllBlobs = async (): Promise<Set<Digest>> => {
     const all = new Set<Digest>();
@@ -140,8 +99,15 @@ export function blobReader(root: string, options: { syncReads?: boolean } = {}):
 
   return {
     root,
+    safeRoot: safe,
     blobFile: (digest) => blobPath(root, digest),
-    openBlob: (digest, size) => openBlobFd(blobPath(root, digest), digest, size),
+    openBlob: async (digest, size) => (await openBeneath(safe, blobRelPath(digest), what(digest), size)).fd,
+    openBlobSync: (digest, size) => openBeneathSync(safe, blobRelPath(digest), what(digest), size).fd,
+    async statBlob(digest) {
+      const { fd, stat } = await openBeneath(safe, blobRelPath(digest), what(digest));
+      await closeFd(fd);
+      return stat;
+    },
     async readVerified(descriptor, maxBytes = DEFAULT_MAX_DOCUMENT_BYTES) {
       const file = blobPath(root, descriptor.digest);
       if (descriptor.size > maxBytes) {
@@ -150,10 +116,24 @@ export function blobReader(root: string, options: { syncReads?: boolean } = {}):
       // One byte more than the descriptor says, so a longer file is caught without an fstat.
       const bytes = Buffer.allocUnsafe(descriptor.size + 1);
       let length: number;
-      try {
-        length = options.syncReads ? readSmallSync(file, bytes) : await readSmall(file, bytes);
-      } catch (err) {
-        throw storeFileError(err, file, 'blob');
+      if (options.syncReads) {
+        const fd = openBeneathSync(safe, blobRelPath(descriptor.digest), what(descriptor.digest));
+        try {
+          length = readIntoSync(fd.fd, bytes);
+        } catch (err) {
+          throw storeFileError(err, file, 'blob');
+        } finally {
+          closeSync(fd.fd);
+        }
+      } else {
+        const fd = await openBeneath(safe, blobRelPath(descriptor.digest), what(descriptor.digest));
+        try {
+          length = await readInto(fd.fd, bytes);
+        } catch (err) {
+          throw storeFileError(err, file, 'blob');
+        } finally {
+          await closeFd(fd.fd);
+        }
       }
       return verifyContent(descriptor, bytes.subarray(0, length), file);
     },

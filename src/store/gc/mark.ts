@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import type { Descriptor } from '../../oci/descriptor.js';
 import type { Digest } from '../../oci/digest.js';
 import { isWalkableType } from '../../oci/media-types.js';
@@ -6,6 +5,8 @@ import { computeClosure } from '../blobs/closure.js';
 import type { Finding } from '../findings.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES, type BlobReader } from '../blobs/blob-reader.js';
 import { storeDocuments } from '../blobs/store-documents.js';
+import { closeFd, fstatFd, readFd } from '../blobs/fd-io.js';
+import { readInto } from '../safe-open.js';
 
 export interface Marking {
   /** Blobs reachable from index.json entries, or from referrers whose subject is reachable. */
@@ -14,25 +15,31 @@ export interface Marking {
   missing: Finding[];
   problems: Finding[];
   referrers: number;
+  /** The size the first descriptor reaching each marked blob gives it (fsck compares it with the file). */
+  sizes: Map<Digest, number>;
 }
 
 /** The manifest in `digest`'s file, when it is one that names a subject (a referrer). */
 async function referrerSubject(store: BlobReader, digest: Digest): Promise<{ descriptor: Descriptor; subject: Digest } | undefined> {
-  let handle;
+  let fd: number | undefined;
   try {
-    handle = await open(store.blobFile(digest), 'r');
-    const { size } = await handle.stat();
+    // The safe open (safe-open.ts): a FIFO or symlink named like a blob is skipped, never read.
+    fd = await store.openBlob(digest);
+    const { size } = await fstatFd(fd);
     if (size > DEFAULT_MAX_DOCUMENT_BYTES || size < 2) return undefined;
     const first = Buffer.alloc(1);
-    await handle.read(first, 0, 1, 0);
+    await readFd(fd, first, 0, 1, 0);
     if (first[0] !== 0x7b /* { */) return undefined;
-    const json = JSON.parse((await handle.readFile()).toString('utf8')) as { mediaType?: unknown; subject?: { digest?: unknown } };
+    const bytes = Buffer.allocUnsafe(size + 1);
+    const n = await readInto(fd, bytes);
+    if (n !== size) return undefined;
+    const json = JSON.parse(bytes.subarray(0, n).toString('utf8')) as { mediaType?: unknown; subject?: { digest?: unknown } };
     if (typeof json.mediaType !== 'string' || !isWalkableType(json.mediaType) || typeof json.subject?.digest !== 'string') return undefined;
     return { descriptor: { mediaType: json.mediaType, digest, size, raw: {} }, subject: json.subject.digest as Digest };
   } catch {
     return undefined;
   } finally {
-    await handle?.close();
+    if (fd !== undefined) await closeFd(fd).catch(() => undefined);
   }
 }
 
@@ -44,6 +51,7 @@ export async function markReachable(store: BlobReader, roots: Descriptor[]): Pro
   const present = await store.listAllBlobs();
   const documents = storeDocuments(store);
   const marked = new Set<Digest>();
+  const sizes = new Map<Digest, number>();
   const missing: Finding[] = [];
   const problems: Finding[] = [];
   // Many names often point at one digest: its closure is walked (and its findings reported) once
@@ -54,7 +62,10 @@ export async function markReachable(store: BlobReader, roots: Descriptor[]): Pro
     if (walked.has(key)) return;
     walked.add(key);
     const c = await computeClosure(root, documents, present, store);
-    for (const d of c.blobs.keys()) marked.add(d);
+    for (const [d, b] of c.blobs) {
+      marked.add(d);
+      if (!sizes.has(d)) sizes.set(d, b.size);
+    }
     for (const d of c.missing) missing.push({ kind: 'MISSING_BLOB', file: store.blobFile(d.digest), digest: d.digest, message: `${root.digest} reaches ${d.digest} (${d.mediaType}), which the store does not have` });
     problems.push(...c.problems);
   };
@@ -78,5 +89,5 @@ export async function markReachable(store: BlobReader, roots: Descriptor[]): Pro
       }
     }
   }
-  return { marked, present, missing, problems, referrers };
+  return { marked, present, missing, problems, referrers, sizes };
 }

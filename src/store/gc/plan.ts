@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { LayoutfsError } from '../../errors.js';
 import type { Digest } from '../../oci/digest.js';
 import { leftoverTemps, writerAlive } from '../atomic-file.js';
@@ -38,7 +38,7 @@ export async function planGc(store: StoreReader, graceMs: number, now = Date.now
   }
   const plan: GcPlan = { marked: marking.marked.size, referrers: marking.referrers, delete: [], young: 0, bytes: 0 };
   const consider = async (c: Omit<GcCandidate, 'size'>) => {
-    const s = await stat(c.file).catch(() => undefined);
+    const s = await lstat(c.file).catch(() => undefined);
     if (!s) return;
     if (now - s.mtimeMs < graceMs) {
       plan.young++;

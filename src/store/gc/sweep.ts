@@ -1,4 +1,4 @@
-import { stat, unlink } from 'node:fs/promises';
+import { lstat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoOf } from '../../errors.js';
 import { syncDirectory } from '../atomic-file.js';
@@ -31,7 +31,7 @@ export async function collectGarbage(storeDir: string, options: { graceMs: numbe
     let freed = 0;
     const touched = new Set<string>();
     for (const c of plan.delete) {
-      const s = await stat(c.file).catch(() => undefined);
+      const s = await lstat(c.file).catch(() => undefined);
       if (!s || Date.now() - s.mtimeMs < options.graceMs) continue;
       stillHeld();
       // A file gone meanwhile is not counted; any other failure stops gc with its error.

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { LayoutfsError } from '../../errors.js';
 import type { Descriptor } from '../../oci/descriptor.js';
 import { isForeignLayerType } from '../../oci/media-types.js';
@@ -7,6 +6,7 @@ import { findReference, referenceTable } from '../index/reference-table.js';
 import type { NameChange } from '../index/name-changes.js';
 import { assertWritable } from '../lock.js';
 import { openStore } from '../store-reader.js';
+import { descriptorChunks } from '../safe-open.js';
 import { commitNames } from './commit-names.js';
 import { completeImages } from './complete-images.js';
 
@@ -62,7 +62,7 @@ export async function importLayout(storeRoot: string, sourceDir: string, options
   options.onStart?.([...blobs.values()].reduce((a, b) => a + b, 0));
   const ingestAll = async (): Promise<void> => {
     for (const [digest, size] of blobs) {
-      const r = await ingestBlob(storeRoot, { digest, size }, () => createReadStream(source.blobFile(digest)));
+      const r = await ingestBlob(storeRoot, { digest, size }, async () => descriptorChunks(await source.openBlob(digest, size), size, source.blobFile(digest)));
       bytesWritten += r.written;
       options.onProgress?.(size);
     }

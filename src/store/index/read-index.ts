@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileError, LayoutfsError, parseJson } from '../../errors.js';
+import { errnoOf, fileError, isLayoutfsError, LayoutfsError, parseJson } from '../../errors.js';
+import { readBeneath, safeRoot, type SafeRoot } from '../safe-open.js';
 import type { Finding } from '../findings.js';
 import { invalidEntry, validEntry, type IndexEntry, type IndexFile, type IndexJson, type ValidEntry } from './index-model.js';
 
@@ -17,33 +17,21 @@ export interface IndexReader {
  * old file or the new one, never a mix; checks the size limit before reading and the shape of
  * the top level. Errors name the file and the rule.
  */
-async function loadIndexDocument(storeRoot: string, maxBytes: number): Promise<Pick<IndexFile, 'file' | 'mtimeMs' | 'size' | 'ino' | 'json'>> {
-  const file = join(storeRoot, 'index.json');
+async function loadIndexDocument(storeRoot: string | SafeRoot, maxBytes: number): Promise<Pick<IndexFile, 'file' | 'mtimeMs' | 'size' | 'ino' | 'json'>> {
+  const root = typeof storeRoot === 'string' ? await safeRoot(storeRoot) : storeRoot;
+  const file = join(root.path, 'index.json');
   let bytes: Buffer;
   let stat;
   try {
-    const handle = await open(file, 'r');
-    try {
-      stat = await handle.stat();
-      if (!stat.isFile()) throw new LayoutfsError('FAILED_PRECONDITION', 'must be a regular file', { path: file });
-      if (stat.size > maxBytes) {
-        throw new LayoutfsError('RESOURCE_EXHAUSTED',
-          `${stat.size} bytes is over the limit of ${maxBytes} bytes for an index.json`, { path: file });
-      }
-      bytes = Buffer.allocUnsafe(stat.size);
-      let off = 0;
-      while (off < bytes.length) {
-        const { bytesRead } = await handle.read(bytes, off, bytes.length - off, off);
-        if (bytesRead === 0) break;
-        off += bytesRead;
-      }
-      bytes = bytes.subarray(0, off);
-    } finally {
-      await handle.close();
-    }
+    // Bounded while reading: a FIFO, a device or a file growing under us never exceeds maxBytes + 1.
+    ({ bytes, stat } = await readBeneath(root, 'index.json', 'index.json', maxBytes));
   } catch (err) {
+    if (isLayoutfsError(err, 'RESOURCE_EXHAUSTED')) {
+      throw new LayoutfsError('RESOURCE_EXHAUSTED', `${err.rule} for an index.json`, { path: file });
+    }
+    if (errnoOf((err as Error).cause) === 'ENOENT') throw new LayoutfsError('NOT_FOUND', 'missing: an OCI image layout needs an index.json', { path: file, cause: err });
     if (err instanceof LayoutfsError) throw err;
-    throw fileError(err, file, { ENOENT: 'missing: an OCI image layout needs an index.json' }, (why) => `cannot read (${why})`);
+    throw fileError(err, file, {}, (why) => `cannot read (${why})`);
   }
   const json = parseJson(bytes, { path: file });
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
@@ -61,7 +49,7 @@ async function loadIndexDocument(storeRoot: string, maxBytes: number): Promise<P
 }
 
 /** Reads index.json into the one model: every entry, parsed and named; invalid ones are findings, not failures. */
-export async function readIndexFile(storeRoot: string, maxBytes = DEFAULT_MAX_INDEX_BYTES): Promise<IndexFile> {
+export async function readIndexFile(storeRoot: string | SafeRoot, maxBytes = DEFAULT_MAX_INDEX_BYTES): Promise<IndexFile> {
   const { file, mtimeMs, size, ino, json } = await loadIndexDocument(storeRoot, maxBytes);
   const entries: IndexEntry[] = [];
   const valid: ValidEntry[] = [];

@@ -4,6 +4,9 @@ import { refToPath } from '../../oci/path-mapping.js';
 import type { Finding } from '../findings.js';
 import type { IndexFile, ValidEntry } from './index-model.js';
 
+/** The longest file name (one path component) Linux filesystems take, in bytes. */
+export const MAX_COMPONENT_BYTES = 255;
+
 /** The entry a name points at: the first valid entry that carries it. */
 export interface NamedEntry extends ValidEntry {
   name: string;
@@ -47,6 +50,14 @@ export function referenceTable(index: Pick<IndexFile, 'file' | 'valid'>): Refere
       unnamed.push(entry);
       findings.push({ kind: 'UNMAPPABLE_NAME', file: indexFile, ref: name, digest: descriptor.digest,
         message: `manifests[${position}] has an empty ${REF_NAME_ANNOTATION}; shown only under _digests/` });
+      continue;
+    }
+    const long = viewPath.split('/').find((c) => Buffer.byteLength(c) > MAX_COMPONENT_BYTES);
+    if (long !== undefined) {
+      // Linux refuses longer names (ENAMETOOLONG): the view could be listed but never opened.
+      unnamed.push(entry);
+      findings.push({ kind: 'UNMAPPABLE_NAME', file: indexFile, ref: name, digest: descriptor.digest,
+        message: `manifests[${position}]: a component of its view path is ${Buffer.byteLength(long)} bytes, over the ${MAX_COMPONENT_BYTES} a file name may have; shown only under _digests/` });
       continue;
     }
     const n: NamedEntry = { ...entry, name, viewPath };

@@ -1,20 +1,22 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileError, LayoutfsError, parseJson } from '../../errors.js';
+import { errnoOf, fileError, isLayoutfsError, LayoutfsError, parseJson } from '../../errors.js';
+import { readBeneath, safeRoot, type SafeRoot } from '../safe-open.js';
 
 const MAX_LAYOUT_FILE = 64 * 1024;
 
 /** Checks `oci-layout`: a JSON object whose imageLayoutVersion is exactly "1.0.0". */
-export async function checkLayoutFile(storeRoot: string): Promise<void> {
-  const file = join(storeRoot, 'oci-layout');
+export async function checkLayoutFile(storeRoot: string | SafeRoot): Promise<void> {
+  const root = typeof storeRoot === 'string' ? await safeRoot(storeRoot) : storeRoot;
+  const file = join(root.path, 'oci-layout');
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    // Bounded while reading: `oci-layout` -> /dev/zero is refused, never read.
+    ({ bytes } = await readBeneath(root, 'oci-layout', 'oci-layout', MAX_LAYOUT_FILE));
   } catch (err) {
-    throw fileError(err, file, { ENOENT: 'missing: an OCI image layout needs an oci-layout file' }, (why) => `cannot read (${why})`);
-  }
-  if (bytes.length > MAX_LAYOUT_FILE) {
-    throw new LayoutfsError('FAILED_PRECONDITION', `larger than ${MAX_LAYOUT_FILE} bytes`, { path: file });
+    if (isLayoutfsError(err, 'RESOURCE_EXHAUSTED')) throw new LayoutfsError('FAILED_PRECONDITION', `larger than ${MAX_LAYOUT_FILE} bytes`, { path: file });
+    if (errnoOf((err as Error).cause) === 'ENOENT') throw new LayoutfsError('NOT_FOUND', 'missing: an OCI image layout needs an oci-layout file', { path: file, cause: err });
+    if (err instanceof LayoutfsError) throw err;
+    throw fileError(err, file, {}, (why) => `cannot read (${why})`);
   }
   const json = parseJson(bytes, { path: file });
   const version = (json as { imageLayoutVersion?: unknown } | null)?.imageLayoutVersion;
