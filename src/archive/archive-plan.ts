@@ -5,7 +5,7 @@ import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import { isIndexType, MediaTypes } from '../oci/media-types.js';
 import { withNameAnnotations } from '../oci/name-annotations.js';
 import { parseReference, viewRefName } from '../oci/reference.js';
-import type { Closure, DocumentReader } from '../store/blobs/closure.js';
+import type { Closure, ClosureBlob, DocumentReader } from '../store/blobs/closure.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { padding, TAR_END, tarHeader } from './tar-header.js';
 
@@ -39,6 +39,12 @@ export interface ArchivePlan {
 export interface PlanOptions {
   /** `os/arch[/variant]`: narrow multi-platform images to that manifest. */
   platform?: string;
+  /**
+   * Referrers to carry (signatures, SBOMs): given the archive's blobs, adds the closures of the
+   * artifacts attached to them and returns their root descriptors. They become unnamed
+   * index.json entries, which import brings back with their subjects.
+   */
+  referrers?: (blobs: Map<Digest, ClosureBlob>) => Promise<Descriptor[]>;
 }
 
 const DEFAULT_PLATFORM = 'linux/amd64';
@@ -105,6 +111,16 @@ export async function planArchive(images: ArchiveImage[], docs: DocumentReader, 
       const mc = await closureOf(manifest);
       for (const [d, b] of mc.blobs) blobs.set(d, b.size);
     }
+  }
+
+  if (options.referrers) {
+    const held = new Map<Digest, ClosureBlob>([...blobs].map(([d, size]) => [d, { size, mediaType: '' }]));
+    for (const r of await options.referrers(held)) {
+      const { annotations: _names, ...rest } = r.raw;
+      const annotations = withNameAnnotations(r.annotations, {});
+      indexEntries.push({ ...rest, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) });
+    }
+    for (const [d, b] of held) blobs.set(d, b.size);
   }
 
   const planned: { header: Buffer; content: PlannedEntry['content']; size: number }[] = [

@@ -13,6 +13,8 @@ export interface ReferenceReport {
   mediaType: string;
   platforms: string[];
   blobs: number;
+  /** Unnamed artifacts about the image (signatures, SBOMs): counted with it in blobs and bytes. */
+  referrers: number;
   totalBytes: number;
   /** Bytes of blobs other index.json entries (named or not) hold too. */
   sharedBytes: number;
@@ -62,7 +64,8 @@ export async function inventory(view: View): Promise<Inventory> {
   const references: ReferenceReport[] = [];
   for (const v of snapshot.named) {
     const closure = await view.closureOf(v);
-    const unique = exclusiveBytes(closure, view.census);
+    const holding = await view.holdingOf(v);
+    const unique = exclusiveBytes(holding, view.census);
     const missing = closure.missing.map((d) => d.digest);
     for (const d of closure.missing) {
       findings.push({ kind: 'MISSING_BLOB', file: view.store.blobFile(d.digest), ref: v.name!, digest: d.digest,
@@ -71,13 +74,14 @@ export async function inventory(view: View): Promise<Inventory> {
     for (const p of closure.problems) findings.push({ ...p, ref: v.name! });
     references.push({
       name: v.name!, viewPath: v.path, digest: v.root.digest, mediaType: v.root.mediaType,
-      platforms: await platformsOf(view, v), blobs: closure.blobs.size, totalBytes: closure.bytes,
-      sharedBytes: closure.bytes - unique, uniqueBytes: unique, missing,
+      platforms: await platformsOf(view, v), blobs: holding.blobs.size, referrers: holding.referrers.length, totalBytes: holding.bytes,
+      sharedBytes: holding.bytes - unique, uniqueBytes: unique, missing,
     });
   }
   const namedRoots = new Set(snapshot.named.map((n) => n.root.digest));
+  const referrerRoots = new Set([...view.referrers.values()].flat().map((r) => r.root.digest));
   const unnamed = [...snapshot.views.values()]
-    .filter((v) => v.name === undefined && !namedRoots.has(v.root.digest))
+    .filter((v) => v.name === undefined && !namedRoots.has(v.root.digest) && !referrerRoots.has(v.root.digest))
     .map((v) => ({ digest: v.root.digest, viewPath: v.path }));
   return { store: view.store.root, references, unnamed, findings };
 }

@@ -64,6 +64,11 @@ export interface Snapshot {
   findings: Finding[];
 }
 
+/** Where the view of index.json entry `digest` lives: `_digests/<alg>/<hex>`. */
+export function digestViewPath(digest: Digest): string {
+  return `${DIGESTS_DIR}/${digestAlgorithm(digest)}/${digestEncoded(digest)}`;
+}
+
 function addChild(children: Map<string, Set<string>>, dir: string, name: string): void {
   let set = children.get(dir);
   if (!set) children.set(dir, (set = new Set()));
@@ -98,7 +103,7 @@ export async function loadSnapshot(store: StoreReader, generation: number): Prom
     views.set(v.path, v);
   }
   for (const { descriptor } of index.valid) {
-    const path = `${DIGESTS_DIR}/${digestAlgorithm(descriptor.digest)}/${digestEncoded(descriptor.digest)}`;
+    const path = digestViewPath(descriptor.digest);
     if (!views.has(path)) views.set(path, new ViewEntry(path, undefined, undefined, descriptor));
   }
 

@@ -5,7 +5,7 @@ import { digestAlgorithm, digestEncoded, isDigestAlgorithm, isEncodedDigest, typ
 import type { ParsedDocument } from '../oci/manifest.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { LayoutfsError } from '../errors.js';
-import { computeClosure, type Closure } from '../store/blobs/closure.js';
+import { computeClosure, type Closure, type ClosureBlob } from '../store/blobs/closure.js';
 import type { StoreReader } from '../store/store-reader.js';
 import { fstatFd, closeFd } from '../store/blobs/fd-io.js';
 import { takeCensus, type Census } from './census.js';
@@ -13,6 +13,7 @@ import { MetadataCache } from './metadata-cache.js';
 import { blobSpaceId, isBlobSpace, parseSlotKey, Part, ROOT_ID, SlotTable, slotId, slotKey, splitSlotId } from './node-ids.js';
 import type { ArchiveNode, BlobNode, DirEntry, DirNode, FileLikeNode, FileNode, Node } from './nodes.js';
 import { openReader, type ByteReader } from './open-file.js';
+import { attachReferrers, loadReferrers } from './referrers.js';
 import { loadSnapshot, type Snapshot, type ViewEntry } from './snapshot.js';
 import { treeChange, type TreeChange } from './tree-change.js';
 import { VirtualArchives, archivedViewPath } from './virtual-archives.js';
@@ -30,6 +31,8 @@ interface State {
   census: Census;
   /** Blobs whose computed id another blob of the store has already: they get slot ids. */
   blobIdOverrides: Map<Digest, number>;
+  /** Unnamed referrer entries by subject digest (see referrers.ts). */
+  referrers: Map<Digest, ViewEntry[]>;
 }
 
 const VIEW_FILES = { 'index.json': Part.indexJson, 'oci-layout': Part.ociLayout, blobs: Part.blobs } as const;
@@ -89,8 +92,9 @@ export class View {
 
   private async load(generation: number): Promise<State> {
     const snapshot = await loadSnapshot(this.store, generation);
-    const census = await takeCensus(snapshot, (v) => this.closureIn(snapshot, v.root));
-    return { snapshot, census, blobIdOverrides: this.blobIdOverrides(snapshot.present) };
+    const referrers = await loadReferrers(snapshot, this.cache);
+    const census = await takeCensus(snapshot, (v) => this.closureIn(snapshot, v.root), referrers);
+    return { snapshot, census, blobIdOverrides: this.blobIdOverrides(snapshot.present), referrers };
   }
 
   /** Blobs that share a computed id with another blob of the store (see node-ids.ts): vanishingly rare. */
@@ -158,6 +162,25 @@ export class View {
       computeClosure(root, this.cache, snapshot.present, this.store));
   }
 
+  /** Unnamed referrer entries (signatures, SBOMs) by subject digest, for the current state. */
+  get referrers(): ReadonlyMap<Digest, readonly ViewEntry[]> {
+    return this.state.referrers;
+  }
+
+  /**
+   * What a view holds for space accounting and gc: its closure plus the referrers attached to it
+   * (at any depth) and their closures; `rm` of its name and a gc free these.
+   */
+  async holdingOf(v: ViewEntry): Promise<{ blobs: Map<Digest, ClosureBlob>; bytes: number; referrers: ViewEntry[] }> {
+    const closure = await this.closureOf(v);
+    if (this.state.referrers.size === 0) return { blobs: closure.blobs, bytes: closure.bytes, referrers: [] };
+    const blobs = new Map(closure.blobs);
+    const referrers = await attachReferrers(blobs, this.state.referrers, (r) => this.closureOf(r));
+    let bytes = 0;
+    for (const b of blobs.values()) bytes += b.size;
+    return { blobs, bytes, referrers };
+  }
+
   /** The named reference `name`, or NOT_FOUND naming the store. */
   referenceNamed(name: string): ViewEntry {
     const v = this.state.snapshot.byName.get(name);
@@ -170,10 +193,21 @@ export class View {
     return { hits: this.cache.hits, misses: this.cache.misses, bytes: this.cache.calculatedBytes, maxBytes: this.cache.maxBytes };
   }
 
-  /** The archive plan of named references: one, or several (the air-gap bundle). */
-  planArchive(names: string[], options: PlanOptions = {}): Promise<ArchivePlan> {
+  /**
+   * The archive plan of named references: one, or several (the air-gap bundle). `referrers`
+   * carries the referrers of what the archive holds as extra unnamed index.json entries; by
+   * default only a bundle does (one image stays a single-entry layout, what `oci-archive:FILE`,
+   * podman and buildah expect).
+   */
+  planArchive(names: string[], options: Omit<PlanOptions, 'referrers'> & { referrers?: boolean } = {}): Promise<ArchivePlan> {
     const images = names.map((name) => ({ name, root: this.referenceNamed(name).root }));
-    return planArchive(images, this.cache, (root) => this.closureOfRoot(root), options);
+    const withReferrers = options.referrers ?? names.length > 1;
+    return planArchive(images, this.cache, (root) => this.closureOfRoot(root), {
+      platform: options.platform,
+      referrers: withReferrers
+        ? async (blobs) => (await attachReferrers(blobs, this.state.referrers, (r) => this.closureOf(r))).map((r) => r.root)
+        : undefined,
+    });
   }
 
   /** Whether the store has the blob now. */

@@ -16,9 +16,11 @@ export function registerExport(program: Command): void {
     .argument('<ref...>', 'reference names')
     .option('-o, --output <file>', 'the archive file, or - for standard output (default when it is not a terminal)')
     .option('--platform <os/arch[/variant]>', 'narrow multi-platform images to this platform')
-    .action(async (storeDir: string, refs: string[], opts: { output?: string; platform?: string }) => {
+    .option('--referrers', 'carry the signatures and SBOMs of the images (the default for several REFs)')
+    .option('--no-referrers', 'leave out the signatures and SBOMs of the images')
+    .action(async (storeDir: string, refs: string[], opts: { output?: string; platform?: string; referrers?: boolean }) => {
       const view = await openView(storeDir);
-      const plan = await view.planArchive(refs, { platform: opts.platform });
+      const plan = await view.planArchive(refs, { platform: opts.platform, referrers: opts.referrers });
       const toStdout = opts.output === '-' || opts.output === undefined;
       if (toStdout && process.stdout.isTTY) {
         throw new LayoutfsError('INVALID_ARGUMENT', 'refusing to write an archive to a terminal; use -o FILE or a pipe');
