@@ -36,7 +36,8 @@ export async function takeCensus(snapshot: Snapshot, closureOf: (v: ViewEntry) =
   const roots = new Map<Digest, { view: ViewEntry; views: number; refs: number }>();
   for (const v of snapshot.views.values()) {
     const r = roots.get(v.root.digest);
-    const named = v.name === undefined ? 0 : 1;
+    // A platform view shows part of its reference's image: more paths (nlink), no other holder.
+    const named = v.name === undefined || v.platform !== undefined ? 0 : 1;
     if (r) {
       r.views++;
       r.refs += named;

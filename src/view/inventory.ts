@@ -42,15 +42,8 @@ async function platformsOf(view: View, v: ViewEntry): Promise<string[]> {
         .map((c: Descriptor) => (c.platform ? formatPlatform(c.platform) : ''))
         .filter((p) => p !== '' && p !== 'unknown/unknown');
     }
-    if (doc.config && present.has(doc.config.digest)) {
-      const config = JSON.parse((await view.store.readVerified(doc.config)).toString('utf8')) as {
-        os?: unknown; architecture?: unknown; variant?: unknown;
-      };
-      if (typeof config.os === 'string' && typeof config.architecture === 'string') {
-        return [formatPlatform({ os: config.os, architecture: config.architecture,
-          ...(typeof config.variant === 'string' ? { variant: config.variant } : {}) })];
-      }
-    }
+    const p = await view.configPlatform(root);
+    if (p) return [formatPlatform(p)];
   } catch {
     // Unreadable documents are reported as findings by the closure walk.
   }

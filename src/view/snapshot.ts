@@ -3,10 +3,16 @@ import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import { parseReference, type Reference } from '../oci/reference.js';
 import type { Finding } from '../store/findings.js';
 import { referenceTable } from '../store/index/reference-table.js';
+import type { DocumentReader } from '../store/blobs/closure.js';
+import { isIndexType, isManifestType } from '../oci/media-types.js';
+import { isRealPlatform, normalizePlatform, platformDirName } from '../oci/platform.js';
 import type { StoreReader } from '../store/store-reader.js';
 import { viewIndexJson } from './index-json.js';
 
 export const DIGESTS_DIR = '_digests';
+/** `_platforms/<os-arch[-variant]>/<view path>/`: one single-manifest view per platform of each multi-platform reference. */
+export const PLATFORMS_DIR = '_platforms';
+const PLATFORM_CONCURRENCY = 16;
 
 /** One view directory: a named reference, or an entry by digest under `_digests/`. */
 export class ViewEntry {
@@ -19,6 +25,8 @@ export class ViewEntry {
     readonly name: string | undefined,
     readonly reference: Reference | undefined,
     readonly root: Descriptor,
+    /** For a view under `_platforms/`: the platform directory (`linux-arm64-v8`); its reference is held by its named view. */
+    readonly platform?: string,
   ) {}
 
   /** The view's index.json, built on first use (not at load: most of 10,000 views are never read). */
@@ -88,7 +96,38 @@ function addAncestors(children: Map<string, Set<string>>, viewPath: string): voi
   }
 }
 
-export async function loadSnapshot(store: StoreReader, generation: number): Promise<Snapshot> {
+/**
+ * The platform views of the named multi-platform references: for each index root, each of its
+ * manifests with a real platform (not `unknown/unknown` attestations) under
+ * `_platforms/<platform>/<view path>`, with the reference's names. The indexes are read through
+ * `docs` (the view's metadata cache), 16 at a time; references whose root is a manifest cost nothing.
+ */
+async function platformViews(named: readonly ViewEntry[], present: ReadonlySet<Digest>, docs: DocumentReader): Promise<ViewEntry[]> {
+  const indexes = named.filter((v) => isIndexType(v.root.mediaType) && present.has(v.root.digest));
+  const out: ViewEntry[][] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < indexes.length) {
+      const i = next++;
+      const v = indexes[i]!;
+      const doc = await docs.readDocument(v.root).catch(() => undefined);
+      const seen = new Set<string>();
+      out[i] = [];
+      for (const child of doc?.children ?? []) {
+        if (!isRealPlatform(child.platform) || !isManifestType(child.mediaType)) continue;
+        const dir = platformDirName(normalizePlatform(child.platform));
+        // The first manifest of a platform wins, as containerd picks it.
+        if (!/^[a-z0-9._-]+$/.test(dir) || seen.has(dir)) continue;
+        seen.add(dir);
+        out[i]!.push(new ViewEntry(`${PLATFORMS_DIR}/${dir}/${v.path}`, v.name, v.reference, child, dir));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: PLATFORM_CONCURRENCY }, worker));
+  return out.flat();
+}
+
+export async function loadSnapshot(store: StoreReader, generation: number, docs?: DocumentReader): Promise<Snapshot> {
   const index = await store.readIndex();
   const table = referenceTable(index);
   const present = await store.listAllBlobs();
@@ -106,6 +145,8 @@ export async function loadSnapshot(store: StoreReader, generation: number): Prom
     const path = digestViewPath(descriptor.digest);
     if (!views.has(path)) views.set(path, new ViewEntry(path, undefined, undefined, descriptor));
   }
+
+  if (docs) for (const v of await platformViews(named, present, docs)) views.set(v.path, v);
 
   const children = new Map<string, Set<string>>([['', new Set()]]);
   for (const path of views.keys()) addAncestors(children, path);

@@ -1,6 +1,6 @@
 import { planArchive, type ArchivePlan, type PlanOptions } from '../archive/archive-plan.js';
 import { lstat } from 'node:fs/promises';
-import type { Descriptor } from '../oci/descriptor.js';
+import type { Descriptor, Platform } from '../oci/descriptor.js';
 import { digestAlgorithm, digestEncoded, isDigestAlgorithm, isEncodedDigest, type Digest } from '../oci/digest.js';
 import type { ParsedDocument } from '../oci/manifest.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
@@ -91,7 +91,7 @@ export class View {
   }
 
   private async load(generation: number): Promise<State> {
-    const snapshot = await loadSnapshot(this.store, generation);
+    const snapshot = await loadSnapshot(this.store, generation, this.cache);
     const referrers = await loadReferrers(snapshot, this.cache);
     const census = await takeCensus(snapshot, (v) => this.closureIn(snapshot, v.root), referrers);
     return { snapshot, census, blobIdOverrides: this.blobIdOverrides(snapshot.present), referrers };
@@ -181,6 +181,19 @@ export class View {
     return { blobs, bytes, referrers };
   }
 
+  /** The platform a manifest's config records (os, architecture, variant), or undefined when it has none or cannot be read. */
+  async configPlatform(manifest: Descriptor): Promise<Platform | undefined> {
+    try {
+      const doc = await this.cache.readDocument(manifest);
+      if (!doc.config || !this.hasBlob(doc.config.digest)) return undefined;
+      const config = JSON.parse((await this.store.readVerified(doc.config)).toString('utf8')) as { os?: unknown; architecture?: unknown; variant?: unknown };
+      if (typeof config.os !== 'string' || typeof config.architecture !== 'string') return undefined;
+      return { os: config.os, architecture: config.architecture, ...(typeof config.variant === 'string' ? { variant: config.variant } : {}) };
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The named reference `name`, or NOT_FOUND naming the store. */
   referenceNamed(name: string): ViewEntry {
     const v = this.state.snapshot.byName.get(name);
@@ -204,6 +217,7 @@ export class View {
     const withReferrers = options.referrers ?? names.length > 1;
     return planArchive(images, this.cache, (root) => this.closureOfRoot(root), {
       platform: options.platform,
+      configPlatform: (manifest) => this.configPlatform(manifest),
       referrers: withReferrers
         ? async (blobs) => (await attachReferrers(blobs, this.state.referrers, (r) => this.closureOf(r))).map((r) => r.root)
         : undefined,

@@ -4,7 +4,7 @@ import type { Digest } from '../../oci/digest.js';
 import { isForeignLayerType, isWalkableType } from '../../oci/media-types.js';
 import type { BlobReader } from '../blobs/blob-reader.js';
 import { storeDocuments } from '../blobs/store-documents.js';
-import type { NameChange } from '../index/name-changes.js';
+import { assertRefNameGrammar, type NameChange } from '../index/name-changes.js';
 import { findReference } from '../index/reference-table.js';
 import { assertWritable } from '../lock.js';
 import { commitNames } from './commit-names.js';
@@ -103,6 +103,7 @@ async function referrerSubjects(source: ImportSource): Promise<Map<SourceImage, 
  */
 export async function runImport(storeRoot: string, source: ImportSource, options: ImportOptions = {}): Promise<ImportReport> {
   await assertWritable(storeRoot);
+  if (options.rename !== undefined) assertRefNameGrammar(options.rename);
   const named = namedImages(source.images);
   const subjects = await referrerSubjects(source);
   let chosen: SourceImage[];
