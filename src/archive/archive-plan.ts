@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { LayoutfsError } from '../errors.js';
-import { formatPlatform, type Descriptor } from '../oci/descriptor.js';
+import { formatPlatform, type Descriptor, type Platform } from '../oci/descriptor.js';
+import { isRealPlatform, normalizePlatform, parsePlatformSpec, platformMatches } from '../oci/platform.js';
 import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import { isIndexType, MediaTypes } from '../oci/media-types.js';
 import { withNameAnnotations } from '../oci/name-annotations.js';
 import { parseReference, viewRefName } from '../oci/reference.js';
-import type { Closure, DocumentReader } from '../store/blobs/closure.js';
+import type { Closure, ClosureBlob, DocumentReader } from '../store/blobs/closure.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { padding, TAR_END, tarHeader } from './tar-header.js';
 
@@ -39,21 +40,42 @@ export interface ArchivePlan {
 export interface PlanOptions {
   /** `os/arch[/variant]`: narrow multi-platform images to that manifest. */
   platform?: string;
+  /**
+   * Referrers to carry (signatures, SBOMs): given the archive's blobs, adds the closures of the
+   * artifacts attached to them and returns their root descriptors. They become unnamed
+   * index.json entries, which import brings back with their subjects.
+   */
+  referrers?: (blobs: Map<Digest, ClosureBlob>) => Promise<Descriptor[]>;
+  /** The platform a manifest's config records, so `platform` can refuse a single-platform image of another one. */
+  configPlatform?: (manifest: Descriptor) => Promise<Platform | undefined>;
 }
 
-const DEFAULT_PLATFORM = 'linux/amd64';
+const DEFAULT_PLATFORM = normalizePlatform({ os: 'linux', architecture: 'amd64' });
 
-/** The manifest of `root` for `platform` (an index is narrowed; a manifest is itself). */
-async function narrow(root: Descriptor, docs: DocumentReader, platform: string | undefined, name: string): Promise<Descriptor> {
-  if (!isIndexType(root.mediaType)) return root;
-  const children = (await docs.readDocument(root)).children.filter((c) => c.platform && formatPlatform(c.platform) !== 'unknown/unknown');
-  const wanted = platform ?? DEFAULT_PLATFORM;
-  const pick = children.find((c) => formatPlatform(c.platform!) === wanted)
-    ?? (platform === undefined ? children[0] : undefined);
-  if (!pick) {
-    throw new LayoutfsError('NOT_FOUND', `${name} has no ${wanted} manifest (it has ${children.map((c) => formatPlatform(c.platform!)).join(', ') || 'none'})`);
+/**
+ * The manifest of `root` for `platform` (an index is narrowed; a manifest is itself, when it is of
+ * that platform), matched as containerd does (`linux/arm64` is `linux/arm64/v8`). Without a
+ * platform: linux/amd64, else the first. A platform the image lacks is an error.
+ */
+export async function narrow(root: Descriptor, docs: DocumentReader, platform: string | undefined, name: string,
+  configPlatform?: (manifest: Descriptor) => Promise<Platform | undefined>): Promise<Descriptor> {
+  const wanted = platform === undefined ? undefined : parsePlatformSpec(platform);
+  if (platform !== undefined && !wanted) throw new LayoutfsError('INVALID_ARGUMENT', `${JSON.stringify(platform)} is not a platform (os/arch[/variant])`);
+  if (!isIndexType(root.mediaType)) {
+    const have = wanted && (root.platform ?? await configPlatform?.(root));
+    if (wanted && have && !platformMatches(wanted, have)) {
+      throw new LayoutfsError('NOT_FOUND', `${name} has no ${platform} manifest (it is ${formatPlatform(have)} only)`);
+    }
+    return root;
   }
-  return isIndexType(pick.mediaType) ? narrow(pick, docs, platform, name) : pick;
+  const children = (await docs.readDocument(root)).children.filter((c) => isRealPlatform(c.platform));
+  const pick = wanted
+    ? children.find((c) => platformMatches(wanted, c.platform!))
+    : children.find((c) => platformMatches(DEFAULT_PLATFORM, c.platform!)) ?? children[0];
+  if (!pick) {
+    throw new LayoutfsError('NOT_FOUND', `${name} has no ${platform ?? 'linux/amd64'} manifest (it has ${children.map((c) => formatPlatform(c.platform!)).join(', ') || 'none'})`);
+  }
+  return isIndexType(pick.mediaType) ? narrow(pick, docs, platform, name, configPlatform) : pick;
 }
 
 function fileEntry(name: string, bytes: Buffer): { header: Buffer; content: PlannedEntry['content']; size: number } {
@@ -74,7 +96,7 @@ export async function planArchive(images: ArchiveImage[], docs: DocumentReader, 
   const repositories: Record<string, Record<string, string>> = {};
   const blobName = (d: Digest) => `blobs/${digestAlgorithm(d)}/${digestEncoded(d)}`;
   for (const image of images) {
-    const root = options.platform ? await narrow(image.root, docs, options.platform, image.name) : image.root;
+    const root = options.platform ? await narrow(image.root, docs, options.platform, image.name, options.configPlatform) : image.root;
     const closure = await closureOf(root);
     const lost = closure.missing[0] ?? closure.problems[0];
     if (lost) {
@@ -92,7 +114,7 @@ export async function planArchive(images: ArchiveImage[], docs: DocumentReader, 
 
     // Docker's manifest.json holds one manifest per image; an index without a usable platform
     // manifest gets no Docker entry (OCI readers still see it whole).
-    const manifest = await narrow(root, docs, options.platform, image.name).catch(() => undefined);
+    const manifest = await narrow(root, docs, options.platform, image.name, options.configPlatform).catch(() => undefined);
     const doc = manifest && await docs.readDocument(manifest);
     if (manifest && doc?.config) {
       const layers = doc.children.filter((c) => c.digest !== doc.config!.digest);
@@ -105,6 +127,16 @@ export async function planArchive(images: ArchiveImage[], docs: DocumentReader, 
       const mc = await closureOf(manifest);
       for (const [d, b] of mc.blobs) blobs.set(d, b.size);
     }
+  }
+
+  if (options.referrers) {
+    const held = new Map<Digest, ClosureBlob>([...blobs].map(([d, size]) => [d, { size, mediaType: '' }]));
+    for (const r of await options.referrers(held)) {
+      const { annotations: _names, ...rest } = r.raw;
+      const annotations = withNameAnnotations(r.annotations, {});
+      indexEntries.push({ ...rest, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) });
+    }
+    for (const [d, b] of held) blobs.set(d, b.size);
   }
 
   const planned: { header: Buffer; content: PlannedEntry['content']; size: number }[] = [

@@ -3,22 +3,19 @@ import { posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { fileError, LayoutfsError, parseJson } from '../errors.js';
-import { parseDescriptor, type Descriptor } from '../oci/descriptor.js';
+import { parseDescriptor } from '../oci/descriptor.js';
 import { digestOfBlobFile, isDigestAlgorithm, type Digest } from '../oci/digest.js';
 import { normalizeDockerName } from '../oci/docker-name.js';
 import { MediaTypes } from '../oci/media-types.js';
-import { fullNameOf } from '../oci/name-annotations.js';
-import { hasBlob, ingestBlob, ingestStream, type ByteSource } from '../store/blobs/blob-ingest.js';
+import { fullNameOf, refNameOf } from '../oci/name-annotations.js';
+import { ingestBlob, ingestStream, touchBlob, type ByteSource } from '../store/blobs/blob-ingest.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '../store/blobs/blob-reader.js';
-import { commitNames } from '../store/import/commit-names.js';
-import { completeImages } from '../store/import/complete-images.js';
-import type { ImportOptions, ImportReport } from '../store/import/import-layout.js';
+import { runImport, type ImportOptions, type ImportReport, type ImportSource, type SourceImage } from '../store/import/import-pipeline.js';
 import { openStore } from '../store/store-reader.js';
 import { closeFd, readFd } from '../store/blobs/fd-io.js';
 import { openInput } from '../store/safe-open.js';
 import { assertWritable } from '../store/lock.js';
 import { DEFAULT_MAX_INDEX_BYTES } from '../store/index/read-index.js';
-import { findReference } from '../store/index/reference-table.js';
 
 /** Decompressed bytes one archive may expand to (a gzip bomb stops here). */
 export const DEFAULT_MAX_UNPACKED_BYTES = 256 * 1024 ** 3;
@@ -62,15 +59,21 @@ function safeName(name: string, file: string): string {
   return n.replace(/\/$/, '');
 }
 
+/** What one pass over an archive found: its images, and the bytes it wrote and went through. */
+interface ArchivePass {
+  images: SourceImage[];
+  written: number;
+  seen: number;
+}
+
 /**
- * Imports an OCI archive (also gzip-compressed; also Docker 25+ `docker save`, an OCI layout
- * with a manifest.json) or a legacy `docker save` tar, read as a stream: never extracted to a
- * temp tree. Every file is ingested as it passes (blobs/<alg>/<hex> checked against its name;
- * legacy layer tars hashed to find theirs); JSON files are kept in memory up to a limit. At the
- * end the images are assembled and named under the store lock.
+ * Reads an OCI archive (also gzip-compressed; also Docker 25+ `docker save`, an OCI layout with a
+ * manifest.json) or a legacy `docker save` tar as a stream: never extracted to a temp tree. Every
+ * file is ingested into the store as it passes (blobs/<alg>/<hex> checked against its name; legacy
+ * layer tars hashed to find theirs); JSON files are kept in memory up to a limit. Legacy images
+ * get their OCI config and manifest written at the end.
  */
-export async function importArchive(storeRoot: string, file: string, options: ArchiveImportOptions = {}): Promise<ImportReport> {
-  await assertWritable(storeRoot);
+async function readArchive(storeRoot: string, file: string, options: ArchiveImportOptions, progress: boolean): Promise<ArchivePass> {
   const head = Buffer.alloc(2);
   // The safe open (store/safe-open.ts): a FIFO or a device (`/dev/zero`) is refused, never read forever.
   const opened = await openInput(file, 'the archive');
@@ -86,8 +89,10 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
   const { default: tar } = await import('tar-stream');
   const extract = tar.extract();
   const input = createReadStream(file, { fd: opened.fd });
-  options.onStart?.(opened.stat.size);
-  input.on('data', (chunk) => options.onProgress?.(chunk.length));
+  if (progress) {
+    options.onStart?.(opened.stat.size);
+    input.on('data', (chunk: string | Buffer) => options.onProgress?.(chunk.length));
+  }
   const unpacked = gzipped ? input.pipe(createGunzip()) : input;
   const limited = unpacked.pipe(byteLimit(options.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES, file));
   for (const s of [input, unpacked]) s.on('error', (err: Error) => limited.destroy(err));
@@ -154,8 +159,7 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
     throw new LayoutfsError('INVALID_ARGUMENT', `entry ${name}: a loop of links`, { path: file });
   };
 
-  const store = await openStore(storeRoot);
-  let images: { name: string | undefined; descriptor: Descriptor }[];
+  let images: SourceImage[];
   if (json.has('index.json')) {
     images = ociImages(parseJson(json.get('index.json')!, { where: `${file}: index.json`, code: 'INVALID_ARGUMENT' }), file);
   } else if (json.has('manifest.json')) {
@@ -164,41 +168,51 @@ export async function importArchive(storeRoot: string, file: string, options: Ar
   } else {
     throw new LayoutfsError('INVALID_ARGUMENT', 'neither an OCI archive (index.json) nor a docker save archive (manifest.json)', { path: file });
   }
-  if (options.rename !== undefined) {
-    if (images.length !== 1) throw new LayoutfsError('INVALID_ARGUMENT', `--ref names one image, but the archive holds ${images.length}`, { path: file });
-    images = [{ name: options.rename, descriptor: images[0]!.descriptor }];
-  }
-  if (options.select?.length) {
-    for (const name of options.select) findReference(images, name, { path: file, in: 'the archive' });
-    images = images.filter((i) => i.name !== undefined && options.select!.includes(i.name));
-  }
-  const unnamed = images.find((i) => i.name === undefined);
-  if (unnamed) throw new LayoutfsError('INVALID_ARGUMENT', `image ${unnamed.descriptor.digest} in the archive has no name; give one with --ref`, { path: file });
+  return { images, written: bytesWritten, seen: bytesSeen };
+}
 
-  // Every image must be complete in the store before it is named.
-  const blobs = await completeImages(store, images, { lacking: 'the archive does not hold', path: file }).catch(async (err: unknown) => {
-    // A blob the archive did hold, ingested and gone since: a concurrent gc, not a short archive.
-    for (const f of files.values()) {
-      if (!(await hasBlob(storeRoot, f.digest, f.size))) {
-        throw new LayoutfsError('UNAVAILABLE', `blob ${f.digest} of the archive vanished from the store during the import (a concurrent gc with a short --grace?); import the archive again`, { path: file, cause: err });
+/**
+ * An archive as an import source: one pass streams every blob into the store (unselected ones
+ * become orphans for gc); the completeness check then reads the store. Ingesting again (a gc swept
+ * a blob meanwhile) reads the archive again.
+ */
+export async function archiveSource(storeRoot: string, file: string, options: ArchiveImportOptions = {}): Promise<ImportSource> {
+  await assertWritable(storeRoot);
+  const first = await readArchive(storeRoot, file, options, true);
+  let written = first.written;
+  const store = await openStore(storeRoot);
+  return {
+    path: file,
+    noun: 'the archive',
+    images: first.images,
+    blobs: store,
+    errorsNameSource: true,
+    async ingest(blobs) {
+      for (const [digest, size] of blobs) {
+        if (!(await touchBlob(storeRoot, digest, size))) {
+          written += (await readArchive(storeRoot, file, options, false)).written;
+          return;
+        }
       }
-    }
-    throw err;
-  });
-  const named = images as { name: string; descriptor: Descriptor }[];
-  const references = await commitNames(storeRoot, blobs, named, options.force ?? false, () => {
-    throw new LayoutfsError('UNAVAILABLE', 'blobs vanished during the import (a concurrent gc with a short --grace?); import the archive again', { path: file });
-  });
-  return { source: file, references, blobs: blobs.size, bytesWritten, bytesSkipped: Math.max(0, bytesSeen - bytesWritten) };
+    },
+    counters: () => ({ written, seen: first.seen }),
+  };
+}
+
+/** Imports an OCI or `docker save` archive (see readArchive and runImport). */
+export async function importArchive(storeRoot: string, file: string, options: ArchiveImportOptions = {}): Promise<ImportReport> {
+  return runImport(storeRoot, await archiveSource(storeRoot, file, options), options);
 }
 
 /** Images of an OCI archive's index.json, named by the full name containerd/Docker record, else ref.name. */
-function ociImages(index: unknown, file: string): { name: string | undefined; descriptor: Descriptor }[] {
+function ociImages(index: unknown, file: string): SourceImage[] {
   const manifests = (index as { manifests?: unknown }).manifests;
   if (!Array.isArray(manifests)) throw new LayoutfsError('INVALID_ARGUMENT', 'index.json: "manifests" must be an array', { path: file });
   return manifests.map((m, i) => {
     const descriptor = parseDescriptor(m, `${file}: index.json manifests[${i}]`);
-    return { name: fullNameOf(descriptor.raw), descriptor };
+    const name = fullNameOf(descriptor.raw);
+    const alias = refNameOf(descriptor.raw);
+    return { name, alias: alias !== name ? alias : undefined, descriptor };
   });
 }
 
@@ -211,7 +225,7 @@ function ociImages(index: unknown, file: string): { name: string | undefined; de
 async function legacyImages(storeRoot: string, manifest: unknown, file: string, jsonOf: (n: string) => Buffer | undefined,
   fileOf: (n: string) => { digest: Digest; size: number } | undefined, wrote: (n: number) => void) {
   if (!Array.isArray(manifest)) throw new LayoutfsError('INVALID_ARGUMENT', 'manifest.json must be an array', { path: file });
-  const images: { name: string | undefined; descriptor: Descriptor }[] = [];
+  const images: SourceImage[] = [];
   for (const [i, item] of (manifest as ({ Config?: unknown; RepoTags?: unknown; Layers?: unknown } | null)[]).entries()) {
     const where = `${file}: manifest.json[${i}]`;
     if (typeof item?.Config !== 'string' || !Array.isArray(item.Layers)) throw new LayoutfsError('INVALID_ARGUMENT', `${where}: needs "Config" and "Layers"`);

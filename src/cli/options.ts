@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
+import { parsePlatformSpec } from '../oci/platform.js';
 import { isConformingRepository } from '../oci/reference.js';
 import { parseListen, type ListenAddress } from '../server/listen-address.js';
 import { DEFAULT_BARE_REPOSITORY } from '../server/registry/registry-names.js';
@@ -52,4 +53,10 @@ export function collectRepeated(value: string, previous: string[] = []): string[
 /** `--cache-size`, the same for every command that opens a view (ls, mount, serve). */
 export function cacheSizeOption(): Option {
   return new Option('--cache-size <bytes>', 'byte bound of the metadata cache (e.g. 64M)').argParser(parseByteSize);
+}
+
+/** `--platform`: os/arch[/variant] (kept as typed; matched the way containerd normalizes it). */
+export function parsePlatformOption(s: string): string {
+  if (!parsePlatformSpec(s)) throw new InvalidArgumentError(`"${s}" is not a platform (examples: linux/amd64, linux/arm64, linux/arm/v7)`);
+  return s;
 }

@@ -31,6 +31,24 @@ const DOMAIN = `(?:${DOMAIN_PART}(?:\\.${DOMAIN_PART})*|\\[[a-fA-F0-9:]+\\])(?::
 const REPOSITORY_RE = new RegExp(`^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*$`);
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 
+// The image-spec grammar of org.opencontainers.image.ref.name (annotations.md).
+const REF_COMPONENT = '[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*';
+const REF_NAME_RE = new RegExp(`^${REF_COMPONENT}(?:/${REF_COMPONENT})*$`);
+
+/** A name inside the image-spec ref.name grammar (what `tag` and `import --ref` accept). */
+export function isImageSpecRefName(name: string): boolean {
+  return REF_NAME_RE.test(name);
+}
+
+// The distribution-spec repository name: lowercase path components only (no domain syntax:
+// no capitals, no `:port`, no `[ipv6]`), what every client sends in /v2/<name>/.
+const DISTRIBUTION_NAME_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+
+/** A repository name the distribution-spec allows in /v2/<name>/ (and every client accepts). */
+export function isDistributionName(name: string): boolean {
+  return name.length <= 255 && DISTRIBUTION_NAME_RE.test(name);
+}
+
 /** A repository name a registry would accept (lowercase path components, optional domain). */
 export function isConformingRepository(name: string): boolean {
   return name.length <= 255 && REPOSITORY_RE.test(name);

@@ -7,6 +7,7 @@ export type FindingKind =
   | 'UNNAMED_ENTRY'
   | 'INVALID_ENTRY'
   | 'UNMAPPABLE_NAME'
+  | 'NONCONFORMING_NAME'
   | 'MISSING_BLOB'
   | 'BAD_DOCUMENT'
   | 'BAD_LAYOUT'

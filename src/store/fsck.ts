@@ -6,6 +6,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DAMAGE, type Finding } from './findings.js';
 import { markReachable } from './gc/mark.js';
+import { isImageSpecRefName } from '../oci/reference.js';
 import { referenceTable } from './index/reference-table.js';
 import { openStore } from './store-reader.js';
 import { fstatFd } from './blobs/fd-io.js';
@@ -40,6 +41,12 @@ export async function fsck(storeDir: string, options: { verify?: boolean; onVeri
   }
   const table = referenceTable(index);
   const findings: Finding[] = [...index.findings, ...table.findings.filter((f) => f.kind !== 'UNNAMED_ENTRY')];
+  for (const n of table.named) {
+    if (!isImageSpecRefName(n.name)) {
+      findings.push({ kind: 'NONCONFORMING_NAME', file: index.file, ref: n.name, digest: n.descriptor.digest,
+        message: `${JSON.stringify(n.name)} is outside the image-spec ref.name grammar (tools may refuse it; layoutfs tag gives the image a conforming name)` });
+    }
+  }
   const marking = await markReachable(store, index.valid.map((e) => e.descriptor));
   findings.push(...marking.missing, ...marking.problems);
   for (const digest of marking.present) {

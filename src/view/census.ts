@@ -1,16 +1,15 @@
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import type { Closure } from '../store/blobs/closure.js';
-import type { Snapshot } from './snapshot.js';
+import { attachReferrers } from './referrers.js';
+import type { Snapshot, ViewEntry } from './snapshot.js';
 
-/** How many view paths show each blob (nlink), and how many index.json entries hold it. */
+/**
+ * How many view paths show each blob (nlink): what the mount needs at every change, kept up to
+ * date incrementally. (Which entries hold each blob, for ls and du, is countHolders, on demand.)
+ */
 export interface Census {
   views: Map<Digest, number>;
-  /**
-   * Entries reaching each blob: named references, plus unnamed and duplicate entries (gc keeps
-   * what they reach). A blob with 1 is what `rm` of its one reference frees.
-   */
-  refs: Map<Digest, number>;
   /** Roots whose closure lacks blobs or documents: a blob arriving later can change them. */
   incomplete: Set<Digest>;
 }
@@ -18,60 +17,46 @@ export interface Census {
 const CONCURRENCY = 16;
 
 /** Bytes of `closure` that no other index.json entry holds: what removing its one holder frees. */
-export function exclusiveBytes(closure: Closure, census: Census): number {
+export function exclusiveBytes(closure: Pick<Closure, 'blobs'>, holders: ReadonlyMap<Digest, number>): number {
   let bytes = 0;
-  for (const [digest, blob] of closure.blobs) if (census.refs.get(digest) === 1) bytes += blob.size;
+  for (const [digest, blob] of closure.blobs) if (holders.get(digest) === 1) bytes += blob.size;
   return bytes;
 }
 
-interface RootCount {
-  root: Descriptor;
-  views: number;
-  refs: number;
+/** Runs `work` over `items`, CONCURRENCY at a time. */
+async function eachConcurrently<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 }
 
-/** Views sharing a root share a closure: each root once, with how many views show it and entries hold it. */
-function rootCounts(snapshot: Snapshot): Map<Digest, RootCount> {
-  const roots = new Map<Digest, RootCount>();
+/** Views sharing a root share a closure: each root once, with how many view paths show it. */
+function rootCounts(snapshot: Snapshot): Map<Digest, { root: Descriptor; views: number }> {
+  const roots = new Map<Digest, { root: Descriptor; views: number }>();
   for (const v of snapshot.views.values()) {
     const r = roots.get(v.root.digest);
-    const named = v.name === undefined ? 0 : 1;
-    if (r) {
-      r.views++;
-      r.refs += named;
-    } else {
-      roots.set(v.root.digest, { root: v.root, views: 1, refs: named });
-    }
+    if (r) r.views++;
+    else roots.set(v.root.digest, { root: v.root, views: 1 });
   }
-  // Every other entry's digest has a view under _digests/, so its root is in the map.
-  for (const digest of snapshot.otherRoots) roots.get(digest)!.refs++;
   return roots;
 }
 
-/** Adds `by` views and `refsBy` holders to every blob of each root's closure; returns the blobs touched. */
-async function apply(census: Census, changes: { root: Descriptor; views: number; refs: number }[],
+/** Adds `views` paths to every blob of each root's closure; returns the blobs touched. */
+async function apply(census: Census, changes: { root: Descriptor; views: number }[],
   closureOf: (root: Descriptor) => Promise<Closure>): Promise<Set<Digest>> {
   const touched = new Set<Digest>();
-  const add = (map: Map<Digest, number>, digest: Digest, n: number) => {
-    if (n === 0) return;
-    const now = (map.get(digest) ?? 0) + n;
-    if (now === 0) map.delete(digest);
-    else map.set(digest, now);
-  };
-  let next = 0;
-  const worker = async () => {
-    while (next < changes.length) {
-      const c = changes[next++]!;
-      const closure = await closureOf(c.root);
-      if (c.views > 0 && (closure.missing.length > 0 || closure.problems.length > 0)) census.incomplete.add(c.root.digest);
-      for (const digest of closure.blobs.keys()) {
-        add(census.views, digest, c.views);
-        add(census.refs, digest, c.refs);
-        touched.add(digest);
-      }
+  await eachConcurrently(changes, async (c) => {
+    const closure = await closureOf(c.root);
+    if (c.views > 0 && (closure.missing.length > 0 || closure.problems.length > 0)) census.incomplete.add(c.root.digest);
+    for (const digest of closure.blobs.keys()) {
+      const now = (census.views.get(digest) ?? 0) + c.views;
+      if (now === 0) census.views.delete(digest);
+      else census.views.set(digest, now);
+      touched.add(digest);
     }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  });
   return touched;
 }
 
@@ -80,7 +65,7 @@ async function apply(census: Census, changes: { root: Descriptor; views: number;
  * cache and are recomputed on demand when evicted.
  */
 export async function takeCensus(snapshot: Snapshot, closureOf: (root: Descriptor) => Promise<Closure>): Promise<Census> {
-  const census: Census = { views: new Map(), refs: new Map(), incomplete: new Set() };
+  const census: Census = { views: new Map(), incomplete: new Set() };
   await apply(census, [...rootCounts(snapshot).values()], closureOf);
   return census;
 }
@@ -95,20 +80,48 @@ export async function updateCensus(census: Census, before: Snapshot, after: Snap
   closureBefore: (root: Descriptor) => Promise<Closure>, closureAfter: (root: Descriptor) => Promise<Closure>): Promise<Set<Digest>> {
   const old = rootCounts(before);
   const now = rootCounts(after);
-  const leaving: RootCount[] = [];
-  const coming: RootCount[] = [];
+  const leaving: { root: Descriptor; views: number }[] = [];
+  const coming: { root: Descriptor; views: number }[] = [];
   for (const [digest, o] of old) {
     const n = now.get(digest);
     if (!n || recount.has(digest)) {
-      leaving.push({ root: o.root, views: -o.views, refs: -o.refs });
+      leaving.push({ root: o.root, views: -o.views });
       census.incomplete.delete(digest);
       if (n) coming.push(n);
-    } else if (n.views !== o.views || n.refs !== o.refs) {
-      coming.push({ root: n.root, views: n.views - o.views, refs: n.refs - o.refs });
+    } else if (n.views !== o.views) {
+      coming.push({ root: n.root, views: n.views - o.views });
     }
   }
   for (const [digest, n] of now) if (!old.has(digest)) coming.push(n);
   const touched = await apply(census, leaving, closureBefore);
   for (const digest of await apply(census, coming, closureAfter)) touched.add(digest);
   return touched;
+}
+
+/**
+ * Entries holding each blob: named references (a platform view is part of its reference, no
+ * holder of its own), plus unnamed and duplicate entries (gc keeps what they reach). A referrer
+ * (an unnamed artifact about an image) is no holder of its own: its blobs count for each holder
+ * of its subject, as gc keeps them. A blob with 1 is what `rm` of its one reference frees.
+ */
+export async function countHolders(snapshot: Snapshot, referrers: ReadonlyMap<Digest, readonly ViewEntry[]>,
+  closureOf: (v: ViewEntry) => Promise<Closure>): Promise<Map<Digest, number>> {
+  const referrerRoots = new Set<Digest>();
+  for (const list of referrers.values()) for (const r of list) referrerRoots.add(r.root.digest);
+  const roots = new Map<Digest, { view: ViewEntry; holders: number }>();
+  for (const v of snapshot.views.values()) {
+    const holder = v.name === undefined || v.platform !== undefined ? 0 : 1;
+    const r = roots.get(v.root.digest);
+    if (r) r.holders += holder;
+    else roots.set(v.root.digest, { view: v, holders: holder });
+  }
+  // Every other entry's digest has a view under _digests/, so its root is in the map.
+  for (const digest of snapshot.otherRoots) if (!referrerRoots.has(digest)) roots.get(digest)!.holders++;
+  const holders = new Map<Digest, number>();
+  await eachConcurrently([...roots.values()].filter((r) => r.holders > 0), async (r) => {
+    const held = new Map((await closureOf(r.view)).blobs);
+    await attachReferrers(held, referrers, closureOf);
+    for (const digest of held.keys()) holders.set(digest, (holders.get(digest) ?? 0) + r.holders);
+  });
+  return holders;
 }

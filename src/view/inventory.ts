@@ -13,6 +13,8 @@ export interface ReferenceReport {
   mediaType: string;
   platforms: string[];
   blobs: number;
+  /** Unnamed artifacts about the image (signatures, SBOMs): counted with it in blobs and bytes. */
+  referrers: number;
   totalBytes: number;
   /** Bytes of blobs other index.json entries (named or not) hold too. */
   sharedBytes: number;
@@ -40,15 +42,8 @@ async function platformsOf(view: View, v: ViewEntry): Promise<string[]> {
         .map((c: Descriptor) => (c.platform ? formatPlatform(c.platform) : ''))
         .filter((p) => p !== '' && p !== 'unknown/unknown');
     }
-    if (doc.config && present.has(doc.config.digest)) {
-      const config = JSON.parse((await view.store.readVerified(doc.config)).toString('utf8')) as {
-        os?: unknown; architecture?: unknown; variant?: unknown;
-      };
-      if (typeof config.os === 'string' && typeof config.architecture === 'string') {
-        return [formatPlatform({ os: config.os, architecture: config.architecture,
-          ...(typeof config.variant === 'string' ? { variant: config.variant } : {}) })];
-      }
-    }
+    const p = await view.configPlatform(root);
+    if (p) return [formatPlatform(p)];
   } catch {
     // Unreadable documents are reported as findings by the closure walk.
   }
@@ -60,9 +55,11 @@ export async function inventory(view: View): Promise<Inventory> {
   const snapshot = view.snapshot;
   const findings: Finding[] = [...snapshot.findings];
   const references: ReferenceReport[] = [];
+  const holders = await view.holders();
   for (const v of snapshot.named) {
     const closure = await view.closureOf(v);
-    const unique = exclusiveBytes(closure, view.census);
+    const holding = await view.holdingOf(v);
+    const unique = exclusiveBytes(holding, holders);
     const missing = closure.missing.map((d) => d.digest);
     for (const d of closure.missing) {
       findings.push({ kind: 'MISSING_BLOB', file: view.store.blobFile(d.digest), ref: v.name, digest: d.digest,
@@ -71,13 +68,14 @@ export async function inventory(view: View): Promise<Inventory> {
     for (const p of closure.problems) findings.push({ ...p, ref: v.name });
     references.push({
       name: v.name, viewPath: v.path, digest: v.root.digest, mediaType: v.root.mediaType,
-      platforms: await platformsOf(view, v), blobs: closure.blobs.size, totalBytes: closure.bytes,
-      sharedBytes: closure.bytes - unique, uniqueBytes: unique, missing,
+      platforms: await platformsOf(view, v), blobs: holding.blobs.size, referrers: holding.referrers.length, totalBytes: holding.bytes,
+      sharedBytes: holding.bytes - unique, uniqueBytes: unique, missing,
     });
   }
   const namedRoots = new Set(snapshot.named.map((n) => n.root.digest));
+  const referrerRoots = new Set([...view.referrers.values()].flat().map((r) => r.root.digest));
   const unnamed = [...snapshot.views.values()]
-    .filter((v) => v.name === undefined && !namedRoots.has(v.root.digest))
+    .filter((v) => v.name === undefined && !namedRoots.has(v.root.digest) && !referrerRoots.has(v.root.digest))
     .map((v) => ({ digest: v.root.digest, viewPath: v.path }));
   return { store: view.store.root, references, unnamed, findings };
 }

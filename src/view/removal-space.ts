@@ -10,21 +10,21 @@ export interface SpaceReport {
 }
 
 /**
- * Per reference, the bytes it reaches and the bytes only it holds (the census counts every
- * index.json entry, as gc does); and for a set of names, the bytes their removal would free:
+ * Per reference, the bytes it reaches (with its referrers) and the bytes only it holds (the
+ * holders count every index.json entry, as gc does); and for a set of names, the bytes their removal would free:
  * blobs whose every holder is in the set.
  */
 export async function spaceReport(view: View, removing: string[] = []): Promise<SpaceReport> {
   const { named } = view.snapshot;
-  const holders = view.census.refs;
+  const holders = await view.holders();
   const references = [];
   for (const v of named) {
-    const closure = await view.closureOf(v);
-    references.push({ name: v.name, totalBytes: closure.bytes, uniqueBytes: exclusiveBytes(closure, view.census) });
+    const holding = await view.holdingOf(v);
+    references.push({ name: v.name, totalBytes: holding.bytes, uniqueBytes: exclusiveBytes(holding, holders) });
   }
   const held = new Map<Digest, { size: number; bySet: number }>();
   for (const name of removing) {
-    for (const [d, b] of (await view.closureOf(view.referenceNamed(name))).blobs) {
+    for (const [d, b] of (await view.holdingOf(view.referenceNamed(name))).blobs) {
       const h = held.get(d) ?? { size: b.size, bySet: 0 };
       h.bySet++;
       held.set(d, h);

@@ -4,10 +4,16 @@ import { parseReference, type Reference } from '../oci/reference.js';
 import type { Finding } from '../store/findings.js';
 import { referenceTable } from '../store/index/reference-table.js';
 import type { BlobListing } from '../store/blobs/blob-reader.js';
+import type { DocumentReader } from '../store/blobs/closure.js';
+import { isIndexType, isManifestType } from '../oci/media-types.js';
+import { isRealPlatform, normalizePlatform, platformDirName } from '../oci/platform.js';
 import type { StoreReader } from '../store/store-reader.js';
 import { viewIndexJson } from './index-json.js';
 
 export const DIGESTS_DIR = '_digests';
+/** `_platforms/<os-arch[-variant]>/<view path>/`: one single-manifest view per platform of each multi-platform reference. */
+export const PLATFORMS_DIR = '_platforms';
+const PLATFORM_CONCURRENCY = 16;
 
 /** One view directory: a named reference, or an entry by digest under `_digests/`. */
 export class ViewEntry {
@@ -20,6 +26,8 @@ export class ViewEntry {
     readonly name: string | undefined,
     readonly reference: Reference | undefined,
     readonly root: Descriptor,
+    /** For a view under `_platforms/`: the platform directory (`linux-arm64-v8`); its reference is held by its named view. */
+    readonly platform?: string,
   ) {}
 
   /** The view's index.json, built on first use (not at load: most of 10,000 views are never read). */
@@ -69,6 +77,11 @@ export interface Snapshot {
   findings: Finding[];
 }
 
+/** Where the view of index.json entry `digest` lives: `_digests/<alg>/<hex>`. */
+export function digestViewPath(digest: Digest): string {
+  return `${DIGESTS_DIR}/${digestAlgorithm(digest)}/${digestEncoded(digest)}`;
+}
+
 function addChild(children: Map<string, Set<string>>, dir: string, name: string): void {
   let set = children.get(dir);
   if (!set) children.set(dir, (set = new Set()));
@@ -88,8 +101,42 @@ function addAncestors(children: Map<string, Set<string>>, viewPath: string): voi
   }
 }
 
-/** The store's state now; `previous` lends its blob listing when no blobs/ directory changed since. */
-export async function loadSnapshot(store: StoreReader, generation: number, previous?: Snapshot): Promise<Snapshot> {
+/**
+ * The platform views of the named multi-platform references: for each index root, each of its
+ * manifests with a real platform (not `unknown/unknown` attestations) under
+ * `_platforms/<platform>/<view path>`, with the reference's names. The indexes are read through
+ * `docs` (the view's metadata cache), 16 at a time; references whose root is a manifest cost nothing.
+ */
+async function platformViews(named: readonly ViewEntry[], present: ReadonlySet<Digest>, docs: DocumentReader): Promise<ViewEntry[]> {
+  const indexes = named.filter((v) => isIndexType(v.root.mediaType) && present.has(v.root.digest));
+  const out: ViewEntry[][] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < indexes.length) {
+      const i = next++;
+      const v = indexes[i]!;
+      const doc = await docs.readDocument(v.root).catch(() => undefined);
+      const seen = new Set<string>();
+      out[i] = [];
+      for (const child of doc?.children ?? []) {
+        if (!isRealPlatform(child.platform) || !isManifestType(child.mediaType)) continue;
+        const dir = platformDirName(normalizePlatform(child.platform));
+        // The first manifest of a platform wins, as containerd picks it.
+        if (!/^[a-z0-9._-]+$/.test(dir) || seen.has(dir)) continue;
+        seen.add(dir);
+        out[i].push(new ViewEntry(`${PLATFORMS_DIR}/${dir}/${v.path}`, v.name, v.reference, child, dir));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: PLATFORM_CONCURRENCY }, worker));
+  return out.flat();
+}
+
+/**
+ * The store's state now. `docs` reads multi-platform indexes for the platform views; `previous`
+ * lends its blob listing when no blobs/ directory changed since.
+ */
+export async function loadSnapshot(store: StoreReader, generation: number, docs?: DocumentReader, previous?: Snapshot): Promise<Snapshot> {
   const index = await store.readIndex();
   const table = referenceTable(index);
   const blobListing = await store.listAllBlobsSince(previous?.blobListing);
@@ -105,9 +152,11 @@ export async function loadSnapshot(store: StoreReader, generation: number, previ
     views.set(v.path, v);
   }
   for (const { descriptor } of index.valid) {
-    const path = `${DIGESTS_DIR}/${digestAlgorithm(descriptor.digest)}/${digestEncoded(descriptor.digest)}`;
+    const path = digestViewPath(descriptor.digest);
     if (!views.has(path)) views.set(path, new ViewEntry(path, undefined, undefined, descriptor));
   }
+
+  if (docs) for (const v of await platformViews(named, present, docs)) views.set(v.path, v);
 
   const children = new Map<string, Set<string>>([['', new Set()]]);
   for (const path of views.keys()) addAncestors(children, path);

@@ -1,18 +1,19 @@
 import { planArchive, type ArchivePlan, type PlanOptions } from '../archive/archive-plan.js';
 import { lstat } from 'node:fs/promises';
-import type { Descriptor } from '../oci/descriptor.js';
+import type { Descriptor, Platform } from '../oci/descriptor.js';
 import { digestAlgorithm, digestEncoded, isDigestAlgorithm, isEncodedDigest, type Digest } from '../oci/digest.js';
 import type { ParsedDocument } from '../oci/manifest.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { LayoutfsError } from '../errors.js';
-import { computeClosure, type Closure } from '../store/blobs/closure.js';
+import { computeClosure, type Closure, type ClosureBlob } from '../store/blobs/closure.js';
 import type { StoreReader } from '../store/store-reader.js';
 import { fstatFd, closeFd } from '../store/blobs/fd-io.js';
-import { takeCensus, updateCensus, type Census } from './census.js';
+import { countHolders, takeCensus, updateCensus, type Census } from './census.js';
 import { MetadataCache } from './metadata-cache.js';
 import { blobSpaceId, isBlobSpace, parseSlotKey, Part, ROOT_ID, SlotTable, slotId, slotKey, splitSlotId } from './node-ids.js';
 import type { ArchiveNode, BlobNode, DirEntry, DirNode, FileLikeNode, FileNode, Node } from './nodes.js';
 import { openReader, type ByteReader } from './open-file.js';
+import { attachReferrers, loadReferrers } from './referrers.js';
 import { loadSnapshot, type NamedView, type Snapshot, type ViewEntry } from './snapshot.js';
 import { treeChange, type TreeChange } from './tree-change.js';
 import { VirtualArchives, archivedViewPath } from './virtual-archives.js';
@@ -30,6 +31,10 @@ interface State {
   census: Census;
   /** Blobs whose computed id another blob of the store has already: they get slot ids. */
   blobIdOverrides: Map<Digest, number>;
+  /** Unnamed referrer entries by subject digest (see referrers.ts). */
+  referrers: Map<Digest, ViewEntry[]>;
+  /** Entries holding each blob (countHolders), computed when first asked for. */
+  holders?: Promise<Map<Digest, number>>;
 }
 
 const VIEW_FILES = { 'index.json': Part.indexJson, 'oci-layout': Part.ociLayout, blobs: Part.blobs } as const;
@@ -83,14 +88,20 @@ export class View {
     return this.state.census;
   }
 
+  /** Entries holding each blob (ls and du price removals with it), counted once per state when asked. */
+  holders(): Promise<Map<Digest, number>> {
+    const state = this.state;
+    return (state.holders ??= countHolders(state.snapshot, state.referrers, (v) => this.closureIn(state.snapshot, v.root)));
+  }
+
   get storeRoot(): string {
     return this.store.root;
   }
 
   private async load(generation: number): Promise<State> {
-    const snapshot = await loadSnapshot(this.store, generation);
+    const snapshot = await loadSnapshot(this.store, generation, this.cache);
     const census = await takeCensus(snapshot, (root) => this.closureIn(snapshot, root));
-    return { snapshot, census, blobIdOverrides: this.blobIdOverrides(snapshot.present) };
+    return { snapshot, census, blobIdOverrides: this.blobIdOverrides(snapshot.present), referrers: await loadReferrers(snapshot, this.cache) };
   }
 
   /**
@@ -101,7 +112,8 @@ export class View {
    * new state and the blobs whose counts (nlink) moved.
    */
   private async loadNext(before: State): Promise<{ state: State; changedBlobs: Iterable<Digest> }> {
-    const snapshot = await loadSnapshot(this.store, before.snapshot.generation + 1, before.snapshot);
+    const snapshot = await loadSnapshot(this.store, before.snapshot.generation + 1, this.cache, before.snapshot);
+    const referrers = await loadReferrers(snapshot, this.cache);
     const was = before.snapshot.present;
     const samePresence = snapshot.present === was;
     const added: Digest[] = [];
@@ -109,7 +121,7 @@ export class View {
     if (!samePresence) {
       for (const digest of snapshot.present) if (!was.has(digest)) added.push(digest);
       for (const digest of was) {
-        if (!snapshot.present.has(digest) && (before.census.views.has(digest) || before.census.refs.has(digest))) visibleGone = true;
+        if (!snapshot.present.has(digest) && before.census.views.has(digest)) visibleGone = true;
       }
     }
     const overrides = samePresence ? before.blobIdOverrides : this.blobIdOverrides(snapshot.present);
@@ -119,7 +131,7 @@ export class View {
       const changed = new Set<Digest>();
       for (const [digest, n] of before.census.views) if (census.views.get(digest) !== n) changed.add(digest);
       for (const digest of census.views.keys()) if (!before.census.views.has(digest)) changed.add(digest);
-      return { state: { snapshot, census, blobIdOverrides: overrides }, changedBlobs: changed };
+      return { state: { snapshot, census, blobIdOverrides: overrides, referrers }, changedBlobs: changed };
     }
     // What each root showed before: the cached closure (still true of the old blobs), or one
     // computed against them. Incomplete ones are taken before blobs arriving drop them.
@@ -134,7 +146,7 @@ export class View {
     const changedBlobs = await updateCensus(before.census, before.snapshot, snapshot, recount,
       (root) => oldClosures.has(root.digest) ? Promise.resolve(oldClosures.get(root.digest)!) : closureBefore(root),
       (root) => this.closureIn(snapshot, root));
-    return { state: { snapshot, census: before.census, blobIdOverrides: overrides }, changedBlobs };
+    return { state: { snapshot, census: before.census, blobIdOverrides: overrides, referrers }, changedBlobs };
   }
 
   /**
@@ -215,6 +227,38 @@ export class View {
     return this.cache.closure(root, () => computeClosure(root, this.cache, snapshot.present, this.store));
   }
 
+  /** Unnamed referrer entries (signatures, SBOMs) by subject digest, for the current state. */
+  get referrers(): ReadonlyMap<Digest, readonly ViewEntry[]> {
+    return this.state.referrers;
+  }
+
+  /**
+   * What a view holds for space accounting and gc: its closure plus the referrers attached to it
+   * (at any depth) and their closures; `rm` of its name and a gc free these.
+   */
+  async holdingOf(v: ViewEntry): Promise<{ blobs: Map<Digest, ClosureBlob>; bytes: number; referrers: ViewEntry[] }> {
+    const closure = await this.closureOf(v);
+    if (this.state.referrers.size === 0) return { blobs: closure.blobs, bytes: closure.bytes, referrers: [] };
+    const blobs = new Map(closure.blobs);
+    const referrers = await attachReferrers(blobs, this.state.referrers, (r) => this.closureOf(r));
+    let bytes = 0;
+    for (const b of blobs.values()) bytes += b.size;
+    return { blobs, bytes, referrers };
+  }
+
+  /** The platform a manifest's config records (os, architecture, variant), or undefined when it has none or cannot be read. */
+  async configPlatform(manifest: Descriptor): Promise<Platform | undefined> {
+    try {
+      const doc = await this.cache.readDocument(manifest);
+      if (!doc.config || !this.hasBlob(doc.config.digest)) return undefined;
+      const config = JSON.parse((await this.store.readVerified(doc.config)).toString('utf8')) as { os?: unknown; architecture?: unknown; variant?: unknown };
+      if (typeof config.os !== 'string' || typeof config.architecture !== 'string') return undefined;
+      return { os: config.os, architecture: config.architecture, ...(typeof config.variant === 'string' ? { variant: config.variant } : {}) };
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The named reference `name`, or NOT_FOUND naming the store. */
   referenceNamed(name: string): NamedView {
     const v = this.state.snapshot.byName.get(name);
@@ -227,10 +271,22 @@ export class View {
     return { hits: this.cache.hits, misses: this.cache.misses, bytes: this.cache.calculatedBytes, maxBytes: this.cache.maxBytes };
   }
 
-  /** The archive plan of named references: one, or several (the air-gap bundle). */
-  planArchive(names: string[], options: PlanOptions = {}): Promise<ArchivePlan> {
+  /**
+   * The archive plan of named references: one, or several (the air-gap bundle). `referrers`
+   * carries the referrers of what the archive holds as extra unnamed index.json entries; by
+   * default only a bundle does (one image stays a single-entry layout, what `oci-archive:FILE`,
+   * podman and buildah expect).
+   */
+  planArchive(names: string[], options: Omit<PlanOptions, 'referrers'> & { referrers?: boolean } = {}): Promise<ArchivePlan> {
     const images = names.map((name) => ({ name, root: this.referenceNamed(name).root }));
-    return planArchive(images, this.cache, (root) => this.closureOfRoot(root), options);
+    const withReferrers = options.referrers ?? names.length > 1;
+    return planArchive(images, this.cache, (root) => this.closureOfRoot(root), {
+      platform: options.platform,
+      configPlatform: (manifest) => this.configPlatform(manifest),
+      referrers: withReferrers
+        ? async (blobs) => (await attachReferrers(blobs, this.state.referrers, (r) => this.closureOf(r))).map((r) => r.root)
+        : undefined,
+    });
   }
 
   /** Whether the store has the blob now. */

@@ -33,6 +33,16 @@ test('find lists exactly the expected files; every blob reads as the store file,
   const byDigest = new Map(views.map((v) => [v.digest, v.blobs]));
   byDigest.set(sbomDigest, new Set([sbomDigest, sbom.config.digest, ...sbom.layers.map((l: { digest: string }) => l.digest)]));
   for (const [digest, blobs] of byDigest) addView(`_digests/sha256/${digest.slice(7)}`, blobs);
+  // _platforms/ has a single-manifest view per platform of each multi-platform reference.
+  const doc = (d: string) => JSON.parse(readFileSync(join(store, 'blobs', 'sha256', d.slice(7)), 'utf8'));
+  for (const v of views.filter((x) => x.mediaType.includes('index'))) {
+    for (const m of doc(v.digest).manifests as { digest: string; platform: { os: string; architecture: string; variant?: string } }[]) {
+      const manifest = doc(m.digest);
+      const dir = [m.platform.os, m.platform.architecture, m.platform.variant].filter(Boolean).join('-');
+      addView(`_platforms/${dir}/${refToPath(v.name)!}`,
+        new Set([m.digest, manifest.config.digest, ...manifest.layers.map((l: { digest: string }) => l.digest)]));
+    }
+  }
 
   const found = execFileSync('find', ['.', '-type', 'f'], { cwd: mnt, encoding: 'utf8' })
     .split('\n').filter(Boolean).map((p) => p.slice(2)).sort();

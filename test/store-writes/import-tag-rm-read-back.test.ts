@@ -43,7 +43,7 @@ test('init is idempotent; import, tag and rm are reported and read back by skope
   const rm = runCli(['rm', store, 'latest', 'not-there']);
   assert.equal(rm.code, 1, 'a name that is not there fails the command');
   assert.match(rm.stdout, new RegExp(`removed latest \\(${app.digest}\\)`));
-  assert.match(rm.stdout, /no reference named not-there/);
+  assert.match(rm.stderr, /^layoutfs: no reference named "not-there" in the store$/m);
   const names = JSON.parse(ok(['ls', '--json', store])).references.map((r: { name: string }) => r.name);
   assert.deepEqual(names.sort(), ['docker.io/library/base:1', 'docker.io/library/multi:2', 'ghcr.io/acme/docker-type:3.11',
     'mirror.example/app:stable', 'registry.example:5000/team/app:v1']);

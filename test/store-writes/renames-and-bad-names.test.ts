@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
@@ -49,4 +49,26 @@ test('tag refuses names no path can show, and --select of a name not in an archi
   assert.equal(noop.code, 0);
   assert.match(noop.stdout, /unchanged latest/);
   assert.equal(readFileSync(join(store, 'index.json'), 'utf8'), before);
+});
+
+test('tag and import --ref keep to the image-spec ref.name grammar; fsck reports names outside it', (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'store');
+  buildFixtureStore(store);
+  for (const bad of ['a b:1', 'app:', 'x-', 'a//b']) {
+    const r = runCli(['tag', store, 'latest', bad]);
+    assert.equal(r.code, 1, bad);
+    assert.match(r.stderr, /outside the image-spec ref\.name grammar/, bad);
+  }
+  assert.equal(runCli(['tag', store, 'latest', 'Registry.Example.com/team/app:v1']).code, 0, 'capitals are inside the grammar');
+  const tar = join(dir, 'a.tar');
+  runCli(['export', store, 'latest', '-o', tar]);
+  assert.match(runCli(['import', store, tar, '--ref', 'a b:1']).stderr, /outside the image-spec ref\.name grammar/);
+  // A name written by another tool is reported, not damage.
+  const index = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8'));
+  index.manifests.push({ ...index.manifests[0], annotations: { 'org.opencontainers.image.ref.name': 'a b:1' } });
+  writeFileSync(join(store, 'index.json'), JSON.stringify(index));
+  const fsck = JSON.parse(runCli(['fsck', '--json', store]).stdout);
+  assert.deepEqual(fsck.findings.map((f: { kind: string; ref?: string }) => [f.kind, f.ref]), [['NONCONFORMING_NAME', 'a b:1']]);
+  assert.equal(fsck.damaged, false);
 });

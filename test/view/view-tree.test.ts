@@ -27,7 +27,7 @@ async function walk(view: View, path: string, out: string[] = []): Promise<strin
 
 test('every reference is a view at its mapped path, with the repository directories above it', async (t) => {
   const { view } = await fixtureView(t);
-  assert.deepEqual(await view.readdir(''), ['_digests', 'docker.io', 'ghcr.io', 'latest', 'registry.example%3A5000']);
+  assert.deepEqual(await view.readdir(''), ['_digests', '_platforms', 'docker.io', 'ghcr.io', 'latest', 'registry.example%3A5000']);
   assert.deepEqual(await view.readdir('docker.io/library'), ['base', 'multi']);
   assert.deepEqual(await view.readdir('docker.io/library/base/1'), ['blobs', 'index.json', 'oci-layout']);
   assert.equal((await view.lookup('registry.example%3A5000/team/app/v1'))?.type, 'dir');

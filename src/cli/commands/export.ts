@@ -6,6 +6,7 @@ import { writeArchiveSync } from '../../archive/archive-writer.js';
 import { LayoutfsError } from '../../errors.js';
 import { syncDirectory, writeTempFile } from '../../store/atomic-file.js';
 import { openView } from '../open-view.js';
+import { parsePlatformOption } from '../options.js';
 import { byteProgress } from '../progress.js';
 
 export function registerExport(program: Command): void {
@@ -15,10 +16,12 @@ export function registerExport(program: Command): void {
     .argument('<store>', 'the shared store')
     .argument('<ref...>', 'reference names')
     .option('-o, --output <file>', 'the archive file, or - for standard output (default when it is not a terminal)')
-    .option('--platform <os/arch[/variant]>', 'narrow multi-platform images to this platform')
-    .action(async (storeDir: string, refs: string[], opts: { output?: string; platform?: string }) => {
+    .option('--platform <os/arch[/variant]>', 'narrow multi-platform images to this platform (linux/arm64 is linux/arm64/v8)', parsePlatformOption)
+    .option('--referrers', 'carry the signatures and SBOMs of the images (the default for several REFs)')
+    .option('--no-referrers', 'leave out the signatures and SBOMs of the images')
+    .action(async (storeDir: string, refs: string[], opts: { output?: string; platform?: string; referrers?: boolean }) => {
       const view = await openView(storeDir);
-      const plan = await view.planArchive(refs, { platform: opts.platform });
+      const plan = await view.planArchive(refs, { platform: opts.platform, referrers: opts.referrers });
       const toStdout = opts.output === '-' || opts.output === undefined;
       if (toStdout && process.stdout.isTTY) {
         throw new LayoutfsError('INVALID_ARGUMENT', 'refusing to write an archive to a terminal; use -o FILE or a pipe');

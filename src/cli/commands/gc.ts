@@ -17,8 +17,10 @@ export function registerGc(program: Command): void {
       const r = await collectGarbage(store, { graceMs: opts.grace ?? DEFAULT_GC_GRACE_MS, dryRun: opts.dryRun,
         onStart: progress.onStart, onProgress: progress.onProgress })
         .finally(progress.stop);
-      printResult(opts.json, r, () => opts.dryRun
+      const dangling = r.danglingReferrers.length;
+      const entries = dangling === 0 ? '' : `; ${opts.dryRun ? 'would drop' : 'dropped'} ${dangling} index.json entries of referrers whose subject is gone`;
+      printResult(opts.json, r, () => (opts.dryRun
         ? `would delete ${r.delete.length} files (${formatBytes(r.bytes)}); ${r.young} unreferenced but younger than the grace period`
-        : `deleted ${r.deleted} files, freed ${formatBytes(r.freed)}; kept ${r.marked} reachable blobs, ${r.young} young unreferenced files`);
+        : `deleted ${r.deleted} files, freed ${formatBytes(r.freed)}; kept ${r.marked} reachable blobs, ${r.young} young unreferenced files`) + entries);
     });
 }

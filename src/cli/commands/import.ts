@@ -15,13 +15,14 @@ export function registerImport(program: Command): void {
     .option('--select <name>', 'import only this reference of the source (repeatable)', collectRepeated)
     .option('--ref <name>', 'the name to give the one imported image')
     .option('--force', 'move names that already point at another image')
+    .option('--no-referrers', 'leave out the artifacts (signatures, SBOMs) whose subject is an imported image')
     .option('--max-unpacked-bytes <bytes>', 'refuse archives that expand to more (default 256G)', parseByteSize)
     .option('--json', 'print JSON')
-    .action(async (store: string, sources: string[], opts: { select?: string[]; ref?: string; force?: boolean; maxUnpackedBytes?: number; json?: boolean }) => {
+    .action(async (store: string, sources: string[], opts: { select?: string[]; ref?: string; force?: boolean; referrers: boolean; maxUnpackedBytes?: number; json?: boolean }) => {
       const reports: ImportReport[] = [];
       for (const source of sources) {
         const progress = progressOnStart('import');
-        const options = { select: opts.select, rename: opts.ref, force: opts.force, maxUnpackedBytes: opts.maxUnpackedBytes,
+        const options = { select: opts.select, rename: opts.ref, force: opts.force, referrers: opts.referrers, maxUnpackedBytes: opts.maxUnpackedBytes,
           onStart: progress.onStart, onProgress: progress.onProgress };
         const isDir = (await stat(source).catch(() => undefined))?.isDirectory();
         try {
@@ -32,6 +33,8 @@ export function registerImport(program: Command): void {
       }
       printResult(opts.json, reports, () => reports.flatMap((r) => [
         ...r.references.map(formatNameChange),
+        ...r.referrers.map((d) => `referrer ${d}: kept with its subject`),
+        ...r.warnings.map((w) => `warning: ${w}`),
         `${r.source}: ${r.blobs} blobs, ${formatBytes(r.bytesWritten)} written, ${formatBytes(r.bytesSkipped)} already in the store`,
       ]).join('\n'));
     });

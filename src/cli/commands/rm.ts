@@ -11,7 +11,9 @@ export function registerRm(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (store: string, refs: string[], opts: { json?: boolean }) => {
       const r = await removeReferences(store, refs);
-      printResult(opts.json, r, () => [...r.removed.map((x) => `removed ${x.name} (${x.digest})`), ...r.missing.map((m) => `no reference named ${m}`)].join('\n'));
+      if (opts.json || r.removed.length > 0) printResult(opts.json, r, () => r.removed.map((x) => `removed ${x.name} (${x.digest})`).join('\n'));
+      // A missing name is an error, said on stderr the way every error is.
+      if (!opts.json) for (const m of r.missing) process.stderr.write(`layoutfs: no reference named ${JSON.stringify(m)} in the store\n`);
       // Exit 1 when a name was not there: the caller's list was wrong.
       if (r.missing.length > 0) process.exitCode = 1;
     });

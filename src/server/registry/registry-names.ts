@@ -1,5 +1,5 @@
 import type { Digest } from '../../oci/digest.js';
-import { isConformingRepository, isConformingTag, type Reference } from '../../oci/reference.js';
+import { isConformingTag, isDistributionName, type Reference } from '../../oci/reference.js';
 
 /** Where bare tags (`3.11`, `latest`: references without a repository) are served by default. */
 export const DEFAULT_BARE_REPOSITORY = 'layoutfs/bare';
@@ -21,15 +21,19 @@ export function registryRepository(repository: string): string {
 /**
  * How a reference is addressed over the distribution API, or why it cannot be: `repo:tag` is
  * repository `repo` (see registryRepository), tag `tag`; `repo@digest` is served by digest under
- * `repo`; a bare tag is a tag of `bareRepository`. Names a client could not even send
- * (uppercase, odd characters) are left to the /layouts/ tree.
+ * `repo`; a bare tag is a tag of `bareRepository`. Only names the distribution-spec allows are
+ * served: a name a client would refuse or read as another registry (capitals, an `[::1]:5000`
+ * host) is left to the /layouts/ tree and listed in unservedReferences with the reason. No
+ * lowercased alias is made: it could clash with a real lowercase name.
  */
 export function registryNameOf(ref: Reference, bareRepository: string): RegistryName | string {
   if (ref.kind === 'single') {
     return isConformingTag(ref.raw) ? { repository: bareRepository, tag: ref.raw } : 'neither a repository:tag nor a valid bare tag';
   }
   const repository = registryRepository(ref.repository);
-  if (!isConformingRepository(repository)) return `repository ${JSON.stringify(repository)} is not a valid registry name`;
+  if (!isDistributionName(repository)) {
+    return `repository ${JSON.stringify(repository)} is not a distribution-spec name (lowercase path components only: no capitals, [IPv6] hosts or odd characters)`;
+  }
   if (ref.kind === 'digested') return { repository, digest: ref.digest };
   return isConformingTag(ref.tag) ? { repository, tag: ref.tag } : `tag ${JSON.stringify(ref.tag)} is not a valid registry tag`;
 }

@@ -1,6 +1,9 @@
 import { lstat } from 'node:fs/promises';
 import { LayoutfsError } from '../../errors.js';
 import type { Digest } from '../../oci/digest.js';
+import { isWalkableType } from '../../oci/media-types.js';
+import { storeDocuments } from '../blobs/store-documents.js';
+import type { ValidEntry } from '../index/index-model.js';
 import { leftoverTemps, writerAlive } from '../atomic-file.js';
 import type { StoreReader } from '../store-reader.js';
 import { markReachable } from './mark.js';
@@ -19,10 +22,30 @@ export interface GcPlan {
   /** Unreferenced, but younger than the grace period (perhaps another process's import in flight). */
   young: number;
   bytes: number;
+  /** Unnamed index.json entries of referrers whose subject is gone: gc removes them from index.json. */
+  danglingReferrers: Digest[];
 }
 
 /**
- * What gc would delete: blobs no index.json entry (or referrer of a kept image) reaches, and
+ * The unnamed entries that are artifacts about something (a `subject`): what import brings along
+ * with an image. They live as long as their subject; the rest of index.json are roots.
+ */
+export async function splitReferrerEntries(store: StoreReader, valid: readonly ValidEntry[]): Promise<{ roots: ValidEntry[]; referrers: Map<Digest, Digest> }> {
+  const documents = storeDocuments(store);
+  const roots: ValidEntry[] = [];
+  const referrers = new Map<Digest, Digest>();
+  for (const e of valid) {
+    const doc = e.name === undefined && isWalkableType(e.descriptor.mediaType)
+      ? await documents.readDocument(e.descriptor).catch(() => undefined) : undefined;
+    if (doc?.subject) referrers.set(e.descriptor.digest, doc.subject.digest);
+    else roots.push(e);
+  }
+  return { roots, referrers };
+}
+
+/**
+ * What gc would delete: blobs no index.json entry (or referrer of a kept image) reaches, the
+ * unnamed index.json entries of referrers whose subject is gone, and
  * writers' leftover temp files, both only when older than `graceMs`. Refuses when index.json has
  * entries it cannot read or a manifest it cannot parse: their blobs would look unreferenced.
  */
@@ -31,12 +54,14 @@ export async function planGc(store: StoreReader, graceMs: number, now = Date.now
   if (index.findings.length > 0) {
     throw new LayoutfsError('FAILED_PRECONDITION', `gc refuses to run: ${index.findings[0]!.message} (fix index.json first; see layoutfs fsck)`, { path: index.file });
   }
-  const marking = await markReachable(store, index.valid.map((e) => e.descriptor));
+  const { roots, referrers } = await splitReferrerEntries(store, index.valid);
+  const marking = await markReachable(store, roots.map((e) => e.descriptor));
   if (marking.problems.length > 0) {
     const p = marking.problems[0]!;
     throw new LayoutfsError('FAILED_PRECONDITION', `gc refuses to run: ${p.message} (its blobs cannot be marked; see layoutfs fsck)`, { path: p.file });
   }
-  const plan: GcPlan = { marked: marking.marked.size, referrers: marking.referrers, delete: [], young: 0, bytes: 0 };
+  const danglingReferrers = [...referrers].filter(([digest, subject]) => !marking.marked.has(digest) && !marking.marked.has(subject)).map(([d]) => d);
+  const plan: GcPlan = { marked: marking.marked.size, referrers: marking.referrers, delete: [], young: 0, bytes: 0, danglingReferrers };
   const consider = async (c: Omit<GcCandidate, 'size'>) => {
     const s = await lstat(c.file).catch(() => undefined);
     if (!s) return;

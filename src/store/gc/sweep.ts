@@ -1,7 +1,9 @@
 import { lstat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoOf } from '../../errors.js';
-import { syncDirectory } from '../atomic-file.js';
+import { syncDirectory, writeFileAtomic } from '../atomic-file.js';
+import { indexBytes } from '../index/index-model.js';
+import { readIndexFile } from '../index/read-index.js';
 import { withStoreLock } from '../lock.js';
 import { openStore } from '../store-reader.js';
 import { planGc, type GcPlan } from './plan.js';
@@ -26,6 +28,14 @@ export async function collectGarbage(storeDir: string, options: { graceMs: numbe
   if (options.dryRun) return { ...(await planGc(store, options.graceMs)), deleted: 0, freed: 0 };
   return withStoreLock(store.root, async (stillHeld) => {
     const plan = await planGc(store, options.graceMs);
+    if (plan.danglingReferrers.length > 0) {
+      // Under the same lock as the plan: no import added an entry since it was read.
+      const index = await readIndexFile(store.root);
+      const gone = new Set<string>(plan.danglingReferrers);
+      const entries = index.entries.filter((e) => e.name !== undefined || !e.descriptor || !gone.has(e.descriptor.digest));
+      stillHeld();
+      await writeFileAtomic(index.file, Buffer.from(indexBytes(index.json, entries)));
+    }
     options.onStart?.(plan.bytes);
     let deleted = 0;
     let freed = 0;

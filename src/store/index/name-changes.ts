@@ -2,6 +2,7 @@ import { LayoutfsError } from '../../errors.js';
 import type { Descriptor } from '../../oci/descriptor.js';
 import { withNameAnnotations } from '../../oci/name-annotations.js';
 import { refToPath } from '../../oci/path-mapping.js';
+import { isImageSpecRefName } from '../../oci/reference.js';
 import { storedDigest, validEntry, type IndexEntry } from './index-model.js';
 import { findReference, referenceTable } from './reference-table.js';
 import { updateIndex } from './update-index.js';
@@ -36,8 +37,16 @@ export function setName(entries: readonly IndexEntry[], name: string, descriptor
   return { entries: kept, change };
 }
 
+/** A new name (`tag`, `import --ref`) must be inside the image-spec ref.name grammar: INVALID_ARGUMENT otherwise. */
+export function assertRefNameGrammar(name: string): void {
+  if (!isImageSpecRefName(name)) {
+    throw new LayoutfsError('INVALID_ARGUMENT', `${JSON.stringify(name)} is not a usable reference name: outside the image-spec ref.name grammar (components of [A-Za-z0-9] joined by - . _ : @ + or --, separated by /)`);
+  }
+}
+
 /** `layoutfs tag`: gives the image named `from` the name `to` as well. */
 export async function tagReference(storeRoot: string, from: string, to: string, force: boolean): Promise<NameChange> {
+  assertRefNameGrammar(to);
   return updateIndex(storeRoot, (index) => {
     const source = findReference(referenceTable(index).named, from, { path: index.file });
     const { entries, change } = setName(index.entries, to, source.descriptor, force, index.file);

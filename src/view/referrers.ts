@@ -1,0 +1,53 @@
+import type { Digest } from '../oci/digest.js';
+import { isWalkableType } from '../oci/media-types.js';
+import type { Closure, ClosureBlob, DocumentReader } from '../store/blobs/closure.js';
+import { digestViewPath, type Snapshot, type ViewEntry } from './snapshot.js';
+
+/**
+ * Unnamed index.json entries that are artifacts about something (a manifest with a `subject`:
+ * signatures, SBOMs, attestations as oras and cosign lay them out, and as import brings them), by
+ * subject digest. They travel with their subject: gc keeps them while it lives, export carries
+ * them, ls and du count them with it. Only the unnamed entries are read (a store has few), once
+ * per state, through the metadata cache.
+ */
+export async function loadReferrers(snapshot: Snapshot, docs: DocumentReader): Promise<Map<Digest, ViewEntry[]>> {
+  const named = new Set(snapshot.named.map((v) => v.root.digest));
+  const candidates = [...new Set(snapshot.otherRoots)].filter((d) => !named.has(d));
+  const bySubject = new Map<Digest, ViewEntry[]>();
+  await Promise.all(candidates.map(async (digest) => {
+    const v = snapshot.views.get(digestViewPath(digest));
+    if (!v || !snapshot.present.has(digest) || !isWalkableType(v.root.mediaType)) return;
+    const doc = await docs.readDocument(v.root).catch(() => undefined);
+    if (!doc?.subject) return;
+    const list = bySubject.get(doc.subject.digest);
+    if (list) list.push(v);
+    else bySubject.set(doc.subject.digest, [v]);
+  }));
+  for (const list of bySubject.values()) list.sort((a, b) => (a.path < b.path ? -1 : 1));
+  return bySubject;
+}
+
+/**
+ * The referrers attached to what `blobs` holds, at any depth (a signature of an SBOM of the
+ * image), their closures added to `blobs`. Deterministic order: by subject as met, then path.
+ */
+export async function attachReferrers(blobs: Map<Digest, ClosureBlob>, referrers: ReadonlyMap<Digest, readonly ViewEntry[]>,
+  closureOf: (v: ViewEntry) => Promise<Closure>): Promise<ViewEntry[]> {
+  const attached: ViewEntry[] = [];
+  if (referrers.size === 0) return attached;
+  const done = new Set<Digest>();
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [subject, list] of referrers) {
+      if (done.has(subject) || !blobs.has(subject)) continue;
+      done.add(subject);
+      grew = true;
+      for (const r of list) {
+        if (attached.includes(r) || blobs.has(r.root.digest)) continue;
+        attached.push(r);
+        for (const [d, b] of (await closureOf(r)).blobs) blobs.set(d, b);
+      }
+    }
+  }
+  return attached;
+}
