@@ -18,6 +18,18 @@ function fileEtag(node: FileNode): string {
 }
 
 /**
+ * A view path keeps its `%` (`localhost%3A5000/app/1`), so in a URL it is `%25`. A request that
+ * decoded to nothing but names a tree path as written was meant for it: say how to ask.
+ */
+async function encodingHint(ctx: SendContext, rawPath: string): Promise<string> {
+  if (!rawPath.includes('%') || /[\\?#]/.test(rawPath)) return '';
+  const asWritten = rawPath.replace(/\/$/, '');
+  if (!(await ctx.view.lookup(asWritten))) return '';
+  const url = `${TREE_PREFIX}/${asWritten.split('/').map(encodeURIComponent).join('/')}`;
+  return `; view paths are percent-encoded, so a % in them is %25 in a URL: ${url}`;
+}
+
+/**
  * `GET/HEAD /layouts/<tree path>`: exactly the tree the mount shows. The decoded path is only ever
  * a key into the view's tree; no file name is built from it, so nothing outside the tree can be
  * named, however it is encoded.
@@ -28,7 +40,7 @@ export async function serveTree(req: IncomingMessage, res: ServerResponse, rawPa
   }
   const path = decodePathSegments(rawPath).join('/');
   const node = await ctx.view.lookup(path);
-  if (!node) throw new HttpError(404, 'NAME_UNKNOWN', `no ${path === '' ? 'root' : path} in the tree`);
+  if (!node) throw new HttpError(404, 'NAME_UNKNOWN', `no ${path === '' ? 'root' : path} in the tree${await encodingHint(ctx, rawPath)}`);
   const open = () => ctx.view.openReader(node as FileLikeNode);
   switch (node.type) {
     case 'dir': {

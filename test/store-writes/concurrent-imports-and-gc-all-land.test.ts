@@ -37,14 +37,14 @@ test('four processes importing at once, with gc sweeping meanwhile: every refere
     const results = [];
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the imports' finally() clears it
     while (importing) {
+      // A gc started while the imports run overlaps them, however soon they finish after it.
+      gcWhileImporting++;
       results.push(await run(['gc', '--grace', '0s', store]));
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above, during the await
-      if (importing) gcWhileImporting++;
     }
     return results;
   })();
   for (const r of [...(await imports), ...(await gcs)]) assert.equal(r.code, 0, r.stderr);
-  assert.ok(gcWhileImporting >= 1, 'at least one gc ran while imports were running');
+  assert.ok(gcWhileImporting >= 1, 'at least one gc started while imports were running');
   const names = JSON.parse(runCli(['ls', '--json', store]).stdout).references.map((r: { name: string }) => r.name).sort();
   assert.deepEqual(names, Array.from({ length: 4 }, (_, i) => Array.from({ length: 5 }, (_, j) => `proc${i}/img:${j}`)).flat().sort());
   const fsck = JSON.parse(runCli(['fsck', '--verify', '--json', store]).stdout);
