@@ -14,9 +14,9 @@ function writeAll(fd: number, buf: Buffer): void {
 
 /**
  * Writes the whole archive to `fd` with blocking reads and writes through one reused buffer.
- * For `layoutfs export`, which serves nothing meanwhile: a 1 GiB export to a pipe took 1.4-2.2 s
- * with async reads and stream writes, 0.77 s this way, against 0.63-0.69 s for tar
- * (scripts/bench/export.ts). Ranges, and callers that serve others, read through the view's archive reader.
+ * For `layoutfs export`, which serves nothing meanwhile: about twice as fast as async reads and
+ * stream writes (scripts/bench/README.md, export). Ranges, and callers that serve others, read
+ * through the view's archive reader.
  */
 export function writeArchiveSync(plan: ArchivePlan, blobs: BlobReader, fd: number, onBytes: (n: number) => void = () => undefined): void {
   const buf = Buffer.allocUnsafeSlow(CHUNK);

@@ -4,12 +4,9 @@ import type { ByteReader } from '../view/open-file.js';
 import type { ByteRange } from './byte-ranges.js';
 
 /**
- * File bytes are copied through two buffers of up to 1 MiB, reused per range, the read of one overlapping the socket
- * write of the other. Throughput of 10 curl downloads of a 100 MB blob against nginx's sendfile
- * (scripts/bench/server-blob-throughput.ts, same machine): fs.createReadStream with its 64 KiB
- * default 0.39-0.49; with 1 MiB chunks 0.48-0.69 (a fresh buffer allocated and page-faulted per
- * chunk); this loop 0.76-0.95. Those runs measured the servers one after the other; with
- * alternating rounds (the script now) this loop measures 0.67-0.90, the machine being noisy.
+ * File bytes are copied through two buffers of up to 1 MiB, reused per range, the read of one
+ * overlapping the socket write of the other: the fastest of the shapes measured against nginx's
+ * sendfile (figures in scripts/bench/README.md, server-blob-throughput).
  */
 const CHUNK = 1024 * 1024;
 /** Bytes of body buffers all downloads together may hold before new ones get SMALL_CHUNK buffers. */

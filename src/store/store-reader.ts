@@ -16,8 +16,9 @@ export interface OpenStoreOptions {
   maxIndexBytes?: number;
   /**
    * Read manifests and indexes with synchronous calls. For one-shot commands that serve nothing
-   * meanwhile (ls, fsck): `ls --json` of 10,000 references took 8.6 s async, 5.0 s sync. A mount
-   * or server keeps the default (async) so one slow disk cannot stall every other request.
+   * meanwhile (ls, fsck): much faster for thousands of small documents (scripts/bench/README.md,
+   * ls-large-store). A mount or server keeps the default (async) so one slow disk cannot stall
+   * every other request.
    */
   syncReads?: boolean;
 }
