@@ -30,7 +30,8 @@ export interface FuseSession {
   /** Hands `fd` to the native side, which owns it from now on. */
   openBlob(unique: number, nodeid: number, fd: number): 'passthrough' | 'direct';
   data(unique: number, buffer: Buffer, length: number): void;
-  dirplus(unique: number, names: string[], attrs: Float64Array, startOffset: number, size: number): number;
+  /** With `nodeid` and `total`: the listing's end, so the kernel's last, empty read is answered natively. */
+  dirplus(unique: number, names: string[], attrs: Float64Array, startOffset: number, size: number, nodeid?: number, total?: number): number;
   dir(unique: number, names: string[], attrs: Float64Array, startOffset: number, size: number): number;
   statfs(unique: number, blocks: number, bfree: number, bavail: number, files: number, ffree: number, bsize: number, namelen: number, frsize: number): void;
   notifyInvalEntry(parent: number, name: string): void;

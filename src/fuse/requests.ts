@@ -183,7 +183,7 @@ export class FuseRequests {
         writeAttrs(attrs, i, e.node, this.owner);
       }
     }
-    const packed = plus ? s.dirplus(unique, names, attrs, offset, size) : s.dir(unique, names, attrs, offset, size);
+    const packed = plus ? s.dirplus(unique, names, attrs, offset, size, dir.id, all) : s.dir(unique, names, attrs, offset, size);
     // Each readdirplus entry with a node id counts as a lookup in the kernel.
     if (plus) for (let i = 0; i < packed; i++) if (nodes[i]) this.nodes.remember(nodes[i]!);
   }

@@ -217,6 +217,7 @@ static void session_free(struct addon_session *as)
 	free(as->core.fusermount);
 	free(as->dirbuf);
 	pthread_mutex_destroy(&as->core.blobs.mu);
+	pthread_mutex_destroy(&as->core.dir_ends.mu);
 	free(as);
 }
 
@@ -453,8 +454,8 @@ static napi_value m_data(napi_env env, napi_callback_info info)
 
 static napi_value dir_common(napi_env env, napi_callback_info info, int plus)
 {
-	size_t argc = 5;
-	napi_value argv[5];
+	size_t argc = 7;
+	napi_value argv[7];
 	struct addon_session *as = this_session(env, info, &argc, argv);
 	uint64_t unique, start, size;
 	if (!as || arg_u64(env, argc > 0 ? argv[0] : NULL, "unique", &unique))
@@ -498,6 +499,12 @@ static napi_value dir_common(napi_env env, napi_callback_info info, int plus)
 			break;
 		packed++;
 	}
+	/* dirplus(..., nodeid, total): where the listing ends, for the kernel's last, empty read. */
+	uint64_t nodeid = 0, total = 0;
+	if (plus && argc > 6 && (arg_u64(env, argv[5], "nodeid", &nodeid) || arg_u64(env, argv[6], "total", &total)))
+		return NULL;
+	if (nodeid != 0)
+		dir_end_set(&as->core.dir_ends, nodeid, start + packed >= total ? total : 0);
 	if (!as->closed)
 		reply_data(&as->core, unique, as->dirbuf, used);
 	return num(env, packed);
@@ -572,6 +579,8 @@ static napi_value m_notify_inode(napi_env env, napi_callback_info info)
 		return NULL;
 	if (argc > 2 && !is_type(env, argv[2], napi_undefined) && arg_i64(env, argv[2], "length", &len))
 		return NULL;
+	if (off >= 0)
+		dir_end_set(&as->core.dir_ends, node, 0); /* its listing may have changed */
 	int rc = as->closed ? -ESHUTDOWN : notify_inval_inode(&as->core, node, off, len);
 	napi_get_boolean(env, rc == 0, &res);
 	return res;
@@ -763,6 +772,7 @@ static napi_value js_mount(napi_env env, napi_callback_info info)
 		THROW(env, "cannot initialise the handle table");
 		goto out;
 	}
+	pthread_mutex_init(&s->dir_ends.mu, NULL);
 	s->mountpoint = mp;
 	s->fusermount = fm;
 	mp = fm = NULL;

@@ -377,6 +377,10 @@ static void dispatch(struct lfs_session *s, struct reader *r, size_t n)
 			do_native_read(s, r, u, &ri);
 			return;
 		}
+		if (op == FUSE_READDIRPLUS && dir_end_past(&s->dir_ends, in.nodeid, ri.offset)) {
+			reply_data(s, u, NULL, 0);
+			return;
+		}
 		to_js(s, (int)op, u, in.nodeid, (double)ri.fh, (double)ri.offset, ri.size, NULL, 0, 1);
 		return;
 	}

@@ -13,6 +13,7 @@
 
 #include "blob-handles.h"
 #include "notify.h"
+#include "dir-ends.h"
 
 #define LFS_OP_END (-1)
 
@@ -72,6 +73,7 @@ struct lfs_session {
 
 	struct blob_table blobs;
 	struct notify_queue notify;
+	struct dir_ends dir_ends;
 	struct lfs_stats stats; /* updated with __atomic builtins */
 
 	lfs_deliver_fn deliver;
