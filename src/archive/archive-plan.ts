@@ -6,7 +6,7 @@ import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import { isIndexType, MediaTypes } from '../oci/media-types.js';
 import { withNameAnnotations } from '../oci/name-annotations.js';
 import { parseReference, viewRefName } from '../oci/reference.js';
-import type { Closure, ClosureBlob, DocumentReader } from '../store/blobs/closure.js';
+import type { Closure, ClosureBlob, DocumentReader } from '../store/graph/closure.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { padding, TAR_END, tarHeader } from './tar-header.js';
 

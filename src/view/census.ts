@@ -1,6 +1,6 @@
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
-import type { Closure } from '../store/blobs/closure.js';
+import type { Closure } from '../store/graph/closure.js';
 import { attachReferrers } from './referrers.js';
 import type { Snapshot, ViewEntry } from './snapshot.js';
 

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { ParsedDocument } from '../oci/manifest.js';
-import type { Closure, DocumentReader } from '../store/blobs/closure.js';
+import type { Closure, DocumentReader } from '../store/graph/closure.js';
 import type { BlobReader } from '../store/blobs/blob-reader.js';
 import { storeDocuments } from '../store/blobs/store-documents.js';
 

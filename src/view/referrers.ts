@@ -1,6 +1,6 @@
 import type { Digest } from '../oci/digest.js';
 import { isWalkableType } from '../oci/media-types.js';
-import type { Closure, ClosureBlob, DocumentReader } from '../store/blobs/closure.js';
+import type { Closure, ClosureBlob, DocumentReader } from '../store/graph/closure.js';
 import { digestViewPath, type Snapshot, type ViewEntry } from './snapshot.js';
 
 /**

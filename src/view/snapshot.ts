@@ -4,7 +4,7 @@ import { parseReference, type Reference } from '../oci/reference.js';
 import type { Finding } from '../store/findings.js';
 import { referenceTable } from '../store/index/reference-table.js';
 import type { BlobListing } from '../store/blobs/blob-reader.js';
-import type { DocumentReader } from '../store/blobs/closure.js';
+import type { DocumentReader } from '../store/graph/closure.js';
 import { isIndexType, isManifestType } from '../oci/media-types.js';
 import { isRealPlatform, normalizePlatform, platformDirName } from '../oci/platform.js';
 import type { StoreReader } from '../store/store-reader.js';

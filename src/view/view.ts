@@ -5,7 +5,7 @@ import { digestAlgorithm, digestEncoded, isDigestAlgorithm, isEncodedDigest, typ
 import type { ParsedDocument } from '../oci/manifest.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { LayoutfsError } from '../errors.js';
-import { computeClosure, type Closure, type ClosureBlob } from '../store/blobs/closure.js';
+import { computeClosure, type Closure, type ClosureBlob } from '../store/graph/closure.js';
 import type { StoreReader } from '../store/store-reader.js';
 import { fstatFd, closeFd } from '../store/blobs/fd-io.js';
 import { countHolders, takeCensus, updateCensus, type Census } from './census.js';
@@ -18,7 +18,7 @@ import { loadSnapshot, type NamedView, type Snapshot, type ViewEntry } from './s
 import { treeChange, type TreeChange } from './tree-change.js';
 import { VirtualArchives, archivedViewPath } from './virtual-archives.js';
 
-export type { Closure, ClosureBlob } from '../store/blobs/closure.js';
+export type { Closure, ClosureBlob } from '../store/graph/closure.js';
 
 export interface ViewOptions {
   /** Byte bound of the LRU metadata cache. */

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { planArchive, type ArchivePlan } from '../archive/archive-plan.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import type { Closure, DocumentReader } from '../store/blobs/closure.js';
+import type { Closure, DocumentReader } from '../store/graph/closure.js';
 
 /**
  * The archive of each view, as a read-only file beside it: view `a/b/c` has `a/b/_c.tar`. View

@@ -1,6 +1,6 @@
 import type { Descriptor } from '../../oci/descriptor.js';
 import { parseDocument, type ParsedDocument } from '../../oci/manifest.js';
-import type { DocumentReader } from './closure.js';
+import type { DocumentReader } from '../graph/closure.js';
 import type { BlobReader } from './blob-reader.js';
 
 /** Documents read straight from a store, verified, not cached: for one-shot walks (import, gc, fsck). */

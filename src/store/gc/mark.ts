@@ -1,7 +1,7 @@
 import type { Descriptor } from '../../oci/descriptor.js';
 import type { Digest } from '../../oci/digest.js';
 import { isWalkableType } from '../../oci/media-types.js';
-import { computeClosure } from '../blobs/closure.js';
+import { computeClosure } from '../graph/closure.js';
 import type { Finding } from '../findings.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES, type BlobReader } from '../blobs/blob-reader.js';
 import { storeDocuments } from '../blobs/store-documents.js';

@@ -1,7 +1,7 @@
 import { LayoutfsError } from '../../errors.js';
 import type { Descriptor } from '../../oci/descriptor.js';
 import type { Digest } from '../../oci/digest.js';
-import { computeClosure } from '../blobs/closure.js';
+import { computeClosure } from '../graph/closure.js';
 import { storeDocuments } from '../blobs/store-documents.js';
 import type { BlobReader } from '../blobs/blob-reader.js';
 

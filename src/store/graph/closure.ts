@@ -2,7 +2,7 @@ import type { Descriptor } from '../../oci/descriptor.js';
 import type { Digest } from '../../oci/digest.js';
 import type { ParsedDocument } from '../../oci/manifest.js';
 import { isWalkableType } from '../../oci/media-types.js';
-import { reachable } from '../../oci/reachable.js';
+import { reachable } from './reachable.js';
 import type { Finding } from '../findings.js';
 
 /** Reads and parses a manifest or index (the view puts its LRU cache in front of the store). */
