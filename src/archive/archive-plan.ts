@@ -132,7 +132,7 @@ export async function planArchive(images: ArchiveImage[], docs: DocumentReader, 
   if (options.referrers) {
     const held = new Map<Digest, ClosureBlob>([...blobs].map(([d, size]) => [d, { size, mediaType: '' }]));
     for (const r of await options.referrers(held)) {
-      const { annotations: _names, ...rest } = r.raw;
+      const rest = Object.fromEntries(Object.entries(r.raw).filter(([key]) => key !== 'annotations'));
       const annotations = withNameAnnotations(r.annotations, {});
       indexEntries.push({ ...rest, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) });
     }

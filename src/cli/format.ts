@@ -13,7 +13,9 @@ export function formatBytes(n: number): string {
 }
 
 // C0 controls, DEL and C1 controls (ESC starts terminal escapes; 0x9b is a one-byte CSI).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+// eslint-disable-next-line no-control-regex -- as above, newline kept
 const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
 
 /**
