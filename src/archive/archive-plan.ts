@@ -5,7 +5,7 @@ import { isRealPlatform, normalizePlatform, parsePlatformSpec, platformMatches }
 import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import { isIndexType, MediaTypes } from '../oci/media-types.js';
 import { withNameAnnotations } from '../oci/name-annotations.js';
-import { parseReference, viewRefName } from '../oci/reference.js';
+import { DEFAULT_BARE_REPOSITORY, isConformingTag, parseReference, viewRefName } from '../oci/reference.js';
 import type { Closure, ClosureBlob, DocumentReader } from '../store/graph/closure.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { padding, TAR_END, tarHeader } from './tar-header.js';
@@ -118,7 +118,9 @@ export async function planArchive(images: ArchiveImage[], docs: DocumentReader, 
     const doc = manifest && await docs.readDocument(manifest);
     if (manifest && doc?.config) {
       const layers = doc.children.filter((c) => c.digest !== doc.config!.digest);
-      const tag = ref.kind === 'tagged' ? ref.raw : undefined;
+      // A bare tag gets the bare repository, as the registry serves it: Docker and podman load
+      // leave an image with no repository untagged.
+      const tag = ref.kind === 'tagged' ? ref.raw : ref.kind === 'single' && isConformingTag(ref.raw) ? `${DEFAULT_BARE_REPOSITORY}:${ref.raw}` : undefined;
       dockerEntries.push({ Config: blobName(doc.config.digest), RepoTags: tag ? [tag] : [], Layers: layers.map((l) => blobName(l.digest)) });
       if (ref.kind === 'tagged' && layers.length > 0) {
         (repositories[ref.repository] ??= {})[ref.tag] = digestEncoded(layers[layers.length - 1]!.digest);

@@ -31,6 +31,12 @@ const DOMAIN = `(?:${DOMAIN_PART}(?:\\.${DOMAIN_PART})*|\\[[a-fA-F0-9:]+\\])(?::
 const REPOSITORY_RE = new RegExp(`^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*$`);
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 
+/**
+ * Where a bare tag (`latest`, `3.11`: a name with no repository) lives where a repository is
+ * required: the registry (`serve --bare-repository`) and the RepoTags of an exported archive.
+ */
+export const DEFAULT_BARE_REPOSITORY = 'layoutfs/bare';
+
 // The image-spec grammar of org.opencontainers.image.ref.name (annotations.md).
 const REF_COMPONENT = '[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*';
 const REF_NAME_RE = new RegExp(`^${REF_COMPONENT}(?:/${REF_COMPONENT})*$`);

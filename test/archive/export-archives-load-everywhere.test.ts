@@ -185,7 +185,7 @@ test('ctr images import names the exported image with its full reference and the
   assert.equal(digestOf('docker.io/library/multi:2'), multi.digest);
 });
 
-test('podman load names the exported image with its full reference and the store digest', (t) => {
+test('podman load names the exported image with its full reference and the store digest, bare tags under layoutfs/bare', (t) => {
   if (!requireTool(t, 'podman')) return;
   const dir = tempDir(t);
   const store = join(dir, 'store');
@@ -198,4 +198,9 @@ test('podman load names the exported image with its full reference and the store
   assert.match(podman('load', '-i', tar), /Loaded image: registry\.example:5000\/team\/app:v1/);
   const images = podman('images', '--digests', '--format', '{{.Repository}}:{{.Tag}} {{.Digest}}');
   assert.match(images, new RegExp(`registry\\.example:5000/team/app:v1 ${app.digest}`));
+  // A bare tag is loaded under the bare repository, as the registry serves it, not left untagged.
+  const bundle = join(dir, 'bundle.tar');
+  exportTo(store, bundle, 'registry.example:5000/team/app:v1', 'latest');
+  assert.match(podman('load', '-i', bundle), /Loaded image: (localhost\/)?layoutfs\/bare:latest/);
+  assert.doesNotMatch(podman('images', '--format', '{{.Repository}}:{{.Tag}}'), /<none>/);
 });

@@ -2,7 +2,7 @@ import type { Digest } from '../../oci/digest.js';
 import { isConformingTag, isDistributionName, type Reference } from '../../oci/reference.js';
 
 /** Where bare tags (`3.11`, `latest`: references without a repository) are served by default. */
-export const DEFAULT_BARE_REPOSITORY = 'layoutfs/bare';
+export { DEFAULT_BARE_REPOSITORY } from '../../oci/reference.js';
 
 export type RegistryName =
   | { repository: string; tag: string }
