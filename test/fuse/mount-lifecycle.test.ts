@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
@@ -94,4 +94,14 @@ test('an unmount from outside (umount, fusermount3 -u) ends the mount command wi
   assert.equal(m.proc.exitCode, 0);
   assert.match(m.output(), /"signal":"unmounted from outside"/);
   assert.ok(!isMounted(mnt));
+});
+
+test('a mount point that holds files is mounted over, with no option to ask for it', async (t) => {
+  if (!requireFuse(t)) return;
+  const { store, mnt } = fixture(t);
+  mkdirSync(mnt);
+  writeFileSync(join(mnt, 'left-behind'), 'x');
+  const m = await startMount(t, store, mnt);
+  assert.ok(statSync(join(m.dir, 'latest', 'index.json')).isFile());
+  assert.ok(!readdirSync(m.dir).includes('left-behind'), 'the mount covers what was there');
 });
