@@ -11,7 +11,7 @@ export interface MountOptions {
   allowOther?: boolean;
   uid?: number;
   gid?: number;
-  /** Log every request that reaches JavaScript (debug level). */
+  /** Log every request that reaches JavaScript. */
   debug?: boolean;
 }
 
@@ -42,7 +42,7 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   const fusermount = root ? undefined : findFusermount();
   const mountpoint = await prepareMountpoint(dir, (path) => core.detach(path, fusermount), log);
   const owner = { uid: options.uid ?? process.getuid?.() ?? 0, gid: options.gid ?? process.getgid?.() ?? 0 };
-  const requests = new FuseRequests(view, core.OP, owner, options.debug ? log : log.child({}, { level: 'info' }));
+  const requests = new FuseRequests(view, core.OP, owner, log, options.debug ?? false);
   let session;
   try {
     session = core.mount({ mountpoint, fsname: 'layoutfs', subtype: 'layoutfs', allowOther: options.allowOther ?? false,

@@ -42,7 +42,8 @@ export class FuseRequests {
   private granted!: (g: Grants) => void;
   private finished!: (errno: number) => void;
 
-  constructor(private readonly view: View, private readonly op: Ops, private readonly owner: Owner, private readonly log: Logger) {
+  constructor(private readonly view: View, private readonly op: Ops, private readonly owner: Owner, private readonly log: Logger,
+    private readonly traced: boolean) {
     this.ready = new Promise((resolve) => (this.granted = resolve));
     this.ended = new Promise((resolve) => (this.finished = resolve));
     view.onChange((change) => {
@@ -69,6 +70,7 @@ export class FuseRequests {
 
   readonly handle = (op: number, unique: number, nodeid: number, a: number, b: number, c: number, name: string): void => {
     const O = this.op;
+    if (this.traced) this.log.info({ op, unique, nodeid, a, b, c, name }, 'fuse request');
     switch (op) {
       case O.LOOKUP: return this.answer('lookup', unique, () => this.lookup(unique, nodeid, name));
       case O.FORGET: return this.nodes.forget(nodeid, a);
