@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -74,6 +75,9 @@ interface ArchivePass {
  * get their OCI config and manifest written at the end.
  */
 async function readArchive(storeRoot: string, file: string, options: ArchiveImportOptions, progress: boolean): Promise<ArchivePass> {
+  // What the store's filesystem can take: an entry declaring more is refused before it is read.
+  const fs = await statfs(storeRoot);
+  const room = fs.bavail * fs.bsize;
   const head = Buffer.alloc(2);
   // The safe open (store/safe-open.ts): a FIFO or a device (`/dev/zero`) is refused, never read forever.
   const opened = await openInput(file, 'the archive');
@@ -94,7 +98,9 @@ async function readArchive(storeRoot: string, file: string, options: ArchiveImpo
     input.on('data', (chunk: string | Buffer) => options.onProgress?.(chunk.length));
   }
   const unpacked = gzipped ? input.pipe(createGunzip()) : input;
-  const limited = unpacked.pipe(byteLimit(options.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES, file));
+  const maxUnpacked = options.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES;
+  const limited = unpacked.pipe(byteLimit(maxUnpacked, file));
+
   for (const s of [input, unpacked]) s.on('error', (err: Error) => limited.destroy(err));
   limited.pipe(extract);
   limited.on('error', (err: Error) => extract.destroy(err));
@@ -117,6 +123,12 @@ async function readArchive(storeRoot: string, file: string, options: ArchiveImpo
         links.set(name, safeName(target, file));
       } else if (type === 'file' || type === 'contiguous-file') {
         const size = entry.header.size;
+        // The size a header declares is known before its first byte: a bomb is refused here,
+        // not after writing (and fsyncing) what it expands to.
+        if (bytesSeen + size > maxUnpacked || size > room - bytesWritten) {
+          throw new LayoutfsError('RESOURCE_EXHAUSTED', `archive entry ${name} declares ${size} bytes, more than ${size > room - bytesWritten
+            ? `the ${room - bytesWritten} bytes free for the store` : `--max-unpacked-bytes (${maxUnpacked}) allows`}; nothing was imported`, { path: file });
+        }
         const [top, alg, hex] = name.split('/');
         const blobDigest = top === 'blobs' && alg && hex && isDigestAlgorithm(alg) ? digestOfBlobFile(alg, hex) : undefined;
         if (blobDigest) {
