@@ -55,7 +55,6 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   const grants = await Promise.race([requests.ready, requests.ended.then((errno) => {
     throw new LayoutfsError('UNAVAILABLE', `the FUSE session ended before it started (errno ${errno})`, { path: mountpoint });
   })]);
-  Object.defineProperty(requests.counters, 'open_passthrough', { enumerable: true, get: () => session.stats().passthroughOpens });
   if (grants.maxPages > DEFAULT_READAHEAD_PAGES) await setReadahead((await stat(mountpoint, { bigint: true })).dev, grants.maxPages * 4, log);
   log.info({ mountpoint, store: view.storeRoot, protocol: `7.${grants.minor}`, maxRequestKiB: grants.maxPages * 4,
     passthrough: grants.passthrough }, 'mounted');

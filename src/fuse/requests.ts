@@ -50,8 +50,8 @@ export class FuseRequests {
       const s = this.session;
       if (!s) return;
       // Only what the kernel may have cached: ids it holds.
-      for (const { parent, name } of change.entries) if (parent === ROOT_ID || this.nodes.has(parent)) s.notifyInvalEntry(parent, name);
       const held = (id: number) => id === ROOT_ID || this.nodes.has(id);
+      for (const { parent, name } of change.entries) if (held(parent)) s.notifyInvalEntry(parent, name);
       // A directory's cached listing goes with its attributes; a blob keeps its pages (only nlink moved).
       for (const id of change.dirs) if (held(id)) s.notifyInvalInode(id, 0, 0);
       for (const id of change.nodes) if (held(id)) s.notifyInvalInode(id, -1, 0);
@@ -61,11 +61,6 @@ export class FuseRequests {
 
   attach(session: FuseSession): void {
     this.session = session;
-  }
-
-  /** Kernel-held nodes: what the node table costs now. */
-  get heldNodes(): number {
-    return this.nodes.size;
   }
 
   readonly handle = (op: number, unique: number, nodeid: number, a: number, b: number, c: number, name: string): void => {
@@ -98,6 +93,8 @@ export class FuseRequests {
 
   /** The node behind a kernel id: the one the kernel was given, else (a file handle after a forget) found by id. */
   private async node(id: number): Promise<Node | undefined> {
+    // The kernel holds the root from the mount on, without a lookup.
+    if (id === ROOT_ID) return this.view.lookup('');
     const known = this.nodes.get(id);
     if (known) return (await this.view.current(known)) ?? known;
     this.counters.by_id = (this.counters.by_id ?? 0) + 1;
