@@ -1,4 +1,4 @@
-import { modeOf, sizeOf, type Node } from '../view/nodes.js';
+import { DIR_MODE, modeOf, sizeOf, type Node } from '../view/nodes.js';
 
 export interface Owner {
   uid: number;
@@ -44,5 +44,5 @@ export function writeDotAttrs(a: Float64Array, i: number, id: number): void {
   const o = i * ATTR_LEN;
   a.fill(0, o, o + ATTR_LEN);
   a[o + ATTR.ino] = id;
-  a[o + ATTR.mode] = 0o040555;
+  a[o + ATTR.mode] = DIR_MODE;
 }

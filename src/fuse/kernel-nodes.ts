@@ -33,8 +33,4 @@ export class KernelNodes {
   has(id: number): boolean {
     return this.nodes.has(id);
   }
-
-  get size(): number {
-    return this.nodes.size;
-  }
 }

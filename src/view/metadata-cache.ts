@@ -17,6 +17,11 @@ function entrySize(e: Entry): number {
   return 256 + e.value.blobs.size * 120 + e.value.missing.length * 300;
 }
 
+/** A root's closure depends on its digest, and on the size and media type its descriptor claims. */
+function closureKey(root: Descriptor): string {
+  return `c:${root.digest}:${root.size}:${root.mediaType}`;
+}
+
 /**
  * The LRU metadata cache: parsed manifests/indexes and their verified bytes (immutable, keyed by
  * digest) and view closures (by root; they depend on which blobs the store has, so the view drops
@@ -28,6 +33,8 @@ export class MetadataCache implements DocumentReader {
   private readonly loading = new Map<string, Promise<Entry>>();
   hits = 0;
   misses = 0;
+  /** Moves at each dropClosures: a closure computed across a drop is not kept. */
+  private closureEpoch = 0;
 
   private readonly source: DocumentReader;
 
@@ -68,14 +75,14 @@ export class MetadataCache implements DocumentReader {
    */
   async closure(root: Descriptor, compute: () => Promise<Closure>): Promise<Closure> {
     const epoch = this.closureEpoch;
-    const e = await this.load(`c:${root.digest}:${root.size}:${root.mediaType}`, async () =>
+    const e = await this.load(closureKey(root), async () =>
       ({ kind: 'closure', value: await compute() }), () => epoch === this.closureEpoch);
     return e.value as Closure;
   }
 
   /** The closure of `root` if cached, without computing one. */
   cachedClosure(root: Descriptor): Closure | undefined {
-    const e = this.lru.peek(`c:${root.digest}:${root.size}:${root.mediaType}`);
+    const e = this.lru.peek(closureKey(root));
     return e?.kind === 'closure' ? e.value : undefined;
   }
 
@@ -87,8 +94,6 @@ export class MetadataCache implements DocumentReader {
       if (e.kind === 'closure' && (!stale || stale(e.value))) this.lru.delete(key);
     }
   }
-
-  private closureEpoch = 0;
 
   private async load(key: string, make: () => Promise<Entry>, keep: () => boolean = () => true): Promise<Entry> {
     const cached = this.lru.get(key);

@@ -73,10 +73,6 @@ export class SlotTable {
     this.byKey.delete(key);
     this.keys.delete(slot);
   }
-
-  get size(): number {
-    return this.byKey.size;
-  }
 }
 
 /** The slot key of a directory: a view's carries its root digest, a plain directory's only its path. */

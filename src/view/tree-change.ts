@@ -1,6 +1,7 @@
 import type { Digest } from '../oci/digest.js';
 import { slotKey } from './node-ids.js';
 import type { Snapshot } from './snapshot.js';
+import { parentPath } from './view-paths.js';
 
 /**
  * What a refresh changed, in the terms of a cache of the tree (the kernel's, behind FUSE): names
@@ -16,11 +17,6 @@ export interface TreeChange {
   nodes: number[];
   /** Slot keys of directories that are gone: their ids are retired. */
   goneSlotKeys: string[];
-}
-
-function parentOf(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '' : path.slice(0, slash);
 }
 
 /**
@@ -51,7 +47,7 @@ export function treeChange(before: Snapshot, after: Snapshot, changedBlobs: Iter
   const nodes = new Set<number>();
   for (const path of changed) {
     if (path === '') continue;
-    const parent = parentOf(path);
+    const parent = parentPath(path);
     const parentId = dirIdIn(parent, before);
     if (parentId === undefined) continue;
     const name = path.slice(parent === '' ? 0 : parent.length + 1);

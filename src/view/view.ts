@@ -16,7 +16,8 @@ import { openReader, type ByteReader } from './open-file.js';
 import { attachReferrers, loadReferrers } from './referrers.js';
 import { loadSnapshot, type NamedView, type Snapshot, type ViewEntry } from './snapshot.js';
 import { treeChange, type TreeChange } from './tree-change.js';
-import { VirtualArchives, archivedViewPath } from './virtual-archives.js';
+import { childPath, parentPath } from './view-paths.js';
+import { VirtualArchives, archivedViewPath, archivePathOf } from './virtual-archives.js';
 
 export type { Closure, ClosureBlob } from '../store/graph/closure.js';
 
@@ -39,15 +40,11 @@ interface State {
 
 const VIEW_FILES = { 'index.json': Part.indexJson, 'oci-layout': Part.ociLayout, blobs: Part.blobs } as const;
 const ALGORITHM_PARTS = { sha256: Part.sha256, sha512: Part.sha512 } as const;
-
-function parentPath(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '' : path.slice(0, slash);
-}
-
-function join(dir: string, name: string): string {
-  return dir === '' ? name : `${dir}/${name}`;
-}
+/** Where each part of a slot lies under its directory (archives and blobs are found otherwise). */
+const PART_SUFFIX: Record<Exclude<Part, typeof Part.archive | typeof Part.blob>, string> = {
+  [Part.dir]: '', [Part.blobs]: '/blobs', [Part.sha256]: '/blobs/sha256', [Part.sha512]: '/blobs/sha512',
+  [Part.indexJson]: '/index.json', [Part.ociLayout]: '/oci-layout',
+};
 
 function byName(a: DirEntry, b: DirEntry): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
@@ -303,11 +300,6 @@ export class View {
     return this.cache.documentBytes(descriptor);
   }
 
-  /** Top-level names of the tree (each with its subtree), for adapters that cache whole subtrees. */
-  topLevelNames(): readonly string[] {
-    return this.state.snapshot.dirs.get('')!.children;
-  }
-
   // ---- nodes ----
 
   /** The node at `path` (views, their files and blobs, and virtual archives), or undefined. */
@@ -320,7 +312,7 @@ export class View {
     if (name === '.') return this.lookup(dir.path);
     if (name === '..') return this.lookup(parentPath(dir.path));
     if (name === '' || name.includes('/')) return Promise.resolve(undefined);
-    return this.lookup(join(dir.path, name));
+    return this.lookup(childPath(dir.path, name));
   }
 
   /**
@@ -342,13 +334,7 @@ export class View {
     if (part === Part.blob) return this.blobNodeById(state, key.slice('\0blob\0'.length) as Digest);
     const { path, root } = parseSlotKey(key);
     if (root !== undefined && state.snapshot.views.get(path)?.root.digest !== root) return undefined;
-    const suffix = part === Part.dir ? '' : part === Part.indexJson ? '/index.json' : part === Part.ociLayout ? '/oci-layout'
-      : part === Part.blobs ? '/blobs' : part === Part.sha256 ? '/blobs/sha256' : part === Part.sha512 ? '/blobs/sha512' : undefined;
-    if (part === Part.archive) {
-      const slash = path.lastIndexOf('/');
-      return this.lookupIn(state, `${path.slice(0, slash + 1)}_${path.slice(slash + 1)}.tar`);
-    }
-    const node = suffix === undefined ? undefined : await this.lookupIn(state, path + suffix);
+    const node = await this.lookupIn(state, part === Part.archive ? archivePathOf(path) : path + PART_SUFFIX[part]);
     return node?.id === id ? node : undefined;
   }
 
@@ -386,7 +372,7 @@ export class View {
     const names = await this.childNames(state, dir.path);
     if (!names) return undefined;
     // In parallel: a cold blobs/ directory stats each blob once (its mtime).
-    const nodes = await Promise.all(names.map((name) => this.lookupIn(state, join(dir.path, name))));
+    const nodes = await Promise.all(names.map((name) => this.lookupIn(state, childPath(dir.path, name))));
     const out: DirEntry[] = [];
     nodes.forEach((node, i) => node && out.push({ name: names[i]!, node }));
     return out.sort(byName);
