@@ -102,6 +102,10 @@ export async function startServer(view: View, options: ServerOptions): Promise<R
   });
   server.timeout = IDLE_TIMEOUT;
   server.maxConnections = MAX_CONNECTIONS;
+  // A client that shuts its sending side after the request (`nc -N`, a raw socket's end()) still
+  // gets its answer: by default Node drops a request whose answer needs I/O once that FIN arrives,
+  // and answers read from the store (a closure on first use) need I/O.
+  Object.assign(server, { httpAllowHalfOpen: true });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

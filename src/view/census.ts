@@ -1,17 +1,42 @@
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
+import type { BlobTable } from '../store/blobs/blob-table.js';
 import type { Closure } from '../store/graph/closure.js';
 import { attachReferrers } from './referrers.js';
 import type { Snapshot, ViewEntry } from './snapshot.js';
 
 /**
  * How many view paths show each blob (nlink): what the mount needs at every change, kept up to
- * date incrementally. (Which entries hold each blob, for ls and du, is countHolders, on demand.)
+ * date incrementally. One count per blob of the store's table (4 bytes each, where a map of digest
+ * strings cost about 100). (Which entries hold each blob, for ls and du, is countHolders, on demand.)
  */
-export interface Census {
-  views: Map<Digest, number>;
+export class Census {
   /** Roots whose closure lacks blobs or documents: a blob arriving later can change them. */
-  incomplete: Set<Digest>;
+  readonly incomplete = new Set<Digest>();
+  /** How many view paths show each root. */
+  readonly roots = new Map<Digest, number>();
+
+  constructor(public table: BlobTable, public views = new Uint32Array(table.size)) {}
+
+  /** How many view paths show `digest`; 0 when none does. */
+  count(digest: Digest): number {
+    const i = this.table.indexOf(digest);
+    return i < 0 ? 0 : this.views[i]!;
+  }
+
+  /** Moves the counts onto `next` (the store's blobs changed); a blob gone must have no count left. */
+  moveTo(next: BlobTable): void {
+    if (next === this.table) return;
+    this.views = this.table.carry(this.views, next, new Uint32Array(next.size));
+    this.table = next;
+  }
+
+  /** The counts as a map, for checks. */
+  toMap(): Map<Digest, number> {
+    const out = new Map<Digest, number>();
+    this.views.forEach((n, i) => n > 0 && out.set(this.table.digestAt(i), n));
+    return out;
+  }
 }
 
 const CONCURRENCY = 16;
@@ -51,9 +76,10 @@ async function apply(census: Census, changes: { root: Descriptor; views: number 
     const closure = await closureOf(c.root);
     if (c.views > 0 && (closure.missing.length > 0 || closure.problems.length > 0)) census.incomplete.add(c.root.digest);
     for (const digest of closure.blobs.keys()) {
-      const now = (census.views.get(digest) ?? 0) + c.views;
-      if (now === 0) census.views.delete(digest);
-      else census.views.set(digest, now);
+      const i = census.table.indexOf(digest);
+      // A closure holds only blobs its snapshot had: -1 is a blob gone since, counted nowhere now.
+      if (i < 0) continue;
+      census.views[i] = census.views[i]! + c.views;
       touched.add(digest);
     }
   });
@@ -65,35 +91,54 @@ async function apply(census: Census, changes: { root: Descriptor; views: number 
  * cache and are recomputed on demand when evicted.
  */
 export async function takeCensus(snapshot: Snapshot, closureOf: (root: Descriptor) => Promise<Closure>): Promise<Census> {
-  const census: Census = { views: new Map(), incomplete: new Set() };
-  await apply(census, [...rootCounts(snapshot).values()], closureOf);
+  const census = new Census(snapshot.present);
+  const roots = rootCounts(snapshot);
+  for (const [digest, r] of roots) census.roots.set(digest, r.views);
+  await apply(census, [...roots.values()], closureOf);
   return census;
 }
 
 /**
- * Moves `census` from `before` to `after` in place, walking only the roots whose counts changed
- * (a tag, an rm, an import of a few images), plus the roots in `recount` (incomplete closures
- * that blobs arriving may have completed): `closureBefore` for what leaves, `closureAfter` for
- * what comes. Returns the blobs whose counts moved.
+ * Moves `census` to `after` in place, walking only the roots of the views that came or went (a
+ * tag, an rm, an import of a few images: `after.delta`), plus the roots in `recount` (incomplete
+ * closures that blobs arriving may have completed): `closureBefore` for what leaves,
+ * `closureAfter` for what comes. Returns the blobs whose counts moved.
  */
-export async function updateCensus(census: Census, before: Snapshot, after: Snapshot, recount: ReadonlySet<Digest>,
+export async function updateCensus(census: Census, after: Snapshot, recount: ReadonlyMap<Digest, Descriptor>,
   closureBefore: (root: Descriptor) => Promise<Closure>, closureAfter: (root: Descriptor) => Promise<Closure>): Promise<Set<Digest>> {
-  const old = rootCounts(before);
-  const now = rootCounts(after);
+  const moves = new Map<Digest, { root: Descriptor; views: number }>();
+  const move = (v: ViewEntry, by: number) => {
+    const m = moves.get(v.root.digest);
+    if (m) m.views += by;
+    else moves.set(v.root.digest, { root: v.root, views: by });
+  };
+  for (const v of after.delta.gone) move(v, -1);
+  for (const v of after.delta.came) move(v, 1);
   const leaving: { root: Descriptor; views: number }[] = [];
   const coming: { root: Descriptor; views: number }[] = [];
-  for (const [digest, o] of old) {
-    const n = now.get(digest);
-    if (!n || recount.has(digest)) {
-      leaving.push({ root: o.root, views: -o.views });
-      census.incomplete.delete(digest);
-      if (n) coming.push(n);
-    } else if (n.views !== o.views) {
-      coming.push({ root: n.root, views: n.views - o.views });
-    }
+  const settle = (digest: Digest, now: number) => {
+    if (now > 0) census.roots.set(digest, now);
+    else census.roots.delete(digest);
+  };
+  for (const [digest, root] of recount) {
+    const had = census.roots.get(digest) ?? 0;
+    const now = had + (moves.get(digest)?.views ?? 0);
+    moves.delete(digest);
+    census.incomplete.delete(digest);
+    if (had > 0) leaving.push({ root, views: -had });
+    if (now > 0) coming.push({ root, views: now });
+    settle(digest, now);
   }
-  for (const [digest, n] of now) if (!old.has(digest)) coming.push(n);
+  // Any other root's closure is the same before and after: its count moves by the difference.
+  for (const [digest, m] of moves) {
+    if (m.views === 0) continue;
+    const now = (census.roots.get(digest) ?? 0) + m.views;
+    if (now === 0) census.incomplete.delete(digest);
+    (m.views < 0 ? leaving : coming).push(m);
+    settle(digest, now);
+  }
   const touched = await apply(census, leaving, closureBefore);
+  census.moveTo(after.present);
   for (const digest of await apply(census, coming, closureAfter)) touched.add(digest);
   return touched;
 }

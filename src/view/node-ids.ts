@@ -31,6 +31,11 @@ export function blobSpaceId(digest: Digest): number {
   return BLOB_BASE + parseInt(digestEncoded(digest).slice(0, 13), 16);
 }
 
+/** The 52 digest bits a blob-space id is made of. */
+export function blobIdPrefix(id: number): number {
+  return id - BLOB_BASE;
+}
+
 export function slotId(slot: number, part: Part): number {
   return slot * PARTS + part;
 }

@@ -4,11 +4,14 @@ import { parseReference, type Reference } from '../oci/reference.js';
 import type { Finding } from '../store/findings.js';
 import { referenceTable } from '../store/index/reference-table.js';
 import type { BlobListing } from '../store/blobs/blob-reader.js';
+import type { BlobTable } from '../store/blobs/blob-table.js';
 import type { DocumentReader } from '../store/graph/closure.js';
 import { isIndexType, isManifestType } from '../oci/media-types.js';
 import { isRealPlatform, normalizePlatform, platformDirName } from '../oci/platform.js';
 import type { StoreReader } from '../store/store-reader.js';
 import { viewIndexJson } from './index-json.js';
+import { parentPath } from './view-paths.js';
+import { isDeepStrictEqual } from 'node:util';
 
 export const DIGESTS_DIR = '_digests';
 /** `_platforms/<os-arch[-variant]>/<view path>/`: one single-manifest view per platform of each multi-platform reference. */
@@ -72,33 +75,28 @@ export interface Snapshot {
  */
   dirs: Map<string, DirEntry>;
   /** Blobs in the store, by digest (one readdir per algorithm, when a blobs/ directory changed). */
-  present: ReadonlySet<Digest>;
+  present: BlobTable;
   blobListing: BlobListing;
   findings: Finding[];
+  /** Platform views by the path of their named view (only multi-platform references have any). */
+  platformsOf: Map<string, ViewEntry[]>;
+  /** What changed since the snapshot this one was loaded after; everything, for a first load. */
+  delta: SnapshotDelta;
+}
+
+/** Views and directories that came or went between two snapshots (a view pointing elsewhere is both). */
+export interface SnapshotDelta {
+  /** Views of the previous snapshot no longer here as they were. */
+  gone: ViewEntry[];
+  /** Views new in this snapshot (or pointing at another root). */
+  came: ViewEntry[];
+  dirsGone: string[];
+  dirsCame: string[];
 }
 
 /** Where the view of index.json entry `digest` lives: `_digests/<alg>/<hex>`. */
 export function digestViewPath(digest: Digest): string {
   return `${DIGESTS_DIR}/${digestAlgorithm(digest)}/${digestEncoded(digest)}`;
-}
-
-function addChild(children: Map<string, Set<string>>, dir: string, name: string): void {
-  let set = children.get(dir);
-  if (!set) children.set(dir, (set = new Set()));
-  set.add(name);
-}
-
-/** Links `viewPath` and each of its ancestors into the tree, stopping at one already linked. */
-function addAncestors(children: Map<string, Set<string>>, viewPath: string): void {
-  let child = viewPath;
-  while (child !== '') {
-    const slash = child.lastIndexOf('/');
-    const parent = slash < 0 ? '' : child.slice(0, slash);
-    const known = children.has(parent);
-    addChild(children, parent, child.slice(slash + 1));
-    if (known) return;
-    child = parent;
-  }
 }
 
 /**
@@ -107,7 +105,7 @@ function addAncestors(children: Map<string, Set<string>>, viewPath: string): voi
  * `_platforms/<platform>/<view path>`, with the reference's names. The indexes are read through
  * `docs` (the view's metadata cache), 16 at a time; references whose root is a manifest cost nothing.
  */
-async function platformViews(named: readonly ViewEntry[], present: ReadonlySet<Digest>, docs: DocumentReader): Promise<ViewEntry[]> {
+async function platformViews(named: readonly ViewEntry[], present: ReadonlySet<Digest>, docs: DocumentReader): Promise<Map<string, ViewEntry[]>> {
   const indexes = named.filter((v) => isIndexType(v.root.mediaType) && present.has(v.root.digest));
   const out: ViewEntry[][] = [];
   let next = 0;
@@ -129,12 +127,70 @@ async function platformViews(named: readonly ViewEntry[], present: ReadonlySet<D
     }
   };
   await Promise.all(Array.from({ length: PLATFORM_CONCURRENCY }, worker));
-  return out.flat();
+  const byView = new Map<string, ViewEntry[]>();
+  out.forEach((list, i) => list.length > 0 && byView.set(indexes[i]!.path, list));
+  return byView;
+}
+
+/** A view of `previous` still right for `name` and `root`, or a new one: unchanged entries keep their objects (and built index.json). */
+function viewFor(previous: Snapshot | undefined, path: string, name: string | undefined, root: Descriptor): ViewEntry {
+  const old = previous?.views.get(path);
+  if (old && old.name === name && old.root.digest === root.digest && isDeepStrictEqual(old.root, root)) return old;
+  return new ViewEntry(path, name, name === undefined ? undefined : parseReference(name), root);
+}
+
+/**
+ * The directories of `views`: every ancestor of a view path. After `previous`, only the parents
+ * of paths that came or went are touched (one tag in 50,000 does not rebuild 50,000 listings).
+ */
+function directories(views: Map<string, ViewEntry>, previous: Snapshot | undefined, delta: SnapshotDelta): Map<string, DirEntry> {
+  const touched = new Map<string, Set<string>>();
+  const dirs = new Map(previous?.dirs ?? []);
+  if (!previous) dirs.set('', { children: [], subdirs: 0 });
+  const childrenOf = (path: string) => {
+    let set = touched.get(path);
+    if (!set) {
+      const d = dirs.get(path);
+      if (!d) return undefined;
+      touched.set(path, (set = new Set(d.children)));
+    }
+    return set;
+  };
+  for (const v of delta.gone) {
+    for (let child = v.path; child !== '' && !views.has(child) && !(childrenOf(child)?.size);) {
+      const parent = parentPath(child);
+      childrenOf(parent)!.delete(child.slice(parent === '' ? 0 : parent.length + 1));
+      child = parent;
+    }
+  }
+  for (const v of delta.came) {
+    for (let child = v.path; child !== '';) {
+      const parent = parentPath(child);
+      let set = childrenOf(parent);
+      // A directory emptied above was unlinked from its own parent: link it again too.
+      const linked = parent === '' || (set !== undefined && set.size > 0);
+      if (!set) touched.set(parent, (set = new Set()));
+      set.add(child.slice(parent === '' ? 0 : parent.length + 1));
+      if (linked) break;
+      child = parent;
+    }
+  }
+  for (const [path, set] of touched) {
+    if (set.size === 0 && path !== '') {
+      if (dirs.delete(path)) delta.dirsGone.push(path);
+      continue;
+    }
+    if (!dirs.has(path)) delta.dirsCame.push(path);
+    const children = [...set].sort();
+    dirs.set(path, { children, subdirs: children.length });
+  }
+  return dirs;
 }
 
 /**
  * The store's state now. `docs` reads multi-platform indexes for the platform views; `previous`
- * lends its blob listing when no blobs/ directory changed since.
+ * lends what did not change: its blob listing when no blobs/ directory changed since, the views of
+ * unchanged entries, and its directories.
  */
 export async function loadSnapshot(store: StoreReader, generation: number, docs?: DocumentReader, previous?: Snapshot): Promise<Snapshot> {
   const index = await store.readIndex();
@@ -142,32 +198,40 @@ export async function loadSnapshot(store: StoreReader, generation: number, docs?
   const blobListing = await store.listAllBlobsSince(previous?.blobListing);
   const present = blobListing.blobs;
 
+  const delta: SnapshotDelta = { gone: [], came: [], dirsGone: [], dirsCame: [] };
   const views = new Map<string, ViewEntry>();
   const named: NamedView[] = [];
   const byName = new Map<string, NamedView>();
   for (const n of table.named) {
-    const v = new ViewEntry(n.viewPath, n.name, parseReference(n.name), n.descriptor) as NamedView;
+    const v = viewFor(previous, n.viewPath, n.name, n.descriptor) as NamedView;
     named.push(v);
     byName.set(n.name, v);
     views.set(v.path, v);
   }
   for (const { descriptor } of index.valid) {
     const path = digestViewPath(descriptor.digest);
-    if (!views.has(path)) views.set(path, new ViewEntry(path, undefined, undefined, descriptor));
+    if (!views.has(path)) views.set(path, viewFor(previous, path, undefined, descriptor));
   }
 
-  if (docs) for (const v of await platformViews(named, present, docs)) views.set(v.path, v);
-
-  const children = new Map<string, Set<string>>([['', new Set()]]);
-  for (const path of views.keys()) addAncestors(children, path);
-  const dirs = new Map<string, DirEntry>();
-  for (const [path, set] of children) {
-    const names = [...set].sort();
-    dirs.set(path, { children: names, subdirs: names.length });
+  // Platform views of unchanged references are kept while the store's blobs are (an index root arriving adds some).
+  const platformsOf = new Map<string, ViewEntry[]>();
+  const samePresence = previous?.present === present;
+  const fresh = named.filter((v) => !samePresence || previous.views.get(v.path) !== v);
+  if (docs) for (const [path, list] of await platformViews(fresh, present, docs)) platformsOf.set(path, list);
+  if (samePresence) {
+    for (const v of named) {
+      const kept = previous.platformsOf.get(v.path);
+      if (kept && previous.views.get(v.path) === v) platformsOf.set(v.path, kept);
+    }
   }
+  for (const list of platformsOf.values()) for (const v of list) views.set(v.path, v);
+
+  for (const [path, v] of previous?.views ?? []) if (views.get(path) !== v) delta.gone.push(v);
+  for (const [path, v] of views) if (previous?.views.get(path) !== v) delta.came.push(v);
+  const dirs = directories(views, previous, delta);
   const findings = [...index.findings, ...table.findings];
   const winners = new Set(table.named.map((n) => n.position));
   const otherRoots = index.valid.filter((e) => !winners.has(e.position)).map((e) => e.descriptor.digest);
   return { generation, loadedAt: Date.now(), indexMtimeMs: index.mtimeMs, indexIno: index.ino, otherRoots,
-    views, named, byName, dirs, present, blobListing, findings };
+    views, named, byName, dirs, present, blobListing, findings, platformsOf, delta };
 }

@@ -20,27 +20,25 @@ export interface TreeChange {
 }
 
 /**
- * The change from `before` to `after`: views added, removed or pointing at another image, and
- * directories appearing or vanishing with them, each named under its parent (and its virtual
+ * The change from `before` to `after` (the snapshot loaded after it; its delta): views added,
+ * removed or pointing at another image, and directories appearing or vanishing with them, each named under its parent (and its virtual
  * archive beside it); `changedBlobs`, whose view count (nlink) moved.
  */
 export function treeChange(before: Snapshot, after: Snapshot, changedBlobs: Iterable<Digest>,
   dirIdIn: (path: string, s: Snapshot) => number | undefined, blobId: (digest: Digest) => number): TreeChange {
   const changed = new Set<string>();
   const goneSlotKeys: string[] = [];
-  for (const [path, v] of before.views) {
-    const now = after.views.get(path);
-    if (now?.root.digest === v.root.digest) continue;
-    changed.add(path);
-    goneSlotKeys.push(slotKey(path, v.root.digest));
+  const { delta } = after;
+  for (const v of delta.gone) {
+    changed.add(v.path);
+    goneSlotKeys.push(slotKey(v.path, v.root.digest));
   }
-  for (const path of after.views.keys()) if (!before.views.has(path)) changed.add(path);
-  for (const path of before.dirs.keys()) {
-    if (after.dirs.has(path)) continue;
+  for (const v of delta.came) changed.add(v.path);
+  for (const path of delta.dirsGone) {
     changed.add(path);
     if (!before.views.has(path)) goneSlotKeys.push(slotKey(path, undefined));
   }
-  for (const path of after.dirs.keys()) if (!before.dirs.has(path)) changed.add(path);
+  for (const path of delta.dirsCame) changed.add(path);
 
   const entries: TreeChange['entries'] = [];
   const dirs = new Set<number>();

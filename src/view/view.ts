@@ -7,10 +7,11 @@ import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { LayoutfsError } from '../errors.js';
 import { computeClosure, type Closure, type ClosureBlob } from '../store/graph/closure.js';
 import type { StoreReader } from '../store/store-reader.js';
+import type { BlobTable } from '../store/blobs/blob-table.js';
 import { fstatFd, closeFd } from '../store/blobs/fd-io.js';
 import { countHolders, takeCensus, updateCensus, type Census } from './census.js';
 import { MetadataCache } from './metadata-cache.js';
-import { blobSpaceId, isBlobSpace, parseSlotKey, Part, ROOT_ID, SlotTable, slotId, slotKey, splitSlotId } from './node-ids.js';
+import { blobIdPrefix, blobSpaceId, isBlobSpace, parseSlotKey, Part, ROOT_ID, SlotTable, slotId, slotKey, splitSlotId } from './node-ids.js';
 import type { ArchiveNode, BlobNode, DirEntry, DirNode, FileLikeNode, FileNode, Node } from './nodes.js';
 import { openReader, type ByteReader } from './open-file.js';
 import { attachReferrers, loadReferrers } from './referrers.js';
@@ -29,7 +30,8 @@ export interface ViewOptions {
 /** A loaded snapshot and the counts that go with it; swapped in as one value. */
 interface State {
   snapshot: Snapshot;
-  census: Census;
+  /** nlink of every blob, taken when first asked for (serve never asks), then moved with each change. */
+  census?: Promise<Census>;
   /** Blobs whose computed id another blob of the store has already: they get slot ids. */
   blobIdOverrides: Map<Digest, number>;
   /** Unnamed referrer entries by subject digest (see referrers.ts). */
@@ -63,8 +65,8 @@ export class View {
   private refreshing: Promise<boolean> | undefined;
   private refreshAgain = false;
   private readonly changeListeners: ((change: TreeChange) => void)[] = [];
-  /** Store file mtimes of blobs, looked up once: blobs are immutable. */
-  private readonly blobMtimes = new Map<Digest, number>();
+  /** Store file mtimes of the current snapshot's blobs by table position, looked up once (blobs are immutable); NaN until then. */
+  private blobMtimes: { table: BlobTable; values: Float64Array } | undefined;
 
   private constructor(readonly store: StoreReader, options: ViewOptions) {
     this.cache = new MetadataCache(store, options.cacheBytes);
@@ -74,6 +76,7 @@ export class View {
   static async open(store: StoreReader, options: ViewOptions = {}): Promise<View> {
     const view = new View(store, options);
     view.state = await view.load(1);
+    view.moveBlobMtimes(view.state.snapshot.present);
     return view;
   }
 
@@ -81,8 +84,15 @@ export class View {
     return this.state.snapshot;
   }
 
-  get census(): Census {
-    return this.state.census;
+  /** How many view paths show each blob (nlink), for checks. */
+  async linkCounts(): Promise<Map<Digest, number>> {
+    return (await this.censusNow()).toMap();
+  }
+
+  /** The census of the current state, taken on first use: a lookup racing a refresh gets the newest counts. */
+  private censusNow(): Promise<Census> {
+    const state = this.state;
+    return (state.census ??= takeCensus(state.snapshot, (root) => this.closureIn(state.snapshot, root)));
   }
 
   /** Entries holding each blob (ls and du price removals with it), counted once per state when asked. */
@@ -97,53 +107,57 @@ export class View {
 
   private async load(generation: number): Promise<State> {
     const snapshot = await loadSnapshot(this.store, generation, this.cache);
-    const census = await takeCensus(snapshot, (root) => this.closureIn(snapshot, root));
-    return { snapshot, census, blobIdOverrides: this.blobIdOverrides(snapshot.present), referrers: await loadReferrers(snapshot, this.cache) };
+    return { snapshot, blobIdOverrides: this.blobIdOverrides(snapshot.present), referrers: await loadReferrers(snapshot, this.cache) };
+  }
+
+  /** The state after `before`, without its census (see moveCensus). */
+  private async loadNext(before: State): Promise<State> {
+    const snapshot = await loadSnapshot(this.store, before.snapshot.generation + 1, this.cache, before.snapshot);
+    const referrers = await loadReferrers(snapshot, this.cache);
+    const overrides = snapshot.present === before.snapshot.present ? before.blobIdOverrides : this.blobIdOverrides(snapshot.present);
+    return { snapshot, blobIdOverrides: overrides, referrers };
   }
 
   /**
-   * The state after `before`, in time proportional to the change: closures of unchanged roots are
-   * kept (blobs arriving can only complete an incomplete closure; gc removes only blobs no
-   * closure holds), and the census moves by the roots whose counts changed. Blobs that views
-   * showed and that vanished behind layoutfs's back (not gc) make it count afresh. Returns the
-   * new state and the blobs whose counts (nlink) moved.
+   * Moves `census` (of `before`) to `next`'s snapshot in time proportional to the change: closures
+   * of unchanged roots are kept (blobs arriving can only complete an incomplete closure; gc
+   * removes only blobs no closure holds), and the counts move by the roots whose counts changed.
+   * Blobs that views showed and that vanished behind layoutfs's back (not gc) make it count
+   * afresh. Returns the census and the blobs whose counts (nlink) moved.
    */
-  private async loadNext(before: State): Promise<{ state: State; changedBlobs: Iterable<Digest> }> {
-    const snapshot = await loadSnapshot(this.store, before.snapshot.generation + 1, this.cache, before.snapshot);
-    const referrers = await loadReferrers(snapshot, this.cache);
+  private async moveCensus(census: Census, before: State, next: State): Promise<{ census: Census; changedBlobs: Iterable<Digest> }> {
+    const { snapshot } = next;
     const was = before.snapshot.present;
-    const samePresence = snapshot.present === was;
-    const added: Digest[] = [];
-    let visibleGone = false;
-    if (!samePresence) {
-      for (const digest of snapshot.present) if (!was.has(digest)) added.push(digest);
-      for (const digest of was) {
-        if (!snapshot.present.has(digest) && before.census.views.has(digest)) visibleGone = true;
-      }
+    const blobs = { added: 0, visibleGone: false };
+    if (snapshot.present !== was) {
+      was.diff(snapshot.present, { added: () => blobs.added++, gone: (i) => (blobs.visibleGone ||= census.views[i]! > 0) });
     }
-    const overrides = samePresence ? before.blobIdOverrides : this.blobIdOverrides(snapshot.present);
-    if (visibleGone) {
+    if (blobs.visibleGone) {
       this.cache.dropClosures();
-      const census = await takeCensus(snapshot, (root) => this.closureIn(snapshot, root));
+      const fresh = await takeCensus(snapshot, (root) => this.closureIn(snapshot, root));
       const changed = new Set<Digest>();
-      for (const [digest, n] of before.census.views) if (census.views.get(digest) !== n) changed.add(digest);
-      for (const digest of census.views.keys()) if (!before.census.views.has(digest)) changed.add(digest);
-      return { state: { snapshot, census, blobIdOverrides: overrides, referrers }, changedBlobs: changed };
+      census.table.diff(fresh.table, {
+        same: (i, j) => census.views[i] !== fresh.views[j] && changed.add(fresh.table.digestAt(j)),
+        gone: (i) => census.views[i]! > 0 && changed.add(census.table.digestAt(i)),
+        added: (j) => fresh.views[j]! > 0 && changed.add(fresh.table.digestAt(j)),
+      });
+      return { census: fresh, changedBlobs: changed };
     }
     // What each root showed before: the cached closure (still true of the old blobs), or one
     // computed against them. Incomplete ones are taken before blobs arriving drop them.
     const closureBefore = (root: Descriptor) => Promise.resolve(this.cache.cachedClosure(root)
       ?? computeClosure(root, this.cache, was, this.store));
-    const recount = added.length > 0 ? new Set(before.census.incomplete) : new Set<Digest>();
-    const oldClosures = new Map<Digest, Closure>();
-    for (const v of before.snapshot.views.values()) {
-      if (recount.has(v.root.digest) && !oldClosures.has(v.root.digest)) oldClosures.set(v.root.digest, await closureBefore(v.root));
+    const recount = new Map<Digest, Descriptor>();
+    if (blobs.added > 0 && census.incomplete.size > 0) {
+      for (const v of before.snapshot.views.values()) if (census.incomplete.has(v.root.digest)) recount.set(v.root.digest, v.root);
     }
+    const oldClosures = new Map<Digest, Closure>();
+    for (const [digest, root] of recount) oldClosures.set(digest, await closureBefore(root));
     if (recount.size > 0) this.cache.dropClosures((c) => c.missing.length > 0 || c.problems.length > 0);
-    const changedBlobs = await updateCensus(before.census, before.snapshot, snapshot, recount,
+    const changedBlobs = await updateCensus(census, snapshot, recount,
       (root) => oldClosures.has(root.digest) ? Promise.resolve(oldClosures.get(root.digest)!) : closureBefore(root),
       (root) => this.closureIn(snapshot, root));
-    return { state: { snapshot, census: before.census, blobIdOverrides: overrides, referrers }, changedBlobs };
+    return { census, changedBlobs };
   }
 
   /**
@@ -151,22 +165,14 @@ export class View {
    * rare, so one pass over the ids finds the colliding ones, and only those are sorted (the
    * smallest digest keeps the computed id, the others get slot ids).
    */
-  private blobIdOverrides(present: ReadonlySet<Digest>): Map<Digest, number> {
-    const seen = new Set<number>();
-    const collided = new Set<number>();
-    for (const digest of present) {
-      const id = blobSpaceId(digest);
-      if (seen.has(id)) collided.add(id);
-      else seen.add(id);
-    }
+  private blobIdOverrides(present: BlobTable): Map<Digest, number> {
     const overrides = new Map<Digest, number>();
-    if (collided.size === 0) return overrides;
-    const sharing = [...present].filter((d) => collided.has(blobSpaceId(d))).sort();
-    const kept = new Set<number>();
-    for (const digest of sharing) {
-      const id = blobSpaceId(digest);
-      if (kept.has(id)) overrides.set(digest, slotId(this.slots.slot('\0blob\0' + digest), Part.blob));
-      else kept.add(id);
+    for (const prefix of present.sharedPrefixes52()) {
+      // In digest order: the first keeps the computed id.
+      for (const i of present.withPrefix52(prefix).slice(1)) {
+        const digest = present.digestAt(i);
+        overrides.set(digest, slotId(this.slots.slot('\0blob\0' + digest), Part.blob));
+      }
     }
     return overrides;
   }
@@ -186,11 +192,19 @@ export class View {
       do {
         this.refreshAgain = false;
         const before = this.state;
-        const { state: next, changedBlobs } = await this.loadNext(before);
+        const next = await this.loadNext(before);
+        let changedBlobs: Iterable<Digest> = [];
+        // Checked again after every await, so a census first asked for meanwhile is moved too.
+        while (before.census && !next.census) {
+          const moved = await this.moveCensus(await before.census, before, next);
+          next.census = Promise.resolve(moved.census);
+          changedBlobs = moved.changedBlobs;
+        }
         changed ||= next.snapshot.indexIno !== before.snapshot.indexIno || next.snapshot.indexMtimeMs !== before.snapshot.indexMtimeMs;
         const change = treeChange(before.snapshot, next.snapshot, changedBlobs,
           (path, s) => this.peekDirId(path, s), (digest) => this.blobIdIn(before, digest));
         this.state = next;
+        this.moveBlobMtimes(next.snapshot.present);
         for (const key of change.goneSlotKeys) this.slots.forget(key);
         for (const listener of this.changeListeners) listener(change);
         // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- refresh() calls during the await set it
@@ -323,10 +337,9 @@ export class View {
     const state = this.state;
     if (id === ROOT_ID) return this.lookupIn(state, '');
     if (isBlobSpace(id)) {
-      for (const digest of state.snapshot.present) {
-        if (blobSpaceId(digest) === id && !state.blobIdOverrides.has(digest)) return this.blobNodeById(state, digest);
-      }
-      return undefined;
+      const present = state.snapshot.present;
+      const digest = present.withPrefix52(blobIdPrefix(id)).map((i) => present.digestAt(i)).find((d) => !state.blobIdOverrides.has(d));
+      return digest && this.blobNodeById(state, digest);
     }
     const { slot, part } = splitSlotId(id);
     const key = this.slots.keyOf(slot);
@@ -341,8 +354,8 @@ export class View {
   /** `node` as the current state has it (nlink moves with refreshes), or undefined when it is gone. */
   async current(node: Node): Promise<Node | undefined> {
     if (node.type === 'blob') {
-      const nlink = this.state.census.views.get(node.digest);
-      return nlink === undefined ? undefined : nlink === node.nlink ? node : { ...node, nlink };
+      const nlink = (await this.censusNow()).count(node.digest);
+      return nlink === 0 ? undefined : nlink === node.nlink ? node : { ...node, nlink };
     }
     const now = await this.lookup(node.path);
     return now?.id === node.id ? now : undefined;
@@ -354,8 +367,8 @@ export class View {
   }
 
   private async blobNodeById(state: State, digest: Digest): Promise<BlobNode | undefined> {
-    const nlink = state.census.views.get(digest);
-    if (!nlink) return undefined;
+    const nlink = (await this.censusNow()).count(digest);
+    if (nlink === 0) return undefined;
     const fd = await this.store.openBlob(digest);
     let size: number;
     try {
@@ -464,7 +477,7 @@ export class View {
     const digest = `${alg}:${last}` as Digest;
     const blob = (await this.closureIn(snapshot, blobOwner.root)).blobs.get(digest);
     if (!blob) return undefined;
-    return { type: 'blob', id: this.blobIdIn(state, digest), nlink: state.census.views.get(digest) ?? 1, size: blob.size, digest,
+    return { type: 'blob', id: this.blobIdIn(state, digest), nlink: (await this.censusNow()).count(digest) || 1, size: blob.size, digest,
       mtimeMs: await this.blobMtime(snapshot, digest) };
   }
 
@@ -505,12 +518,20 @@ export class View {
 
   /** The store file's mtime of a blob: the same in every view. */
   private async blobMtime(snapshot: Snapshot, digest: Digest): Promise<number> {
-    let m = this.blobMtimes.get(digest);
-    if (m === undefined) {
-      // lstat: one call, and a symlink planted at a blob path is never followed (its own mtime is shown; opens refuse it).
-      m = await lstat(this.store.blobFile(digest)).then((st) => st.mtimeMs, () => snapshot.indexMtimeMs);
-      this.blobMtimes.set(digest, m);
-    }
+    const known = this.blobMtimes?.table === snapshot.present ? this.blobMtimes : undefined;
+    const i = known ? known.table.indexOf(digest) : -1;
+    if (i >= 0 && !Number.isNaN(known!.values[i])) return known!.values[i]!;
+    // lstat: one call, and a symlink planted at a blob path is never followed (its own mtime is shown; opens refuse it).
+    const m = await lstat(this.store.blobFile(digest)).then((st) => st.mtimeMs, () => snapshot.indexMtimeMs);
+    if (i >= 0) known!.values[i] = m;
     return m;
+  }
+
+  /** Keeps the mtimes looked up so far across a change of the store's blobs. */
+  private moveBlobMtimes(table: BlobTable): void {
+    const was = this.blobMtimes;
+    if (was?.table === table) return;
+    const values = new Float64Array(table.size).fill(NaN);
+    this.blobMtimes = { table, values: was ? was.table.carry(was.values, table, values) : values };
   }
 }

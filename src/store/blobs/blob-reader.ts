@@ -3,9 +3,10 @@ import { closeSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoOf, LayoutfsError } from '../../errors.js';
-import { digestAlgorithm, digestEncoded, digestOfBlobFile, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
+import { digestAlgorithm, digestEncoded, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
 import type { Descriptor } from '../../oci/descriptor.js';
 import { blobPath, blobRelPath } from './blob-path.js';
+import { BlobTable } from './blob-table.js';
 import { closeFd } from './fd-io.js';
 import { openBeneath, openBeneathSync, readInto, readIntoSync, storeFileError, type SafeRoot } from '../safe-open.js';
 
@@ -29,19 +30,17 @@ export interface BlobReader {
   /** The blob's file size and mtime, through the same safe open (not a path stat that follows symlinks). */
   statBlob(digest: Digest): Promise<{ size: number; mtimeMs: number; ino: number; dev: number }>;
   /** Every blob present, all algorithms. */
-  listAllBlobs(): Promise<Set<Digest>>;
+  listAllBlobs(): Promise<BlobTable>;
   /** Every blob present, reusing `previous` when no blobs/ directory changed since it was listed. */
   listAllBlobsSince(previous: BlobListing | undefined): Promise<BlobListing>;
   /** The blob's bytes, checked against the descriptor's size and digest. */
   readVerified(descriptor: Descriptor, maxBytes?: number): Promise<Buffer>;
-  /** The blobs present under blobs/<algorithm>/ (temp files and odd names skipped). */
-  listBlobs(algorithm: DigestAlgorithm): Promise<Digest[]>;
   blobFile(digest: Digest): string;
 }
 
 /** A listing of the store's blobs and the state of the directories it was read from. */
 export interface BlobListing {
-  blobs: ReadonlySet<Digest>;
+  blobs: BlobTable;
   /** Inode and mtime (ns) of each blobs/<alg>/ directory when listed. */
   stamp: string;
   /** Whether no directory had changed within the last second: only then can the stamp vouch for the listing. */
@@ -73,28 +72,21 @@ function verifyContent(descriptor: Descriptor, bytes: Buffer, file: string): Buf
  */
 export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}): BlobReader {
   const root = safe.path;
-  const listBlobs = async (algorithm: DigestAlgorithm): Promise<Digest[]> => {
+  /** The file names under blobs/<algorithm>/ (BlobTable skips temp files and odd names). */
+  const blobNames = async (algorithm: DigestAlgorithm): Promise<string[]> => {
     const dirPath = join(root, 'blobs', algorithm);
-    let names: string[];
     try {
-      names = await readdir(dirPath);
+      return await readdir(dirPath);
     } catch (err) {
       if (errnoOf(err) === 'ENOENT') return [];
       throw storeFileError(err, dirPath, 'blob directory');
     }
-    const digests: Digest[] = [];
-    for (const name of names) {
-      const d = digestOfBlobFile(algorithm, name);
-      if (d) digests.push(d);
-    }
-    return digests;
   };
   const what = (digest: Digest) => `blob ${digest}`;
 
-  const listAllBlobs = async (): Promise<Set<Digest>> => {
-    const all = new Set<Digest>();
-    for (const alg of ALGORITHMS) for (const d of await listBlobs(alg)) all.add(d);
-    return all;
+  const listAllBlobs = async (): Promise<BlobTable> => {
+    const [sha256, sha512] = await Promise.all(ALGORITHMS.map(blobNames));
+    return BlobTable.fromNames({ sha256, sha512 });
   };
 
   return {
@@ -137,7 +129,6 @@ export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}
       }
       return verifyContent(descriptor, bytes.subarray(0, length), file);
     },
-    listBlobs,
     listAllBlobs,
     async listAllBlobsSince(previous) {
       // Adding or removing a blob (a rename into blobs/<alg>/, an unlink) moves the directory's

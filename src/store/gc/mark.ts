@@ -11,7 +11,7 @@ import { readInto } from '../safe-open.js';
 export interface Marking {
   /** Blobs reachable from index.json entries, or from referrers whose subject is reachable. */
   marked: Set<Digest>;
-  present: Set<Digest>;
+  present: ReadonlySet<Digest>;
   missing: Finding[];
   problems: Finding[];
   referrers: number;

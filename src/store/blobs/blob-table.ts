@@ -1,0 +1,256 @@
+import type { Digest, DigestAlgorithm } from '../../oci/digest.js';
+
+const ALGORITHMS: readonly DigestAlgorithm[] = ['sha256', 'sha512'];
+const WIDTH: Record<DigestAlgorithm, number> = { sha256: 32, sha512: 64 };
+const BUCKETS = 65536;
+/** Nibble values of lowercase hex digits by char code; -1 for anything else (digests are lowercase). */
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let c = 0; c < 16; c++) NIBBLE['0123456789abcdef'.charCodeAt(c)] = c;
+
+interface Part {
+  readonly alg: DigestAlgorithm;
+  readonly width: number;
+  /** `count` binary digests of `width` bytes, sorted, no duplicates. */
+  readonly records: Uint8Array;
+  /** The first 52 bits of each record, as exact numbers: searches compare these, not bytes. */
+  readonly prefixes: Float64Array;
+  readonly count: number;
+  /** Position of this part's first record in the whole table. */
+  readonly base: number;
+}
+
+/** Decodes `width` bytes of lowercase hex from `hex` at `from` into `out` at `at`; false on a non-hex character. */
+function decodeHex(hex: string, from: number, width: number, out: Uint8Array, at: number): boolean {
+  for (let k = 0; k < width; k++) {
+    const hi = NIBBLE[hex.charCodeAt(from + 2 * k)] ?? -1;
+    const lo = NIBBLE[hex.charCodeAt(from + 2 * k + 1)] ?? -1;
+    if (hi < 0 || lo < 0) return false;
+    out[at + k] = (hi << 4) | lo;
+  }
+  return true;
+}
+
+function prefix52(bytes: Uint8Array, at: number): number {
+  return ((((((bytes[at]! * 256 + bytes[at + 1]!) * 256 + bytes[at + 2]!) * 256 + bytes[at + 3]!) * 256 + bytes[at + 4]!) * 256
+    + bytes[at + 5]!) * 16) + (bytes[at + 6]! >> 4);
+}
+
+/** Record `i` of `a` against record `j` of `b` (same width): negative, 0 or positive. */
+function compareRecords(a: Uint8Array, ap: Float64Array, i: number, b: Uint8Array, bp: Float64Array, j: number, width: number): number {
+  if (ap[i] !== bp[j]) return ap[i]! < bp[j]! ? -1 : 1;
+  for (let k = 0; k < width; k++) {
+    const d = a[i * width + k]! - b[j * width + k]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/**
+ * Sorts fixed-width records and drops duplicates. Digests are uniform, so bucketing by the first
+ * two bytes leaves a handful per bucket, which insertion sort on the 52-bit prefixes finishes: O(n)
+ * and no call out of JavaScript per record.
+ */
+function sortRecords(input: Uint8Array, keys: Float64Array, count: number, width: number): Omit<Part, 'alg' | 'width' | 'base'> {
+  const starts = new Uint32Array(BUCKETS + 1);
+  for (let i = 0; i < count; i++) starts[(input[i * width]! << 8 | input[i * width + 1]!) + 1]!++;
+  for (let b = 0; b < BUCKETS; b++) starts[b + 1]! += starts[b]!;
+  const fill = starts.slice(0, BUCKETS);
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[fill[input[i * width]! << 8 | input[i * width + 1]!]!++] = i;
+  for (let b = 0; b < BUCKETS; b++) {
+    const first = starts[b]!;
+    for (let i = first + 1; i < starts[b + 1]!; i++) {
+      const held = order[i]!;
+      let j = i;
+      while (j > first && compareRecords(input, keys, order[j - 1]!, input, keys, held, width) > 0) order[j] = order[--j]!;
+      order[j] = held;
+    }
+  }
+  const records = new Uint8Array(count * width);
+  const prefixes = new Float64Array(count);
+  let kept = 0;
+  for (let i = 0; i < count; i++) {
+    const from = order[i]!;
+    if (i > 0 && compareRecords(input, keys, order[i - 1]!, input, keys, from, width) === 0) continue;
+    for (let k = 0; k < width; k++) records[kept * width + k] = input[from * width + k]!;
+    prefixes[kept++] = keys[from]!;
+  }
+  return { records: records.subarray(0, kept * width), prefixes: prefixes.subarray(0, kept), count: kept };
+}
+
+/**
+ * The blobs of a store as one compact sorted table of binary digests: 40 bytes per sha256 blob
+ * (digest and its 52-bit prefix) where a Set of digest strings costs about 150, built without a string per digest, and each blob
+ * has a position (0..size-1) that parallel typed arrays index (the view's link counts and
+ * mtimes). Lookups are a binary search. Read-only once built.
+ */
+export class BlobTable implements ReadonlySet<Digest> {
+  private readonly parts: Part[];
+  /** One digest decoded for a lookup (the widest algorithm's size). */
+  private readonly probe = new Uint8Array(64);
+  private readonly probePrefix = new Float64Array(1);
+  readonly size: number;
+
+  private constructor(parts: Omit<Part, 'base'>[]) {
+    let base = 0;
+    this.parts = parts.map((p) => {
+      const part = { ...p, base };
+      base += p.count;
+      return part;
+    });
+    this.size = base;
+  }
+
+  /** From blob file names per algorithm; names that are not a digest's encoding (temp files, junk) are skipped. */
+  static fromNames(names: Partial<Record<DigestAlgorithm, readonly string[]>>): BlobTable {
+    return new BlobTable(ALGORITHMS.map((alg) => {
+      const width = WIDTH[alg];
+      const list = names[alg] ?? [];
+      const input = new Uint8Array(list.length * width);
+      const keys = new Float64Array(list.length);
+      let count = 0;
+      for (const name of list) {
+        if (name.length !== width * 2 || !decodeHex(name, 0, width, input, count * width)) continue;
+        keys[count] = prefix52(input, count * width);
+        count++;
+      }
+      return { alg, width, ...sortRecords(input, keys, count, width) };
+    }));
+  }
+
+  static fromDigests(digests: Iterable<Digest>): BlobTable {
+    const names: Record<DigestAlgorithm, string[]> = { sha256: [], sha512: [] };
+    for (const d of digests) {
+      const colon = d.indexOf(':');
+      names[d.slice(0, colon) as DigestAlgorithm].push(d.slice(colon + 1));
+    }
+    return BlobTable.fromNames(names);
+  }
+
+  /** The position of `digest` in the table, or -1. */
+  indexOf(digest: Digest | string): number {
+    const colon = digest.indexOf(':');
+    const part = this.partNamed(digest.slice(0, colon));
+    if (!part || digest.length - colon - 1 !== part.width * 2 || !decodeHex(digest, colon + 1, part.width, this.probe, 0)) return -1;
+    this.probePrefix[0] = prefix52(this.probe, 0);
+    for (let at = this.firstWithPrefix(part, this.probePrefix[0]); at < part.count && part.prefixes[at] === this.probePrefix[0]; at++) {
+      if (compareRecords(part.records, part.prefixes, at, this.probe, this.probePrefix, 0, part.width) === 0) return part.base + at;
+    }
+    return -1;
+  }
+
+  has(digest: Digest): boolean {
+    return this.indexOf(digest) >= 0;
+  }
+
+  /** The digest at position `i`. */
+  digestAt(i: number): Digest {
+    const part = this.partAt(i);
+    const at = i - part.base;
+    return `${part.alg}:${Buffer.from(part.records.buffer, part.records.byteOffset + at * part.width, part.width).toString('hex')}` as Digest;
+  }
+
+  /** The first 52 bits of the digest at position `i` (what a blob's node id is made of). */
+  prefix52At(i: number): number {
+    const part = this.partAt(i);
+    return part.prefixes[i - part.base]!;
+  }
+
+  /** Positions of the digests whose first 52 bits are `prefix`, in order. */
+  withPrefix52(prefix: number): number[] {
+    const out: number[] = [];
+    for (const part of this.parts) {
+      for (let i = this.firstWithPrefix(part, prefix); i < part.count && part.prefixes[i] === prefix; i++) out.push(part.base + i);
+    }
+    return out;
+  }
+
+  /**
+   * Walks this table and `next` together in order: `same(i, j)` for a digest in both, `gone(i)`
+   * for one only here, `added(j)` for one only in `next`. O(size of both).
+   */
+  diff(next: BlobTable, on: { same?: (i: number, j: number) => void; gone?: (i: number) => void; added?: (j: number) => void }): void {
+    for (const alg of ALGORITHMS) {
+      const a = this.partNamed(alg)!;
+      const b = next.partNamed(alg)!;
+      const w = a.width;
+      let i = 0;
+      let j = 0;
+      while (i < a.count || j < b.count) {
+        const c = i >= a.count ? 1 : j >= b.count ? -1 : compareRecords(a.records, a.prefixes, i, b.records, b.prefixes, j, w);
+        // Moved before the calls: an absent callback (`?.`) would skip evaluating its arguments.
+        if (c === 0) {
+          on.same?.(a.base + i, b.base + j);
+          i++;
+          j++;
+        } else if (c < 0) {
+          on.gone?.(a.base + i);
+          i++;
+        } else {
+          on.added?.(b.base + j);
+          j++;
+        }
+      }
+    }
+  }
+
+  /** `values` (one per position here) at the positions of `next` in `fresh`; blobs only in `next` keep what `fresh` holds. */
+  carry<T extends Uint32Array | Float64Array>(values: T, next: BlobTable, fresh: T): T {
+    this.diff(next, { same: (i, j) => (fresh[j] = values[i]!) });
+    return fresh;
+  }
+
+  /** The 52-bit prefixes that more than one digest of the table starts with (node ids would collide). */
+  sharedPrefixes52(): number[] {
+    const shared = new Set<number>();
+    const first = this.parts[0]!;
+    for (let i = 1; i < first.count; i++) if (first.prefixes[i] === first.prefixes[i - 1]) shared.add(first.prefixes[i]!);
+    // Other algorithms are rare: each is looked up whole.
+    for (let i = first.count; i < this.size; i++) {
+      const p = this.prefix52At(i);
+      if (this.withPrefix52(p).length > 1) shared.add(p);
+    }
+    return [...shared];
+  }
+
+  *values(): SetIterator<Digest> {
+    for (let i = 0; i < this.size; i++) yield this.digestAt(i);
+  }
+
+  keys(): SetIterator<Digest> {
+    return this.values();
+  }
+
+  *entries(): SetIterator<[Digest, Digest]> {
+    for (const d of this.values()) yield [d, d];
+  }
+
+  [Symbol.iterator](): SetIterator<Digest> {
+    return this.values();
+  }
+
+  forEach(callback: (value: Digest, key: Digest, set: ReadonlySet<Digest>) => void, thisArg?: unknown): void {
+    for (const d of this.values()) callback.call(thisArg, d, d, this);
+  }
+
+  private partNamed(alg: string): Part | undefined {
+    return this.parts.find((p) => p.alg === alg);
+  }
+
+  private partAt(i: number): Part {
+    for (let p = this.parts.length - 1; p >= 0; p--) if (i >= this.parts[p]!.base) return this.parts[p]!;
+    throw new RangeError(`blob position ${i} is outside the table`);
+  }
+
+  /** The first record of `part` whose prefix is not below `prefix`. */
+  private firstWithPrefix(part: Part, prefix: number): number {
+    let lo = 0;
+    let hi = part.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (part.prefixes[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}

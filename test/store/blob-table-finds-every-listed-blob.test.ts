@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import { BlobTable } from '../../src/store/blobs/blob-table.js';
+import type { Digest } from '../../src/oci/digest.js';
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const sha512 = (s: string) => createHash('sha512').update(s).digest('hex');
+
+test('a blob table holds exactly the digests listed, in order, whatever the listing order', () => {
+  // Enough names that buckets hold several (the insertion sort inside a bucket runs), plus duplicates and junk.
+  const hex = Array.from({ length: 200_000 }, (_, i) => sha256(String(i)));
+  const names = [...hex, hex[5]!, 'tmp-123', hex[0]!.toUpperCase(), hex[1]!.slice(1), `${hex[2]!}.partial`];
+  const table = BlobTable.fromNames({ sha256: names, sha512: [sha512('a'), 'junk'] });
+  assert.equal(table.size, hex.length + 1);
+  const sorted = [...hex].sort();
+  assert.equal(table.digestAt(0), `sha256:${sorted[0]!}`);
+  assert.equal(table.digestAt(hex.length - 1), `sha256:${sorted.at(-1)!}`);
+  assert.deepEqual([...table].slice(0, 1000), sorted.slice(0, 1000).map((h) => `sha256:${h}`));
+  for (const h of hex.slice(0, 5000)) assert.ok(table.has(`sha256:${h}` as Digest), h);
+  assert.equal(table.indexOf(`sha256:${sorted[1234]!}`), 1234);
+  assert.ok(table.has(`sha512:${sha512('a')}` as Digest));
+  assert.equal(table.indexOf(`sha256:${sha256('absent')}`), -1);
+  assert.equal(table.indexOf(`sha512:${hex[0]!}`), -1, 'a sha256 encoding under sha512 is no digest');
+  assert.equal(table.indexOf(`sha256:${hex[0]!.toUpperCase()}`), -1);
+  assert.equal(table.indexOf('md5:00'), -1);
+});
+
+test('digests sharing their first 52 bits are found together, across algorithms too', () => {
+  const a = `${'ab'.repeat(6)}c${'0'.repeat(51)}`;
+  const b = `${'ab'.repeat(6)}c${'1'.repeat(51)}`;
+  const c = `${'ab'.repeat(6)}d${'0'.repeat(51)}`;
+  const long = `${'ab'.repeat(6)}c${'2'.repeat(115)}`;
+  const table = BlobTable.fromNames({ sha256: [c, b, a], sha512: [long] });
+  const prefix = parseInt(a.slice(0, 13), 16);
+  assert.equal(table.prefix52At(table.indexOf(`sha256:${a}`)), prefix);
+  assert.deepEqual(table.withPrefix52(prefix).map((i) => table.digestAt(i)), [`sha256:${a}`, `sha256:${b}`, `sha512:${long}`]);
+  assert.deepEqual(table.sharedPrefixes52(), [prefix]);
+  assert.deepEqual(BlobTable.fromNames({ sha256: [a, c] }).sharedPrefixes52(), []);
+});
+
+test('a diff of two tables names what stayed, went and came, and carries values by digest', () => {
+  const d = (s: string) => `sha256:${sha256(s)}` as Digest;
+  const before = BlobTable.fromDigests([d('kept'), d('gone'), d('kept2')]);
+  const after = BlobTable.fromDigests([d('kept2'), d('new'), d('kept')]);
+  const seen = { same: [] as string[], gone: [] as string[], added: [] as string[] };
+  before.diff(after, {
+    same: (i, j) => { assert.equal(before.digestAt(i), after.digestAt(j)); seen.same.push(after.digestAt(j)); },
+    gone: (i) => seen.gone.push(before.digestAt(i)),
+    added: (j) => seen.added.push(after.digestAt(j)),
+  });
+  assert.deepEqual(seen.same.sort(), [d('kept'), d('kept2')].sort());
+  assert.deepEqual(seen.gone, [d('gone')]);
+  assert.deepEqual(seen.added, [d('new')]);
+  const values = new Uint32Array(before.size);
+  values[before.indexOf(d('kept'))] = 7;
+  values[before.indexOf(d('gone'))] = 9;
+  const moved = before.carry(values, after, new Uint32Array(after.size));
+  assert.equal(moved[after.indexOf(d('kept'))], 7);
+  assert.equal(moved[after.indexOf(d('new'))], 0);
+  assert.equal(moved.reduce((x, y) => x + y, 0), 7);
+});
