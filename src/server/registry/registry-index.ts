@@ -5,11 +5,16 @@ import type { ClosureBlob, View } from '../../view/view.js';
 import { registryNameOf } from './registry-names.js';
 import { RepositoryBlobs } from './repository-blobs.js';
 
+/**
+ * A repository holds reference names, not the snapshot's entries: it outlives the snapshot it was
+ * built from, and entries of every past snapshot would stay alive with it (50,000 held twice).
+ */
 export interface Repository {
   readonly name: string;
-  readonly tags: ReadonlyMap<string, NamedView>;
-  /** Every reference of the repository (tags and digests): its content is their closures. */
-  readonly roots: readonly NamedView[];
+  /** The reference name each tag serves. */
+  readonly tags: ReadonlyMap<string, string>;
+  /** Every reference of the repository (tags and digests), by name: its content is their closures. */
+  readonly roots: readonly string[];
   /** References whose tag an earlier reference already serves here (`a_5000/x:1` and `a:5000/x:1`). */
   readonly shadowed: readonly string[];
 }
@@ -22,7 +27,7 @@ type Referrers = ReadonlyMap<Digest, readonly ViewEntry[]>;
  * first wins, like index.json's own rule. References the API cannot address go to `unserved`.
  */
 function group(views: Iterable<NamedView>, bareRepository: string, unserved: Map<string, string>): Map<string, Repository> {
-  const repos = new Map<string, { name: string; tags: Map<string, NamedView>; roots: NamedView[]; shadowed: string[] }>();
+  const repos = new Map<string, { name: string; tags: Map<string, string>; roots: string[]; shadowed: string[] }>();
   for (const v of views) {
     const name = registryNameOf(v.reference, bareRepository);
     if (typeof name === 'string') {
@@ -37,9 +42,9 @@ function group(views: Iterable<NamedView>, bareRepository: string, unserved: Map
         repo.shadowed.push(v.name);
         continue;
       }
-      repo.tags.set(name.tag, v);
+      repo.tags.set(name.tag, v.name);
     }
-    repo.roots.push(v);
+    repo.roots.push(v.name);
   }
   return repos;
 }
@@ -184,7 +189,7 @@ export class RegistryIndex {
       const repo = this.repos.get(name);
       if (!repo) continue;
       replaced.push(repo);
-      for (const v of repo.roots) regroup.add(v.name);
+      for (const ref of repo.roots) regroup.add(ref);
       for (const ref of repo.shadowed) {
         regroup.add(ref);
         this.unservedByName.delete(ref);
@@ -216,11 +221,17 @@ export class RegistryIndex {
     else this.shadowing.delete(name);
   }
 
+  /** The reference a tag of `repo` serves now. */
+  tagged(repo: Repository, tag: string): NamedView | undefined {
+    const name = repo.tags.get(tag);
+    return name === undefined ? undefined : this.current.byName.get(name);
+  }
+
   /**
    * The blob `digest` when the repository may serve it (reachability is the access rule), else
    * undefined: one lookup in the repository's blob map (see RepositoryBlobs).
    */
   async blobOf(repo: Repository, digest: Digest): Promise<ClosureBlob | undefined> {
-    return (await this.blobs.of(this.view, repo, this.currentReferrers)).get(digest);
+    return (await this.blobs.of(this.view, repo, this.current, this.currentReferrers)).get(digest);
   }
 }

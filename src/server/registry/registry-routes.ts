@@ -73,7 +73,7 @@ async function manifestOf(view: View, index: RegistryIndex, repo: Repository, re
     if (!blob || !isWalkableType(blob.mediaType)) throw unknown();
     return { descriptor: { mediaType: blob.mediaType, digest, size: blob.size, raw: {} }, immutable: true };
   }
-  const entry = repo.tags.get(reference);
+  const entry = index.tagged(repo, reference);
   // A root whose media type is not a manifest or index (text/html, say) is no manifest: it is
   // never served with its own Content-Type.
   if (!entry || !view.hasBlob(entry.root.digest) || !isWalkableType(entry.root.mediaType)) throw unknown();

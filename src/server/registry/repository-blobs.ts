@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Digest } from '../../oci/digest.js';
 import { attachReferrers } from '../../view/referrers.js';
-import type { ViewEntry } from '../../view/snapshot.js';
+import type { Snapshot, ViewEntry } from '../../view/snapshot.js';
 import type { Closure, ClosureBlob, View } from '../../view/view.js';
 import type { Repository } from './registry-index.js';
 
@@ -45,14 +45,14 @@ export class RepositoryBlobs {
     this.lru = new LRUCache<Repository, Entry>({ maxSize: maxBytes, sizeCalculation: entrySize });
   }
 
-  /** The blobs `repo` may serve, with `referrers` (the store state's, by subject) attached. */
-  async of(view: View, repo: Repository, referrers: ReadonlyMap<Digest, readonly ViewEntry[]>): Promise<ReadonlyMap<Digest, ClosureBlob>> {
+  /** The blobs `repo` may serve in `snapshot`, with `referrers` (the same state's, by subject) attached. */
+  async of(view: View, repo: Repository, snapshot: Snapshot, referrers: ReadonlyMap<Digest, readonly ViewEntry[]>): Promise<ReadonlyMap<Digest, ClosureBlob>> {
     const cached = this.lru.get(repo);
     if (cached) return cached.blobs;
     let pending = this.building.get(repo);
     if (!pending) {
       const epoch = this.epoch;
-      pending = this.build(view, repo, referrers);
+      pending = this.build(view, repo, snapshot, referrers);
       this.building.set(repo, pending);
       pending.then((entry) => {
         if (this.building.get(repo) === pending) this.building.delete(repo);
@@ -62,10 +62,14 @@ export class RepositoryBlobs {
     return (await pending).blobs;
   }
 
-  private async build(view: View, repo: Repository, referrers: ReadonlyMap<Digest, readonly ViewEntry[]>): Promise<Entry> {
+  private async build(view: View, repo: Repository, snapshot: Snapshot, referrers: ReadonlyMap<Digest, readonly ViewEntry[]>): Promise<Entry> {
     this.built++;
     const closures: Closure[] = [];
-    for (const v of repo.roots) closures.push(await view.closureOf(v));
+    for (const name of repo.roots) {
+      // Absent only for a request that took the repository before a change removed the reference.
+      const v = snapshot.byName.get(name);
+      if (v) closures.push(await view.closureOf(v));
+    }
     let complete = closures.every(isComplete);
     // The usual repository, one reference and nothing attached: its closure's own map, shared with the metadata cache.
     if (closures.length === 1 && !holdsSubject(closures[0]!.blobs, referrers)) return { blobs: closures[0]!.blobs, complete };
