@@ -113,10 +113,6 @@ export class RegistryIndex {
     this.repositoriesBuilt = this.repos.size;
   }
 
-  get snapshot(): Snapshot {
-    return this.current;
-  }
-
   get repositories(): ReadonlyMap<string, Repository> {
     return this.repos;
   }
