@@ -59,6 +59,7 @@ export async function serveStatus(req: IncomingMessage, res: ServerResponse, vie
 }
 
 /** `GET /_layoutfs/metrics`: Prometheus text format. */
-export function serveMetrics(req: IncomingMessage, res: ServerResponse, view: View, metrics: ServerMetrics, options: ControlOptions): void {
-  sendBody(req, res, metrics.render(view, options.fuseCounters), 'text/plain; version=0.0.4; charset=utf-8', NO_STORE);
+export function serveMetrics(req: IncomingMessage, res: ServerResponse, view: View, metrics: ServerMetrics, registry: RegistryIndex,
+  options: ControlOptions): void {
+  sendBody(req, res, metrics.render(view, registry, options.fuseCounters), 'text/plain; version=0.0.4; charset=utf-8', NO_STORE);
 }

@@ -1,4 +1,5 @@
 import type { View } from '../view/view.js';
+import type { RegistryIndex } from './registry/registry-index.js';
 
 /** Prometheus label values may not carry raw quotes, backslashes or newlines. */
 function label(v: string): string {
@@ -19,7 +20,7 @@ export class ServerMetrics {
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
   }
 
-  render(view: View, fuseCounters?: Readonly<Record<string, number>>): string {
+  render(view: View, registry: Pick<RegistryIndex, 'repositoriesBuilt' | 'blobMapsBuilt'>, fuseCounters?: Readonly<Record<string, number>>): string {
     const lines: string[] = [];
     const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -35,6 +36,11 @@ export class ServerMetrics {
     metric('layoutfs_cache_misses_total', 'counter', 'Metadata cache misses.', [['', view.cacheStats().misses]]);
     metric('layoutfs_store_generation', 'gauge', 'Store states loaded so far (1 = the first load).', [['', view.snapshot.generation]]);
     metric('layoutfs_references', 'gauge', 'Named references in the store.', [['', view.snapshot.named.length]]);
+    metric('layoutfs_registry_repositories_built_total', 'counter',
+      'Registry repositories built: all at start, then at each store change those whose references changed.', [['', registry.repositoriesBuilt]]);
+    metric('layoutfs_registry_blob_maps_built_total', 'counter',
+      'Repository blob maps built (the access rule of blob GETs); a store change leaving a repository alone keeps its map.',
+      [['', registry.blobMapsBuilt]]);
     if (fuseCounters) {
       metric('layoutfs_fuse_operations_total', 'counter', 'FUSE operations by name.',
         Object.entries(fuseCounters).map(([op, n]) => [`{op="${label(op)}"}`, n]));

@@ -6,7 +6,7 @@ import { CONTROL_PREFIX, serveMetrics, serveStatus, type ControlOptions } from '
 import { errorBody, HttpError, toHttp } from './errors.js';
 import { isLoopback, type ListenAddress } from './listen-address.js';
 import { ServerMetrics } from './metrics.js';
-import { registryIndexes } from './registry/registry-index.js';
+import { RegistryIndex } from './registry/registry-index.js';
 import { parseRegistryPath, serveRegistry } from './registry/registry-routes.js';
 import { MAX_URL_LENGTH, splitTarget } from './request-path.js';
 import { sendBody } from './send-json.js';
@@ -61,7 +61,16 @@ function sendFailure(req: IncomingMessage, res: ServerResponse, err: unknown, lo
 export async function startServer(view: View, options: ServerOptions): Promise<RunningServer> {
   const { log } = options;
   const metrics = new ServerMetrics();
-  const registryIndexOf = registryIndexes(options.bareRepository);
+  const registry = new RegistryIndex(view, options.bareRepository);
+  // The registry follows each store state at the refresh that brings it, off the request path.
+  view.onChange(() => {
+    try {
+      registry.sync();
+    } catch (err) {
+      // A listener must not throw inside the refresh; the next request syncs again and fails visibly.
+      log.error({ err }, 'registry index not updated');
+    }
+  });
   const ctx = { view, metrics };
 
   // `at.route` is set before any await, so a failed request still counts under its route.
@@ -77,16 +86,16 @@ export async function startServer(view: View, options: ServerOptions): Promise<R
       at.route = 'v2';
       const request = parseRegistryPath(path.slice(4));
       at.route = 'v2_' + request.action;
-      return serveRegistry(req, res, request, query, registryIndexOf(view), ctx);
+      return serveRegistry(req, res, request, query, registry.sync(), ctx);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'UNSUPPORTED', 'only GET and HEAD', { Allow: 'GET, HEAD' });
     if (path === `${CONTROL_PREFIX}/status`) {
       at.route = 'status';
-      return serveStatus(req, res, view, registryIndexOf(view), options);
+      return serveStatus(req, res, view, registry.sync(), options);
     }
     if (path === `${CONTROL_PREFIX}/metrics`) {
       at.route = 'metrics';
-      return serveMetrics(req, res, view, metrics, options);
+      return serveMetrics(req, res, view, metrics, registry, options);
     }
     throw new HttpError(404, 'NAME_UNKNOWN', 'not found: the tree is under /layouts/, the registry under /v2/');
   };

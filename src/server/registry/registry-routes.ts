@@ -69,11 +69,11 @@ async function manifestOf(view: View, index: RegistryIndex, repo: Repository, re
   // A tag never contains `:`; anything with one is a digest, and must be a valid one.
   if (reference.includes(':')) {
     const digest = parseDigest(reference);
-    const blob = await index.blobOf(view, repo, digest);
+    const blob = await index.blobOf(repo, digest);
     if (!blob || !isWalkableType(blob.mediaType)) throw unknown();
     return { descriptor: { mediaType: blob.mediaType, digest, size: blob.size, raw: {} }, immutable: true };
   }
-  const entry = repo.tags.get(reference);
+  const entry = index.tagged(repo, reference);
   // A root whose media type is not a manifest or index (text/html, say) is no manifest: it is
   // never served with its own Content-Type.
   if (!entry || !view.hasBlob(entry.root.digest) || !isWalkableType(entry.root.mediaType)) throw unknown();
@@ -96,7 +96,7 @@ async function serveManifest(req: IncomingMessage, res: ServerResponse, index: R
 
 async function serveBlob(req: IncomingMessage, res: ServerResponse, index: RegistryIndex, repo: Repository, arg: string, ctx: SendContext): Promise<void> {
   const digest = parseDigest(arg);
-  const blob = await index.blobOf(ctx.view, repo, digest);
+  const blob = await index.blobOf(repo, digest);
   if (!blob) throw new HttpError(404, 'BLOB_UNKNOWN', `blob ${digest} is not in repository ${repo.name}`);
   await sendRepresentation(req, res, {
     size: blob.size, etag: `"${digest}"`, contentType: 'application/octet-stream', cacheControl: IMMUTABLE,
@@ -121,11 +121,8 @@ async function serveReferrers(req: IncomingMessage, res: ServerResponse, index: 
   const filter = query.get('artifactType');
   const manifests: Record<string, unknown>[] = [];
   // A subject the repository does not reach has no referrers here (the spec wants 200, not 404).
-  if (await index.blobOf(ctx.view, repo, subject)) {
-    const seen = new Set<Digest>();
-    for (const v of (await index.referrersBySubject(ctx.view)).get(subject) ?? []) {
-      if (seen.has(v.root.digest)) continue;
-      seen.add(v.root.digest);
+  if (await index.blobOf(repo, subject)) {
+    for (const v of index.referrers.get(subject) ?? []) {
       const d = await referrerDescriptor(ctx.view, v);
       if (filter === null || d.artifactType === filter) manifests.push(d);
     }
