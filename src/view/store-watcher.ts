@@ -56,6 +56,9 @@ export function watchStore(view: View, log: Logger, options: WatchOptions = {}):
   }
 
   const poll = setInterval(() => {
+    // A refresh under way compares against the state it is replacing: it would look changed, and
+    // schedule a second whole load. Whatever lands after its read is seen at the next tick.
+    if (view.isRefreshing) return;
     stat(indexFile).then(
       (st) => {
         const s = view.snapshot;

@@ -216,6 +216,11 @@ export class View {
     return this.refreshing;
   }
 
+  /** Whether a refresh is loading the store now. */
+  get isRefreshing(): boolean {
+    return this.refreshing !== undefined;
+  }
+
   /**
    * Calls `listener` with what changed each time a refresh swaps a new state in (adapters that
    * cache, like the kernel's side of FUSE). It runs inside refresh and must not throw.

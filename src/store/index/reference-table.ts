@@ -24,8 +24,9 @@ export interface ReferenceTable {
 /**
  * Names the entries of index.json: the first entry with a name wins, later duplicates are
  * reported; entries without a name, or with one no path can show, are reported and kept as roots.
+ * `known` holds view paths of names mapped and checked before (a refresh maps only new names).
  */
-export function referenceTable(index: Pick<IndexFile, 'file' | 'valid'>): ReferenceTable {
+export function referenceTable(index: Pick<IndexFile, 'file' | 'valid'>, known?: { get(name: string): { path: string } | undefined }): ReferenceTable {
   const indexFile = index.file;
   const named: NamedEntry[] = [];
   const unnamed: ValidEntry[] = [];
@@ -43,6 +44,13 @@ export function referenceTable(index: Pick<IndexFile, 'file' | 'valid'>): Refere
     if (first) {
       findings.push({ kind: 'DUPLICATE_NAME', file: indexFile, ref: name, digest: descriptor.digest,
         message: `manifests[${position}] repeats the name ${JSON.stringify(name)} of manifests[${first.position}]; the first entry wins` });
+      continue;
+    }
+    const knownPath = known?.get(name)?.path;
+    if (knownPath !== undefined) {
+      const n: NamedEntry = { ...entry, name, viewPath: knownPath };
+      byName.set(name, n);
+      named.push(n);
       continue;
     }
     const viewPath = refToPath(name);
