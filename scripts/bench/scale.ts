@@ -63,6 +63,24 @@ async function stop(proc: ChildProcess): Promise<void> {
 /** `registry.example/team{i%100}/app{i}:v{i%7}` (generate-large-store.ts). */
 const nameOf = (i: number) => `registry.example/team${i % 100}/app${i}:v${i % 7}`;
 
+/**
+ * materialize at this size (issue 14: one new reference into an existing tree under 2 s at 50k):
+ * the first run into an empty directory, then the run after one `tag`. The tree sits beside the
+ * store, on its filesystem, so blobs are hard-linked.
+ */
+function measureMaterializeOneNew(store: string): Record<string, number> {
+  const tree = `${store}-materialized`;
+  try {
+    const first = timed(['materialize', store, tree]);
+    const tag = spawnSync(process.execPath, [cli, 'tag', store, nameOf(0), 'bench/materialized:1'], { encoding: 'utf8' });
+    if (tag.status !== 0) throw new Error(tag.stderr);
+    return { 'materialize first run s': first.s, 'materialize first run MiB': first.rssMiB,
+      'materialize one new reference s': timed(['materialize', store, tree]).s };
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+  }
+}
+
 async function measure(refs: number): Promise<Record<string, number>> {
   const store = join(base, `refs-${refs}`);
   generateLargeStore(store, refs, refs * 10);
@@ -113,6 +131,8 @@ async function measure(refs: number): Promise<Record<string, number>> {
     fig['tag visible in mount s (median of 20)'] = median(visible);
     fig['refresh CPU s (median of 20)'] = median(cpu);
     fig['mount RSS after 20 changes MiB'] = rssMiB(pid);
+    await stop(mount.proc);
+    Object.assign(fig, measureMaterializeOneNew(store));
   } finally {
     await stop(mount.proc);
     spawnSync('umount', ['-l', mnt]);
