@@ -64,6 +64,28 @@ async function stop(proc: ChildProcess): Promise<void> {
 /** `registry.example/team{i%100}/app{i}:v{i%7}` (generate-large-store.ts). */
 const nameOf = (i: number) => `registry.example/team${i % 100}/app${i}:v${i % 7}`;
 
+/**
+ * materialize at this size (issue 14: one new reference into an existing tree under 2 s at 50k):
+ * the first run into an empty directory, then the run after one `tag`. The tree sits beside the
+ * store, on its filesystem, so blobs are hard-linked.
+ */
+function measureMaterializeOneNew(store: string): Record<string, number> {
+  const tree = `${store}-materialized`;
+  try {
+    const first = timed(['materialize', store, tree]);
+    const tag = spawnSync(process.execPath, [cli, 'tag', store, nameOf(0), 'bench/materialized:1'], { encoding: 'utf8' });
+    if (tag.status !== 0) throw new Error(tag.stderr);
+    const oneNew = timed(['materialize', store, tree]).s;
+    // The same crawl as the mount's, over real directories and hard links: the disk's figure.
+    const c = Date.now();
+    spawnSync('sh', ['-c', `find ${tree} -type f -print0 | xargs -0 stat > /dev/null`], { stdio: 'ignore' });
+    return { 'materialize first run s': first.s, 'materialize first run MiB': first.rssMiB,
+      'materialize one new reference s': oneNew, 'crawl of the materialized tree s': (Date.now() - c) / 1000 };
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+  }
+}
+
 async function measure(refs: number): Promise<Record<string, number>> {
   const store = join(base, `refs-${refs}`);
   generateLargeStore(store, refs, refs * 10);
@@ -120,6 +142,8 @@ async function measure(refs: number): Promise<Record<string, number>> {
     if (walk.status !== 0) throw new Error('the crawl of the mount failed');
     fig['crawl of every view (find | xargs stat) s'] = (Date.now() - c) / 1000;
     fig['mount RSS after the crawl MiB'] = rssMiB(pid);
+    await stop(mount.proc);
+    Object.assign(fig, measureMaterializeOneNew(store));
   } finally {
     await stop(mount.proc);
     spawnSync('umount', ['-l', mnt]);

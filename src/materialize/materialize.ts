@@ -1,17 +1,20 @@
 import { createHash } from 'node:crypto';
-import { link, lstat, mkdir, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
-import { LayoutfsError, parseJson } from '../errors.js';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { errnoOf, LayoutfsError } from '../errors.js';
 import { digestAlgorithm, digestEncoded, isDigestAlgorithm, type Digest } from '../oci/digest.js';
-import { descriptorChunks } from '../store/safe-open.js';
-import { syncDirectory, tempName, writeFileAtomic, writeTempFile } from '../store/atomic-file.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
-import { pathToRef } from '../oci/path-mapping.js';
+import { tempName, writeTempFile } from '../store/atomic-file.js';
+import { blobRelPath } from '../store/blobs/blob-path.js';
+import { descriptorChunks, openBeneathSync } from '../store/safe-open.js';
+import type { Closure } from '../store/graph/closure.js';
 import type { NamedView } from '../view/snapshot.js';
 import type { View } from '../view/view.js';
-
-/** What a previous run made, so a re-run can remove views whose reference is gone. */
-const STATE_FILE = '.layoutfs-materialized.json';
+import { makeDurable } from './make-durable.js';
+import { isViewPath, readState, viewIdentity, writeState, type MadeViews } from './materialize-state.js';
+import { OutputDirectories } from './output-directories.js';
+import { removeView } from './remove-view.js';
 
 export interface MaterializeReport {
   out: string;
@@ -24,153 +27,244 @@ export interface MaterializeReport {
   copiedBytes: number;
 }
 
-/** Whether `target` (never followed: lstat) is the store file `source` already. */
-async function sameFile(source: { ino: number; dev: number }, target: string): Promise<boolean> {
-  const y = await lstat(target).catch(() => undefined);
-  return !!y && y.isFile() && source.ino === y.ino && source.dev === y.dev;
+export interface MaterializeOptions {
+  /** Check every view file by file, also those the state file says are as made (repairs hand edits). */
+  full?: boolean;
 }
 
-/** The paths a state file may name: what the path mapping produces, or `_digests/<alg>/<hex>`. */
-const DIGEST_VIEW = /^_digests\/(sha256\/[0-9a-f]{64}|sha512\/[0-9a-f]{128})$/;
+/** A store file as checked through the safe open: what a link of it must be. */
+interface StoreFile {
+  path: string;
+  ino: number;
+  dev: number;
+}
 
-function isViewPath(p: unknown): p is string {
-  return typeof p === 'string' && (DIGEST_VIEW.test(p) || pathToRef(p) !== undefined);
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function isStoreFile(source: StoreFile, st: Stats | undefined): boolean {
+  return !!st && st.isFile() && st.ino === source.ino && st.dev === source.dev;
+}
+
+/** Whether `path` is a regular file holding exactly `bytes` (never followed; a FIFO never waited on). */
+function holds(path: string, bytes: Buffer): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size !== bytes.length) return false;
+    const current = Buffer.allocUnsafe(bytes.length);
+    return readSync(fd, current, 0, bytes.length, 0) === bytes.length && current.equals(bytes);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
- * Whether every component from `out` down to `out/rel` is a real directory (lstat: a symlink
- * anywhere means the path is not ours, and nothing under it is touched).
+ * One run: writes views with blocking calls. materialize serves nothing meanwhile, and a
+ * first run makes millions of small file calls, where one awaited call each costs more than the
+ * call itself (ls and gc measured 2-3x faster sync, scripts/bench/README.md).
  */
-async function ownDirectory(out: string, rel: string): Promise<boolean> {
-  let d = out;
-  for (const part of rel.split('/')) {
-    if (part === '' || part === '.' || part === '..') return false;
-    d = join(d, part);
-    const st = await lstat(d).catch(() => undefined);
-    if (!st?.isDirectory()) return false;
+class Run {
+  readonly dirs: OutputDirectories;
+  /** Directories whose entries changed and files written, made durable before the state is. */
+  readonly changed = new Set<string>();
+  /** Store files checked once per run: a shared base layer is opened once, not once per view. */
+  private readonly sources = new Map<Digest, StoreFile>();
+  private warned = false;
+
+  constructor(private readonly view: View, readonly out: string, private readonly warn: (msg: string) => void, readonly report: MaterializeReport) {
+    this.dirs = new OutputDirectories(out, this.changed);
   }
-  return true;
-}
 
-/** Writes `bytes` at `path` unless it already holds exactly them. */
-async function syncFile(path: string, bytes: Buffer): Promise<boolean> {
-  const current = await readFile(path).catch(() => undefined);
-  if (current?.equals(bytes)) return false;
-  await writeFileAtomic(path, bytes, 0o444);
-  return true;
-}
-
-/**
- * The view paths a previous run made. Only paths the mapping could have produced are taken: an
- * edited state file must not make a re-run delete outside `out`.
- */
-async function readState(out: string): Promise<string[]> {
-  const file = join(out, STATE_FILE);
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  if (text === undefined) return [];
-  const views = (parseJson(text, { path: file, hint: 'remove it to start over' }) as { views?: unknown } | null)?.views;
-  if (!Array.isArray(views)) throw new LayoutfsError('FAILED_PRECONDITION', '"views" must be an array; remove the file to start over', { path: file });
-  return views.filter(isViewPath);
-}
-
-/** Removes a view's own entries (not views nested under it), then empty parents up to `out`. */
-async function removeView(out: string, viewPath: string): Promise<void> {
-  // Only a real directory tree under `out` is ours: a symlink on the way is left alone.
-  if (!isViewPath(viewPath) || !(await ownDirectory(out, viewPath))) return;
-  const dir = join(out, viewPath);
-  const algs = (await ownDirectory(dir, 'blobs')) ? await readdir(join(dir, 'blobs')).catch(() => [] as string[]) : [];
-  for (const alg of algs) {
-    if (!isDigestAlgorithm(alg) || !(await ownDirectory(dir, `blobs/${alg}`))) continue;
-    for (const name of await readdir(join(dir, 'blobs', alg))) await unlink(join(dir, 'blobs', alg, name));
-    await rmdir(join(dir, 'blobs', alg));
+  /**
+   * Makes view `v` hold `closure` and its index.json: links what is missing, replaces what is
+   * another file, writes index.json, and only then drops the blobs it no longer names (a reader
+   * of the old index.json finds its blobs until the new one is in).
+   */
+  async syncView(v: NamedView, closure: Closure): Promise<'added' | 'updated' | 'unchanged'> {
+    const fresh = this.dirs.make(v.path);
+    const dir = join(this.out, v.path);
+    const existed = !fresh && lstatOrUndefined(join(dir, 'index.json')) !== undefined;
+    let changed = false;
+    const algs = new Set<string>();
+    for (const [digest, blob] of closure.blobs) {
+      const alg = digestAlgorithm(digest);
+      if (!algs.has(alg)) {
+        this.dirs.make(`${v.path}/blobs/${alg}`);
+        algs.add(alg);
+      }
+      const target = join(dir, 'blobs', alg, digestEncoded(digest));
+      // In a directory made just now nothing is there yet: no lstat first.
+      if (await this.placeBlob(digest, blob.size, target, fresh ? undefined : lstatOrUndefined(target), v, closure)) changed = true;
+    }
+    if (this.syncFile(join(dir, 'oci-layout'), OCI_LAYOUT_BYTES, fresh)) changed = true;
+    if (this.syncFile(join(dir, 'index.json'), v.indexJson, fresh)) changed = true;
+    if (!fresh && this.dropUnnamedBlobs(v.path, closure)) changed = true;
+    return !existed ? 'added' : changed ? 'updated' : 'unchanged';
   }
-  await rmdir(join(dir, 'blobs')).catch(() => undefined);
-  for (const f of ['index.json', 'oci-layout']) await unlink(join(dir, f)).catch(() => undefined);
-  for (let d = dir; relative(out, d) !== '' && !relative(out, d).startsWith('..'); d = dirname(d)) {
-    if (await rmdir(d).then(() => false, () => true)) break;
+
+  /** Puts blob `digest` at `target` (whose lstat is `current`) unless it is there; whether it was not. */
+  private async placeBlob(digest: Digest, size: number, target: string, current: Stats | undefined, v: NamedView, closure: Closure): Promise<boolean> {
+    const source = this.storeFile(digest);
+    if (current) {
+      if (isStoreFile(source, current)) return false;
+      // A copy made across filesystems stays: no link can replace it.
+      if (current.isFile() && current.size === size && current.dev !== source.dev) return false;
+      const temp = tempName(target);
+      await this.put(digest, size, source, temp, v, closure);
+      renameSync(temp, target);
+    } else {
+      await this.put(digest, size, source, target, v, closure);
+    }
+    this.changed.add(dirname(target));
+    return true;
+  }
+
+  /**
+   * A hard link of the store file at `at` (which does not exist), or across filesystems a
+   * verified copy. The link goes straight to its name (a temp name and rename doubled the time
+   * per blob): should it not be the checked store file, it is removed at once and the run fails.
+   */
+  private async put(digest: Digest, size: number, source: StoreFile, at: string, v: NamedView, closure: Closure): Promise<void> {
+    try {
+      linkSync(source.path, at);
+    } catch (err) {
+      if (errnoOf(err) !== 'EXDEV') throw err;
+      if (!this.warned) {
+        this.warn(`${this.out} is on another filesystem than the store: copying blobs instead of hard-linking (about ${closure.bytes} bytes for ${v.name})`);
+        this.warned = true;
+      }
+      renameSync(await copyVerified(this.view, source.path, at, digest, size), at);
+      this.report.copied++;
+      this.report.copiedBytes += size;
+      return;
+    }
+    // link(2) does not follow a symlink: had the store file been swapped since it was checked, the
+    // link would be a symlink or another file. Only the checked regular file stays.
+    if (!isStoreFile(source, lstatOrUndefined(at))) {
+      unlinkSync(at);
+      throw new LayoutfsError('FAILED_PRECONDITION', `blob ${digest} changed in the store while being linked`, { path: source.path });
+    }
+    this.report.linked++;
+  }
+
+  /** The store file of `digest`, opened the safe way: a symlink or FIFO planted in the store is refused here. */
+  private storeFile(digest: Digest): StoreFile {
+    let source = this.sources.get(digest);
+    if (!source) {
+      const { fd, stat } = openBeneathSync(this.view.store.safeRoot, blobRelPath(digest), `blob ${digest}`);
+      closeSync(fd);
+      source = { path: this.view.blobFile(digest), ino: stat.ino, dev: stat.dev };
+      this.sources.set(digest, source);
+    }
+    return source;
+  }
+
+  /** Writes `bytes` at `path` (temp, rename) unless it holds them already; whether it did. */
+  private syncFile(path: string, bytes: Buffer, fresh: boolean): boolean {
+    if (!fresh && holds(path, bytes)) return false;
+    const temp = tempName(path);
+    const fd = openSync(temp, 'wx', 0o444);
+    try {
+      writeSync(fd, bytes);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+    this.changed.add(path);
+    this.changed.add(dirname(path));
+    return true;
+  }
+
+  /** Removes what `blobs/<alg>/` holds beyond the closure (blobs of an older root, hand-made files); whether anything went. */
+  private dropUnnamedBlobs(viewPath: string, closure: Closure): boolean {
+    if (!this.dirs.isOwn(`${viewPath}/blobs`)) return false;
+    let dropped = false;
+    for (const alg of readdirSync(join(this.out, viewPath, 'blobs'))) {
+      if (!isDigestAlgorithm(alg) || !this.dirs.isOwn(`${viewPath}/blobs/${alg}`)) continue;
+      const algDir = join(this.out, viewPath, 'blobs', alg);
+      for (const name of readdirSync(algDir)) {
+        if (closure.blobs.has(`${alg}:${name}` as Digest)) continue;
+        unlinkSync(join(algDir, name));
+        this.changed.add(algDir);
+        dropped = true;
+      }
+    }
+    return dropped;
   }
 }
 
 /**
  * Real directories, one standalone layout per reference, under `out`: blobs hard-linked to the
- * store's files (copied, with a warning, across filesystems). A re-run syncs: new references
- * added, moved ones updated, removed ones deleted, nothing present re-linked or re-copied.
- * Every file appears under its final name whole (link or copy to a temp name, then rename).
+ * store's files (copied, with a warning, across filesystems). A re-run costs what changed: a
+ * view whose index.json is the one the state file records is taken as made and not looked at
+ * (`full` checks it file by file); new and re-tagged views are synced, removed ones deleted.
+ * Every file appears under its final name whole.
  */
-export async function materialize(view: View, out: string, names: string[] | undefined, warn: (msg: string) => void): Promise<MaterializeReport> {
+export async function materialize(view: View, out: string, names: string[] | undefined, warn: (msg: string) => void,
+  options: MaterializeOptions = {}): Promise<MaterializeReport> {
   const chosen: NamedView[] = names?.length ? names.map((n) => view.referenceNamed(n)) : view.snapshot.named;
   await mkdir(out, { recursive: true }).catch((err: unknown) => {
-    throw new LayoutfsError('PERMISSION_DENIED', `cannot create the output directory (${String((err as NodeJS.ErrnoException).code)})`, { path: out, cause: err });
+    throw new LayoutfsError('PERMISSION_DENIED', `cannot create the output directory (${String(errnoOf(err))})`, { path: out, cause: err });
   });
-  const previous = await readState(out);
+  const previous = readState(out, view.storeRoot);
   const report: MaterializeReport = { out, added: [], updated: [], removed: [], unchanged: 0, linked: 0, copied: 0, copiedBytes: 0 };
-  let warned = false;
+
+  const todo: { v: NamedView; identity: string }[] = [];
   for (const v of chosen) {
-    const dir = join(out, v.path);
-    const existed = await lstat(join(dir, 'index.json')).then(() => true, () => false);
-    let changed = false;
-    const closure = await view.closureOf(v);
-    const wanted = new Set<string>();
-    const touchedDirs = new Set<string>();
-    for (const [digest, blob] of closure.blobs) {
-      const target = join(dir, 'blobs', digestAlgorithm(digest), digestEncoded(digest));
-      wanted.add(target);
-      const source = view.blobFile(digest);
-      // The store file, opened the safe way: a symlink or FIFO planted in the store is refused here.
-      const sourceStat = await view.store.statBlob(digest);
-      if (await sameFile(sourceStat, target)) continue;
-      if (await lstat(target).then((s) => s.isFile() && s.size === blob.size, () => false) && !(await canLink(sourceStat, dir))) continue;
-      await mkdir(dirname(target), { recursive: true });
-      let temp = tempName(target);
-      try {
-        await link(source, temp);
-        // link(2) does not follow a symlink: had the store file been swapped since the check, the
-        // link would be a symlink or another file. Only the checked regular file goes in.
-        if (!(await sameFile(sourceStat, temp))) {
-          await unlink(temp).catch(() => undefined);
-          throw new LayoutfsError('FAILED_PRECONDITION', `blob ${digest} changed in the store while being linked`, { path: source });
-        }
-        report.linked++;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-        if (!warned) {
-          const bytes = [...closure.blobs.values()].reduce((s, b) => s + b.size, 0);
-          warn(`${out} is on another filesystem than the store: copying blobs instead of hard-linking (about ${bytes} bytes for ${v.name})`);
-          warned = true;
-        }
-        temp = await copyVerified(view, source, target, digest, blob.size);
-        report.copied++;
-        report.copiedBytes += blob.size;
-      }
-      await rename(temp, target);
-      touchedDirs.add(dirname(target));
-      changed = true;
-    }
-    for (const alg of await readdir(join(dir, 'blobs')).catch(() => [] as string[])) {
-      if (!(await ownDirectory(out, `${v.path}/blobs/${alg}`))) continue;
-      for (const name of await readdir(join(dir, 'blobs', alg))) {
-        if (!wanted.has(join(dir, 'blobs', alg, name))) {
-          await unlink(join(dir, 'blobs', alg, name));
-          changed = true;
-        }
-      }
-    }
-    changed = (await syncFile(join(dir, 'oci-layout'), OCI_LAYOUT_BYTES)) || changed;
-    changed = (await syncFile(join(dir, 'index.json'), v.indexJson)) || changed;
-    for (const d of [...touchedDirs, join(dir, 'blobs'), dir]) await syncDirectory(d).catch(() => undefined);
-    if (!existed) report.added.push(v.name);
-    else if (changed) report.updated.push(v.name);
-    else report.unchanged++;
+    const identity = viewIdentity(v);
+    if (!options.full && previous.get(v.path) === identity) report.unchanged++;
+    else todo.push({ v, identity });
   }
-  const now = new Set(chosen.map((v) => v.path));
+  const made: MadeViews = new Map(previous);
+  const gone: string[] = [];
   if (!names?.length) {
-    for (const p of previous.filter((p) => !now.has(p))) {
-      await removeView(out, p);
-      report.removed.push(p);
+    const now = new Set(chosen.map((v) => v.path));
+    for (const p of previous.keys()) {
+      if (now.has(p)) continue;
+      // A path the mapping cannot produce is not ours to remove: it is forgotten.
+      if (isViewPath(p)) gone.push(p);
+      else made.delete(p);
     }
   }
-  const kept = names?.length ? [...new Set([...previous, ...now])] : [...now];
-  await writeFileAtomic(join(out, STATE_FILE), Buffer.from(JSON.stringify({ store: view.storeRoot, views: kept.sort() })));
+  if (todo.length === 0 && gone.length === 0 && made.size === previous.size) return report;
+
+  // Views about to change lose their record first: a run stopped half-way leaves them to be
+  // checked, even should the store go back to what the record said.
+  const touched = [...todo.map((t) => t.v.path), ...gone].filter((p) => typeof previous.get(p) === 'string');
+  if (touched.length > 0) {
+    for (const p of touched) made.set(p, null);
+    await writeState(out, view.storeRoot, made);
+  }
+
+  const run = new Run(view, out, warn, report);
+  for (const { v, identity } of todo) {
+    const closure = await view.closureOf(v);
+    const result = await run.syncView(v, closure);
+    if (result === 'added') report.added.push(v.name);
+    else if (result === 'updated') report.updated.push(v.name);
+    else report.unchanged++;
+    // An incomplete closure may grow when blobs arrive: such a view is checked on every run.
+    made.set(v.path, closure.missing.length === 0 && closure.problems.length === 0 ? identity : null);
+  }
+  for (const p of gone) {
+    removeView(run.dirs, p, run.changed);
+    report.removed.push(p);
+    made.delete(p);
+  }
+  await makeDurable(out, run.changed);
+  await writeState(out, view.storeRoot, made);
   return report;
 }
 
@@ -185,14 +279,8 @@ async function copyVerified(view: View, source: string, target: string, digest: 
     }
   }, 0o444);
   if (hash.digest('hex') !== digestEncoded(digest)) {
-    await unlink(temp).catch(() => undefined);
+    unlinkSync(temp);
     throw new LayoutfsError('DATA_LOSS', `blob ${digest} changed while being copied`, { path: source });
   }
   return temp;
-}
-
-/** Whether `dir` is on the store's filesystem (a copy there may be replaced by a link). */
-async function canLink(storeFile: { dev: number }, dir: string): Promise<boolean> {
-  const b = await stat(dir).catch(() => undefined);
-  return !!b && storeFile.dev === b.dev;
 }

@@ -6,14 +6,16 @@ import { openView } from '../open-view.js';
 export function registerMaterialize(program: Command): void {
   program
     .command('materialize')
-    .description('write each reference as a real standalone layout under OUTDIR, blobs hard-linked to the store (re-runs sync)')
+    .description('write each reference as a real standalone layout under OUTDIR, blobs hard-linked to the store (re-runs sync what changed)')
     .argument('<store>', 'the shared store')
     .argument('<outdir>', 'where the layouts go (view paths as in the mount)')
     .argument('[ref...]', 'only these references (default: all, and views of removed references are deleted)')
+    .option('--full', 'check every view file by file, repairing files changed or deleted by hand (by default a view whose reference is unchanged since the last run is not looked at)')
     .option('--json', 'print JSON')
-    .action(async (store: string, out: string, refs: string[], opts: { json?: boolean }) => {
-      const view = await openView(store);
-      const r = await materialize(view, out, refs, (msg) => process.stderr.write(`warning: ${escapeControls(msg)}\n`));
+    .action(async (store: string, out: string, refs: string[], opts: { json?: boolean; full?: boolean }) => {
+      // It serves nothing meanwhile: blocking reads open a 5k-reference store in 2.8-3.4 s of CPU, against 3.6-5.3 s.
+      const view = await openView(store, { syncReads: true });
+      const r = await materialize(view, out, refs, (msg) => process.stderr.write(`warning: ${escapeControls(msg)}\n`), { full: opts.full });
       printResult(opts.json, r, () => [
         ...r.added.map((n) => `added ${n}`), ...r.updated.map((n) => `updated ${n}`), ...r.removed.map((p) => `removed ${p}`),
         `${r.unchanged} unchanged; ${r.linked} blobs linked, ${r.copied} copied (${formatBytes(r.copiedBytes)})`,
