@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { fsck, storeBytes } from '../../store/fsck.js';
+import { fsck } from '../../store/fsck.js';
 import { printResult } from '../format.js';
-import { byteProgress } from '../progress.js';
+import { progressOnStart } from '../progress.js';
 
 export function registerFsck(program: Command): void {
   program
@@ -11,9 +11,9 @@ export function registerFsck(program: Command): void {
     .option('--verify', 're-hash every blob')
     .option('--json', 'print JSON')
     .action(async (store: string, opts: { verify?: boolean; json?: boolean }) => {
-      const progress = opts.verify ? byteProgress('verify', await storeBytes(store)) : undefined;
-      const r = await fsck(store, { verify: opts.verify, onVerify: progress?.add });
-      progress?.stop();
+      const progress = progressOnStart('verify');
+      const r = await fsck(store, { verify: opts.verify, onVerifyStart: progress.onStart, onVerify: progress.onProgress })
+        .finally(progress.stop);
       printResult(opts.json, r, () => [...r.findings.map((f) => `${f.kind}: ${f.message}`),
         r.clean ? `${r.store}: clean (${r.references} references, ${r.blobs} blobs)`
           : `${r.store}: ${r.findings.length} findings${r.damaged ? ', DAMAGED' : ' (garbage only: layoutfs gc removes it)'}`].join('\n'));
