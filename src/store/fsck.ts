@@ -1,17 +1,20 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, readSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, readSync, type BigIntStats, type Stats } from 'node:fs';
 import { isLayoutfsError } from '../errors.js';
 import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
-import { scanBlobs, type BlobScan } from './blobs/scan-blobs.js';
+import { scanBlobs } from './blobs/scan-blobs.js';
 import { DAMAGE, type Finding } from './findings.js';
 import { markReachable } from './gc/mark.js';
 import { isImageSpecRefName } from '../oci/reference.js';
 import { referenceTable } from './index/reference-table.js';
 import { openStore, type StoreReader } from './store-reader.js';
+import { fileStamp, loadVerifiedStamps, saveVerifiedStamps } from './verified-blobs.js';
 
 export interface FsckOptions {
-  /** Re-hash every blob. */
+  /** Re-hash the blobs, except those hashed correctly by an earlier run whose file has not changed since (verified-blobs.ts). */
   verify?: boolean;
+  /** With `verify`: re-hash every blob, whatever earlier runs recorded. */
+  full?: boolean;
   /** With `verify`, before hashing: the bytes to hash (for progress). */
   onVerifyStart?: (bytes: number) => void;
   onVerify?: (bytes: number) => void;
@@ -26,22 +29,27 @@ export interface FsckReport {
   clean: boolean;
   /** A finding that means lost or wrong data (not just garbage for gc). */
   damaged: boolean;
+  /** With `verify`: blobs hashed by this run, and blobs skipped as hashed correctly earlier and unchanged since. */
+  verified?: { hashed: number; skipped: number };
 }
 
 /** lstat, or undefined when the path cannot be stat'ed (gone, no permission). */
-function lstatIf(path: string): Stats | undefined {
+function lstatIf(path: string, options: { bigint: true }): BigIntStats | undefined;
+function lstatIf(path: string, options: { bigint: false }): Stats | undefined;
+function lstatIf(path: string, options: { bigint: boolean }): BigIntStats | Stats | undefined {
   try {
-    return lstatSync(path);
+    return lstatSync(path, options);
   } catch {
     return undefined;
   }
 }
 
 /**
- * The blob's bytes hashed through the safe open; undefined when the open is refused (a symlink or
- * FIFO swapped in since the listing). Blocking reads through one buffer: fsck serves nothing meanwhile.
+ * The blob's bytes hashed through the safe open, with the fstat taken before reading (the stamp
+ * an unchanged file keeps); undefined when the open is refused (a symlink or FIFO swapped in
+ * since the listing). Blocking reads through one buffer: fsck serves nothing meanwhile.
  */
-function hashBlob(store: StoreReader, digest: Digest, buf: Buffer, onBytes?: (n: number) => void): string | undefined {
+function hashBlob(store: StoreReader, digest: Digest, buf: Buffer, onBytes?: (n: number) => void): { hex: string; stat: BigIntStats } | undefined {
   let fd: number;
   try {
     fd = store.openBlobSync(digest);
@@ -50,15 +58,17 @@ function hashBlob(store: StoreReader, digest: Digest, buf: Buffer, onBytes?: (n:
     throw err;
   }
   try {
-    const { size } = fstatSync(fd);
+    const stat = fstatSync(fd, { bigint: true });
+    const size = Number(stat.size);
     const hash = createHash(digestAlgorithm(digest));
-    // The bytes fstat saw: a file cut short meanwhile hashes to something else, one growing is not followed.
+    // The bytes the stamp describes: a file cut short meanwhile hashes to something else, one
+    // growing is not followed.
     for (let n = -1, pos = 0; n !== 0 && pos < size; pos += n) {
       n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
       hash.update(buf.subarray(0, n));
       onBytes?.(n);
     }
-    return hash.digest('hex');
+    return { hex: hash.digest('hex'), stat };
   } finally {
     closeSync(fd);
   }
@@ -69,7 +79,7 @@ function hashBlob(store: StoreReader, digest: Digest, buf: Buffer, onBytes?: (n:
  * manifest and index against its digest, blobs reachable but missing or of the wrong size, orphans,
  * odd entries and leftover temp files; with `verify`, re-hashes the blobs. Costs one listing of
  * each blob directory, one read of each manifest and index, and one lstat of each blob it checks
- * by size or hash. Never changes anything.
+ * by size or hash. Changes nothing in the store but, with `verify`, its record of verified blobs.
  */
 export async function fsck(storeDir: string, options: FsckOptions = {}): Promise<FsckReport> {
   let store;
@@ -97,14 +107,25 @@ export async function fsck(storeDir: string, options: FsckOptions = {}): Promise
     if (!marking.marked.has(digest)) findings.push({ kind: 'ORPHAN_BLOB', file: store.blobFile(digest), digest, message: `${digest} is not reachable from index.json (gc removes it)` });
   }
   findings.push(...scan.findings);
-  // One blocking lstat per marked blob: fsck serves nothing meanwhile, and the safe open per
-  // blob this replaces cost four awaited calls each. A file no longer regular was swapped in
-  // since the listing.
+  // One blocking lstat per blob checked: fsck serves nothing meanwhile, and the safe open per blob
+  // this replaces cost four awaited calls each. The sizes of the marked blobs; with `verify`, the
+  // stamp of every one. Only what is needed is kept of each stat: at 500k blobs, keeping the
+  // stat objects cost more in garbage collection than the calls. A file no longer regular was
+  // swapped in since the listing.
   const sizes = new Map<Digest, number>();
-  for (const digest of marking.marked.keys()) {
+  const stamps = new Map<Digest, string>();
+  for (const digest of options.verify ? scan.present : marking.marked.keys()) {
     if (scan.unchecked.has(digest)) continue;
-    const st = lstatIf(store.blobFile(digest));
-    if (st?.isFile()) sizes.set(digest, st.size);
+    const file = store.blobFile(digest);
+    if (options.verify) {
+      const st = lstatIf(file, { bigint: true });
+      if (!st?.isFile()) continue;
+      sizes.set(digest, Number(st.size));
+      stamps.set(digest, fileStamp(st));
+    } else {
+      const st = lstatIf(file, { bigint: false });
+      if (st?.isFile()) sizes.set(digest, st.size);
+    }
   }
   for (const [digest, size] of marking.marked) {
     const actual = sizes.get(digest);
@@ -115,22 +136,48 @@ export async function fsck(storeDir: string, options: FsckOptions = {}): Promise
   for (const file of scan.temps) {
     findings.push({ kind: 'TEMP_FILE', file, message: 'leftover temp file of an interrupted write (gc removes it)' });
   }
-  if (options.verify) findings.push(...verifyBlobs(store, scan, sizes, options));
+  let verified: FsckReport['verified'];
+  if (options.verify) {
+    const result = await verifyBlobs(store, stamps, sizes, options);
+    findings.push(...result.findings);
+    verified = { hashed: result.hashed, skipped: result.skipped };
+  }
   return { store: store.root, references: table.named.length, blobs: marking.present.size, findings,
-    clean: findings.length === 0, damaged: findings.some((f) => DAMAGE.has(f.kind)) };
+    clean: findings.length === 0, damaged: findings.some((f) => DAMAGE.has(f.kind)), ...(verified && { verified }) };
 }
 
-/** Hashes every blob that is a regular file. */
-function verifyBlobs(store: StoreReader, scan: BlobScan, sizes: ReadonlyMap<Digest, number>, options: FsckOptions): Finding[] {
-  const toHash = [...scan.present].filter((d) => !scan.unchecked.has(d));
-  options.onVerifyStart?.(toHash.reduce((sum, d) => sum + (sizes.get(d) ?? lstatIf(store.blobFile(d))?.size ?? 0), 0));
+/**
+ * Hashes each blob in `stamps` but those an earlier run recorded with the stamp the file still
+ * has (unless `full`), then records every blob that hashed correctly (this run or before) in
+ * place of the old records, so the file lists only blobs present.
+ */
+async function verifyBlobs(store: StoreReader, stamps: ReadonlyMap<Digest, string>, sizes: ReadonlyMap<Digest, number>, options: FsckOptions) {
+  const earlier = options.full ? new Map<Digest, string>() : await loadVerifiedStamps(store.safeRoot, stamps.size);
+  const verified = new Map<Digest, string>();
+  const toHash: Digest[] = [];
+  let bytes = 0;
+  for (const [digest, stamp] of stamps) {
+    if (earlier.get(digest) === stamp) {
+      verified.set(digest, stamp);
+    } else {
+      toHash.push(digest);
+      bytes += sizes.get(digest) ?? 0;
+    }
+  }
+  const skipped = verified.size;
+  options.onVerifyStart?.(bytes);
   const findings: Finding[] = [];
   const buf = Buffer.allocUnsafe(1024 * 1024);
   for (const digest of toHash) {
-    const hex = hashBlob(store, digest, buf, options.onVerify);
-    if (hex !== undefined && hex !== digestEncoded(digest)) {
-      findings.push({ kind: 'DIGEST_MISMATCH', file: store.blobFile(digest), digest, message: `${digest} hashes to ${digestAlgorithm(digest)}:${hex}` });
+    const r = hashBlob(store, digest, buf, options.onVerify);
+    if (!r) continue;
+    if (r.hex === digestEncoded(digest)) {
+      verified.set(digest, fileStamp(r.stat));
+    } else {
+      findings.push({ kind: 'DIGEST_MISMATCH', file: store.blobFile(digest), digest, message: `${digest} hashes to ${digestAlgorithm(digest)}:${r.hex}` });
     }
   }
-  return findings;
+  // Unchanged records, none gone: the file already says this.
+  if (verified.size !== skipped || earlier.size !== skipped) await saveVerifiedStamps(store.root, verified);
+  return { findings, hashed: toHash.length, skipped };
 }
