@@ -4,7 +4,7 @@ import { withNameAnnotations } from '../../oci/name-annotations.js';
 import { refToPath } from '../../oci/path-mapping.js';
 import { isImageSpecRefName } from '../../oci/reference.js';
 import { storedDigest, validEntry, type IndexEntry } from './index-model.js';
-import { findReference, referenceTable } from './reference-table.js';
+import { namedEntry } from './reference-table.js';
 import { updateIndex } from './update-index.js';
 
 export interface NameChange {
@@ -79,7 +79,7 @@ export function assertRefNameGrammar(name: string): void {
 export async function tagReference(storeRoot: string, from: string, to: string, force: boolean): Promise<NameChange> {
   assertRefNameGrammar(to);
   return updateIndex(storeRoot, (index) => {
-    const source = findReference(referenceTable(index).named, from, { path: index.file });
+    const source = namedEntry(index, from);
     const { entries, changes } = setNames(index.entries, [{ name: to, descriptor: source.descriptor }], force, index.file);
     return { entries, result: changes[0]! };
   });
