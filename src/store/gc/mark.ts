@@ -13,6 +13,8 @@ export interface Marking {
    */
   marked: Map<Digest, number>;
   present: ReadonlySet<Digest>;
+  /** The present blobs nothing reaches (what gc deletes and fsck calls orphans), so callers need not go over `present` again. */
+  unmarked: Digest[];
   /** One finding per blob reached but not in the store, naming the first root found to reach it. */
   missing: Finding[];
   problems: Finding[];
@@ -56,8 +58,9 @@ export async function markReachable(store: BlobReader, roots: readonly Descripto
   /** Marks a blob; false when the store does not have it (reported once). */
   const mark = (descriptor: Descriptor, root: Digest): boolean => {
     const { digest } = descriptor;
+    if (marked.has(digest)) return true;
     if (present.has(digest)) {
-      if (!marked.has(digest)) marked.set(digest, descriptor.size);
+      marked.set(digest, descriptor.size);
       return true;
     }
     if (!reported.has(digest)) {
@@ -104,9 +107,10 @@ export async function markReachable(store: BlobReader, roots: readonly Descripto
   await markFrom(roots);
 
   // Each unmarked blob is read once; referrers of referrers are found by looping over the few found.
+  let unmarked: Digest[] = [];
+  for (const d of present) if (!marked.has(d)) unmarked.push(d);
   const candidates: { descriptor: Descriptor; subject: Digest }[] = [];
-  for (const digest of present) {
-    if (marked.has(digest)) continue;
+  for (const digest of unmarked) {
     const r = await referrerSubject(store, digest);
     if (r) candidates.push(r);
   }
@@ -121,5 +125,6 @@ export async function markReachable(store: BlobReader, roots: readonly Descripto
       }
     }
   }
-  return { marked, present, missing, problems, referrers };
+  if (referrers > 0) unmarked = unmarked.filter((d) => !marked.has(d));
+  return { marked, present, unmarked, missing, problems, referrers };
 }

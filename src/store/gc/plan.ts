@@ -74,9 +74,7 @@ export async function planGc(store: StoreReader, graceMs: number, now = Date.now
     plan.delete.push({ ...c, size: s.size });
     plan.bytes += s.size;
   };
-  for (const digest of marking.present) {
-    if (!marking.marked.has(digest)) await consider({ file: store.blobFile(digest), digest, kind: 'blob' });
-  }
+  for (const digest of marking.unmarked) await consider({ file: store.blobFile(digest), digest, kind: 'blob' });
   for (const file of scan.temps) {
     if (writerAlive(file)) plan.young++;
     else await consider({ file, kind: 'temp' });
