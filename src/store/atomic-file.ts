@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errnoOf } from '../errors.js';
 
@@ -9,6 +9,11 @@ export function tempName(finalPath: string): string {
 }
 
 const TEMP_NAME = /^\..*\.tmp-(\d+)-[0-9a-f]+$/;
+
+/** Whether a file name is one tempName gives (a blob's name never starts with a dot). */
+export function isTempName(name: string): boolean {
+  return TEMP_NAME.test(name);
+}
 
 /**
  * Whether a temp file belongs to a process still running on this machine (its name carries the
@@ -23,15 +28,6 @@ export function writerAlive(tempFile: string): boolean {
   } catch (err) {
     return errnoOf(err) === 'EPERM';
   }
-}
-
-/** Temp files a killed writer left in the store (beside index.json and the blobs), for gc and fsck. */
-export async function leftoverTemps(storeRoot: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const dir of [storeRoot, join(storeRoot, 'blobs', 'sha256'), join(storeRoot, 'blobs', 'sha512')]) {
-    for (const name of await readdir(dir).catch(() => [] as string[])) if (TEMP_NAME.test(name)) out.push(join(dir, name));
-  }
-  return out;
 }
 
 /** Makes a rename (or unlink) in `dir` durable. */

@@ -1,16 +1,24 @@
 import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, lstatSync, readSync, type BigIntStats } from 'node:fs';
 import { isLayoutfsError } from '../errors.js';
-import { leftoverTemps } from './atomic-file.js';
-import { digestAlgorithm, digestEncoded, digestOfBlobFile } from '../oci/digest.js';
-import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
+import { scanBlobs } from './blobs/scan-blobs.js';
 import { DAMAGE, type Finding } from './findings.js';
 import { markReachable } from './gc/mark.js';
 import { isImageSpecRefName } from '../oci/reference.js';
 import { referenceTable } from './index/reference-table.js';
-import { openStore } from './store-reader.js';
-import { fstatFd } from './blobs/fd-io.js';
-import { descriptorChunks } from './safe-open.js';
+import { openStore, type StoreReader } from './store-reader.js';
+import { fileStamp, loadVerifiedStamps, saveVerifiedStamps } from './verified-blobs.js';
+
+export interface FsckOptions {
+  /** Re-hash the blobs, except those hashed correctly by an earlier run whose file has not changed since (verified-blobs.ts). */
+  verify?: boolean;
+  /** With `verify`: re-hash every blob, whatever earlier runs recorded. */
+  full?: boolean;
+  /** With `verify`, before hashing: the bytes to hash (for progress). */
+  onVerifyStart?: (bytes: number) => void;
+  onVerify?: (bytes: number) => void;
+}
 
 export interface FsckReport {
   store: string;
@@ -21,14 +29,61 @@ export interface FsckReport {
   clean: boolean;
   /** A finding that means lost or wrong data (not just garbage for gc). */
   damaged: boolean;
+  /** With `verify`: blobs hashed by this run, and blobs skipped as hashed correctly earlier and unchanged since. */
+  verified?: { hashed: number; skipped: number };
+}
+
+/** lstat (nanosecond times: as cheap), or undefined when the path cannot be stat'ed (gone, no permission). */
+function lstatIf(path: string): BigIntStats | undefined {
+  try {
+    return lstatSync(path, { bigint: true });
+  } catch {
+    return undefined;
+  }
+}
+
+function kindOf(st: BigIntStats): string {
+  return st.isSymbolicLink() ? 'a symlink' : st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : 'not a regular file';
+}
+
+/**
+ * The blob's bytes hashed through the safe open, with the fstat taken before reading (the stamp
+ * an unchanged file keeps); undefined when the open is refused (a symlink or FIFO swapped in
+ * since the listing). Blocking reads through one buffer: fsck serves nothing meanwhile.
+ */
+function hashBlob(store: StoreReader, digest: Digest, buf: Buffer, onBytes?: (n: number) => void): { hex: string; stat: BigIntStats } | undefined {
+  let fd: number;
+  try {
+    fd = store.openBlobSync(digest);
+  } catch (err) {
+    if (isLayoutfsError(err)) return undefined;
+    throw err;
+  }
+  try {
+    const stat = fstatSync(fd, { bigint: true });
+    const size = Number(stat.size);
+    const hash = createHash(digestAlgorithm(digest));
+    // The bytes the stamp describes: a file cut short meanwhile hashes to something else, one
+    // growing is not followed.
+    for (let n = -1, pos = 0; n !== 0 && pos < size; pos += n) {
+      n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+      hash.update(buf.subarray(0, n));
+      onBytes?.(n);
+    }
+    return { hex: hash.digest('hex'), stat };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
  * Checks a store: the layout files, every index.json entry, duplicate and missing names, every
- * manifest and index against its digest, blobs reachable but missing, orphans and leftover temp
- * files; with `verify`, re-hashes every blob. Never changes anything.
+ * manifest and index against its digest, blobs reachable but missing or of the wrong size, orphans,
+ * odd entries and leftover temp files; with `verify`, re-hashes the blobs. Costs one listing of
+ * each blob directory, one read of each manifest and index, and one lstat of each blob it checks
+ * by size or hash. Changes nothing in the store but, with `verify`, its record of verified blobs.
  */
-export async function fsck(storeDir: string, options: { verify?: boolean; onVerify?: (bytes: number) => void } = {}): Promise<FsckReport> {
+export async function fsck(storeDir: string, options: FsckOptions = {}): Promise<FsckReport> {
   let store;
   let index;
   try {
@@ -47,84 +102,81 @@ export async function fsck(storeDir: string, options: { verify?: boolean; onVeri
         message: `${JSON.stringify(n.name)} is outside the image-spec ref.name grammar (tools may refuse it; layoutfs tag gives the image a conforming name)` });
     }
   }
-  const marking = await markReachable(store, index.valid.map((e) => e.descriptor));
+  const scan = await scanBlobs(store.root);
+  const marking = await markReachable(store, index.valid.map((e) => e.descriptor), scan.present);
   findings.push(...marking.missing, ...marking.problems);
-  for (const digest of marking.present) {
-    if (!marking.marked.has(digest)) findings.push({ kind: 'ORPHAN_BLOB', file: store.blobFile(digest), digest, message: `${digest} is not reachable from index.json (gc removes it)` });
+  for (const digest of marking.unmarked) {
+    findings.push({ kind: 'ORPHAN_BLOB', file: store.blobFile(digest), digest, message: `${digest} is not reachable from index.json (gc removes it)` });
   }
-  findings.push(...(await oddEntries(store.root)));
-  for (const [digest, size] of marking.sizes) {
-    if (!marking.present.has(digest)) continue;
-    // The safe open's fstat: a symlink or FIFO is reported by oddEntries, never followed here.
-    const st = await store.statBlob(digest).catch(() => undefined);
-    if (st && st.size !== size) {
-      findings.push({ kind: 'SIZE_MISMATCH', file: store.blobFile(digest), digest, message: `${digest}: the file has ${st.size} bytes, its descriptor says ${size} (reads of it fail)` });
+  findings.push(...scan.findings);
+  // One blocking lstat per blob: fsck serves nothing meanwhile, and the safe open per blob this
+  // replaces cost four awaited calls each. It tells odd entries (readers refuse them), the sizes,
+  // and with `verify` the stamps; only those are kept, not a stat object per blob.
+  const sizes = new Map<Digest, number>();
+  const stamps = new Map<Digest, string>();
+  for (const digest of scan.present) {
+    if (scan.unchecked.has(digest)) continue;
+    const file = store.blobFile(digest);
+    const st = lstatIf(file);
+    if (!st) continue;
+    if (!st.isFile()) {
+      findings.push({ kind: 'NOT_REGULAR', file, digest, message: `${digest} is ${kindOf(st)}; readers refuse it (replace it with the blob, or remove it)` });
+      continue;
+    }
+    sizes.set(digest, Number(st.size));
+    if (options.verify) stamps.set(digest, fileStamp(st));
+  }
+  for (const [digest, size] of marking.marked) {
+    const actual = sizes.get(digest);
+    if (actual !== undefined && actual !== size) {
+      findings.push({ kind: 'SIZE_MISMATCH', file: store.blobFile(digest), digest, message: `${digest}: the file has ${actual} bytes, its descriptor says ${size} (reads of it fail)` });
     }
   }
-  for (const file of await leftoverTemps(store.root)) {
+  for (const file of scan.temps) {
     findings.push({ kind: 'TEMP_FILE', file, message: 'leftover temp file of an interrupted write (gc removes it)' });
   }
+  let verified: FsckReport['verified'];
   if (options.verify) {
-    for (const digest of marking.present) {
-      const hash = createHash(digestAlgorithm(digest));
-      let fd: number;
-      let size: number;
-      try {
-        fd = await store.openBlob(digest);
-        size = (await fstatFd(fd)).size;
-      } catch (err) {
-        // Not regular, or through a symlink: reported by the scan of blobs/ above.
-        if (isLayoutfsError(err)) continue;
-        throw err;
-      }
-      for await (const chunk of descriptorChunks(fd, size, store.blobFile(digest))) {
-        hash.update(chunk);
-        options.onVerify?.(chunk.length);
-      }
-      const actual = hash.digest('hex');
-      if (actual !== digestEncoded(digest)) {
-        findings.push({ kind: 'DIGEST_MISMATCH', file: store.blobFile(digest), digest, message: `${digest} hashes to ${digestAlgorithm(digest)}:${actual}` });
-      }
-    }
+    const result = await verifyBlobs(store, stamps, sizes, options);
+    findings.push(...result.findings);
+    verified = { hashed: result.hashed, skipped: result.skipped };
   }
   return { store: store.root, references: table.named.length, blobs: marking.present.size, findings,
-    clean: findings.length === 0, damaged: findings.some((f) => DAMAGE.has(f.kind)) };
+    clean: findings.length === 0, damaged: findings.some((f) => DAMAGE.has(f.kind)), ...(verified && { verified }) };
 }
 
 /**
- * Entries of blobs/ that are not what a store holds: blobs/ or blobs/<alg> as symlinks, and,
- * under them, blob names that are symlinks, FIFOs, devices or directories (readers refuse them).
+ * Hashes each blob in `stamps` but those an earlier run recorded with the stamp the file still
+ * has (unless `full`), then records every blob that hashed correctly (this run or before) in
+ * place of the old records, so the file lists only blobs present.
  */
-async function oddEntries(root: string): Promise<Finding[]> {
-  const out: Finding[] = [];
-  const blobs = join(root, 'blobs');
-  const top = await lstat(blobs).catch(() => undefined);
-  if (top && !top.isDirectory()) {
-    out.push({ kind: 'NOT_REGULAR', file: blobs, message: `blobs is ${top.isSymbolicLink() ? 'a symlink' : 'not a directory'}; it must be a real directory` });
-    return out;
-  }
-  for (const alg of ['sha256', 'sha512'] as const) {
-    const dir = join(blobs, alg);
-    const st = await lstat(dir).catch(() => undefined);
-    if (!st) continue;
-    if (!st.isDirectory()) {
-      out.push({ kind: 'NOT_REGULAR', file: dir, message: `blobs/${alg} is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}; it must be a real directory` });
-      continue;
-    }
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      const digest = digestOfBlobFile(alg, e.name);
-      if (!digest || e.isFile()) continue;
-      const kind = e.isSymbolicLink() ? 'a symlink' : e.isFIFO() ? 'a FIFO' : e.isDirectory() ? 'a directory' : 'not a regular file';
-      out.push({ kind: 'NOT_REGULAR', file: join(dir, e.name), digest, message: `${digest} is ${kind}; readers refuse it (replace it with the blob, or remove it)` });
+async function verifyBlobs(store: StoreReader, stamps: ReadonlyMap<Digest, string>, sizes: ReadonlyMap<Digest, number>, options: FsckOptions) {
+  const earlier = options.full ? new Map<Digest, string>() : await loadVerifiedStamps(store.safeRoot, stamps.size);
+  const verified = new Map<Digest, string>();
+  const toHash: Digest[] = [];
+  let bytes = 0;
+  for (const [digest, stamp] of stamps) {
+    if (earlier.get(digest) === stamp) {
+      verified.set(digest, stamp);
+    } else {
+      toHash.push(digest);
+      bytes += sizes.get(digest) ?? 0;
     }
   }
-  return out;
-}
-
-/** Total bytes of the blobs in a store (what `fsck --verify` reads), for progress. */
-export async function storeBytes(storeDir: string): Promise<number> {
-  const store = await openStore(storeDir);
-  let total = 0;
-  for (const d of await store.listAllBlobs()) total += (await store.statBlob(d).catch(() => ({ size: 0 }))).size;
-  return total;
+  const skipped = verified.size;
+  options.onVerifyStart?.(bytes);
+  const findings: Finding[] = [];
+  const buf = Buffer.allocUnsafe(1024 * 1024);
+  for (const digest of toHash) {
+    const r = hashBlob(store, digest, buf, options.onVerify);
+    if (!r) continue;
+    if (r.hex === digestEncoded(digest)) {
+      verified.set(digest, fileStamp(r.stat));
+    } else {
+      findings.push({ kind: 'DIGEST_MISMATCH', file: store.blobFile(digest), digest, message: `${digest} hashes to ${digestAlgorithm(digest)}:${r.hex}` });
+    }
+  }
+  // Unchanged records, none gone: the file already says this.
+  if (verified.size !== skipped || earlier.size !== skipped) await saveVerifiedStamps(store.root, verified);
+  return { findings, hashed: toHash.length, skipped };
 }

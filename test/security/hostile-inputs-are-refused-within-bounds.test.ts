@@ -19,6 +19,7 @@ import { collectGarbage } from '../../src/store/gc/sweep.js';
 import { importLayout } from '../../src/store/import/import-layout.js';
 import { LOCK_NAME, withStoreLock } from '../../src/store/lock.js';
 import { openStore } from '../../src/store/store-reader.js';
+import { VERIFIED_NAME } from '../../src/store/verified-blobs.js';
 import { View } from '../../src/view/view.js';
 import { CLI } from '../fixtures/cli.js';
 import { buildFixtureStore, LayoutBuilder, type Desc } from '../fixtures/layout-builder.js';
@@ -41,10 +42,14 @@ interface Place {
   fx: ReturnType<typeof buildFixtureStore>;
 }
 
-/** Every entry under `dir`: type, size, mode, mtime, symlink target, content hash; nothing followed. */
+/**
+ * Every entry under `dir`: type, size, mode, mtime, symlink target, content hash; nothing followed.
+ * fsck --verify's record of the blobs it hashed is fsck's own note, not store content: left out.
+ */
 function snapshot(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (p: string, rel: string) => {
+    if (rel === VERIFIED_NAME) return;
     const st = lstatSync(p);
     // A directory's own mtime moves with temp files created and removed in it: its entries are compared instead.
     let what = st.isDirectory() ? `${st.mode}` : `${st.mode}:${st.size}:${st.mtimeMs}`;
@@ -309,6 +314,17 @@ row({ cls: 'outside', name: 'a symlinked blob: fsck --verify reports it instead 
     assert.ok(r.findings.some((f) => f.kind === 'NOT_REGULAR' && f.message.includes('is a symlink')));
     assert.equal(r.clean, false);
   } });
+for (const [what, plant] of [['a symlink to a file outside', (p: Place) => symlinkSync(join(p.outside, 'secret'), join(p.store, VERIFIED_NAME))],
+  ['a FIFO', (p: Place) => mkfifo(join(p.store, VERIFIED_NAME))]] as const) {
+  row({ cls: 'outside', name: `fsck --verify's record of verified blobs ${what}: not read, replaced, nothing outside written`, storeChanges: true,
+    arrange: plant,
+    async act(p) {
+      const r = await fsck(p.store, { verify: true });
+      assert.equal(r.verified?.skipped, 0, 'nothing taken from it');
+      assert.ok(r.verified.hashed > 0);
+      assert.ok(lstatSync(join(p.store, VERIFIED_NAME)).isFile(), 'a regular file now');
+    } });
+}
 row({ cls: 'outside', name: 'index.json symlinked outside: refused, not followed',
   arrange: (p) => { rmSync(join(p.store, 'index.json')); symlinkSync(join(p.outside, 'index.json'), join(p.store, 'index.json')); },
   act: async (p) => rejectsWith(openStore(p.store).then((s) => s.readIndex()), 'FAILED_PRECONDITION', /index\.json is a symlink; store files must be regular files/) });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoOf, LayoutfsError } from '../../errors.js';
@@ -7,7 +7,7 @@ import { digestAlgorithm, digestEncoded, type Digest, type DigestAlgorithm } fro
 import type { Descriptor } from '../../oci/descriptor.js';
 import { blobPath, blobRelPath } from './blob-path.js';
 import { BlobTable } from './blob-table.js';
-import { closeFd } from './fd-io.js';
+import { closeFd, readFd } from './fd-io.js';
 import { openBeneath, openBeneathSync, readInto, readIntoSync, storeFileError, type SafeRoot } from '../safe-open.js';
 
 export { storeFileError } from '../safe-open.js';
@@ -35,6 +35,12 @@ export interface BlobReader {
   listAllBlobsSince(previous: BlobListing | undefined): Promise<BlobListing>;
   /** The blob's bytes, checked against the descriptor's size and digest. */
   readVerified(descriptor: Descriptor, maxBytes?: number): Promise<Buffer>;
+  /**
+   * The bytes of a blob no descriptor names yet, when it may be a manifest or index: a file of at
+   * most DEFAULT_MAX_DOCUMENT_BYTES starting with `{` (a layer is read no further than its first
+   * byte); undefined otherwise. Throws when the safe open refuses the file.
+   */
+  readJsonCandidate(digest: Digest): Promise<Buffer | undefined>;
   blobFile(digest: Digest): string;
 }
 
@@ -53,6 +59,7 @@ export interface BlobListing {
  */
 const SETTLED_NS = 1_000_000_000n;
 const ALGORITHMS = ['sha256', 'sha512'] as const;
+const JSON_OPEN = 0x7b; // `{`
 
 function verifyContent(descriptor: Descriptor, bytes: Buffer, file: string): Buffer {
   if (bytes.length !== descriptor.size) {
@@ -128,6 +135,30 @@ export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}
         }
       }
       return verifyContent(descriptor, bytes.subarray(0, length), file);
+    },
+    async readJsonCandidate(digest) {
+      const first = Buffer.alloc(1);
+      const fits = (size: number) => size >= 2 && size <= DEFAULT_MAX_DOCUMENT_BYTES;
+      if (options.syncReads) {
+        const { fd, stat } = openBeneathSync(safe, blobRelPath(digest), what(digest));
+        try {
+          if (!fits(stat.size) || readSync(fd, first, 0, 1, 0) !== 1 || first[0] !== JSON_OPEN) return undefined;
+          const bytes = Buffer.allocUnsafe(stat.size + 1);
+          const n = readIntoSync(fd, bytes);
+          return n === stat.size ? bytes.subarray(0, n) : undefined;
+        } finally {
+          closeSync(fd);
+        }
+      }
+      const { fd, stat } = await openBeneath(safe, blobRelPath(digest), what(digest));
+      try {
+        if (!fits(stat.size) || (await readFd(fd, first, 0, 1, 0)).bytesRead !== 1 || first[0] !== JSON_OPEN) return undefined;
+        const bytes = Buffer.allocUnsafe(stat.size + 1);
+        const n = await readInto(fd, bytes);
+        return n === stat.size ? bytes.subarray(0, n) : undefined;
+      } finally {
+        await closeFd(fd);
+      }
     },
     listAllBlobs,
     async listAllBlobsSince(previous) {

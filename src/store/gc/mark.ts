@@ -1,80 +1,116 @@
 import type { Descriptor } from '../../oci/descriptor.js';
 import type { Digest } from '../../oci/digest.js';
 import { isWalkableType } from '../../oci/media-types.js';
-import { computeClosure } from '../graph/closure.js';
+import { reachable } from '../graph/reachable.js';
 import type { Finding } from '../findings.js';
-import { DEFAULT_MAX_DOCUMENT_BYTES, type BlobReader } from '../blobs/blob-reader.js';
+import type { BlobReader } from '../blobs/blob-reader.js';
 import { storeDocuments } from '../blobs/store-documents.js';
-import { closeFd, fstatFd, readFd } from '../blobs/fd-io.js';
-import { readInto } from '../safe-open.js';
 
 export interface Marking {
-  /** Blobs reachable from index.json entries, or from referrers whose subject is reachable. */
-  marked: Set<Digest>;
+  /**
+   * Blobs reachable from index.json entries, or from referrers whose subject is reachable, each
+   * with the size the first descriptor reaching it gives (fsck compares it with the file).
+   */
+  marked: Map<Digest, number>;
   present: ReadonlySet<Digest>;
+  /** The present blobs nothing reaches (what gc deletes and fsck calls orphans), so callers need not go over `present` again. */
+  unmarked: Digest[];
+  /** One finding per blob reached but not in the store, naming the first root found to reach it. */
   missing: Finding[];
   problems: Finding[];
   referrers: number;
-  /** The size the first descriptor reaching each marked blob gives it (fsck compares it with the file). */
-  sizes: Map<Digest, number>;
 }
 
 /** The manifest in `digest`'s file, when it is one that names a subject (a referrer). */
 async function referrerSubject(store: BlobReader, digest: Digest): Promise<{ descriptor: Descriptor; subject: Digest } | undefined> {
-  let fd: number | undefined;
   try {
     // The safe open (safe-open.ts): a FIFO or symlink named like a blob is skipped, never read.
-    fd = await store.openBlob(digest);
-    const { size } = await fstatFd(fd);
-    if (size > DEFAULT_MAX_DOCUMENT_BYTES || size < 2) return undefined;
-    const first = Buffer.alloc(1);
-    await readFd(fd, first, 0, 1, 0);
-    if (first[0] !== 0x7b /* { */) return undefined;
-    const bytes = Buffer.allocUnsafe(size + 1);
-    const n = await readInto(fd, bytes);
-    if (n !== size) return undefined;
-    const json = JSON.parse(bytes.subarray(0, n).toString('utf8')) as { mediaType?: unknown; subject?: { digest?: unknown } };
+    const bytes = await store.readJsonCandidate(digest);
+    if (!bytes) return undefined;
+    const json = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown; subject?: { digest?: unknown } };
     if (typeof json.mediaType !== 'string' || !isWalkableType(json.mediaType) || typeof json.subject?.digest !== 'string') return undefined;
-    return { descriptor: { mediaType: json.mediaType, digest, size, raw: {} }, subject: json.subject.digest as Digest };
+    return { descriptor: { mediaType: json.mediaType, digest, size: bytes.length, raw: {} }, subject: json.subject.digest as Digest };
   } catch {
     return undefined;
-  } finally {
-    if (fd !== undefined) await closeFd(fd).catch(() => undefined);
   }
 }
 
+/** A document as the walk meets it: the descriptor that first named it, and the root it came from. */
+interface DocumentNode {
+  descriptor: Descriptor;
+  root: Digest;
+}
+
 /**
- * Marks what must be kept: the closure of every index.json entry (named or not), then, until
- * nothing changes, every referrer (a manifest with a `subject`) whose subject is marked.
+ * Marks what must be kept: everything reachable from every index.json entry (named or not), then,
+ * until nothing changes, every referrer (a manifest with a `subject`) whose subject is marked.
+ * One walk for all the roots: each document is read and parsed once however many roots reach it,
+ * and each other blob costs a few lookups, so the cost is O(unique documents + blobs). What is
+ * read as a document follows the closure's rule (graph/closure.ts): the roots and the children of
+ * an index, when their media type is walkable. `present`: the store's listing (scanBlobs).
  */
-export async function markReachable(store: BlobReader, roots: Descriptor[]): Promise<Marking> {
-  const present = await store.listAllBlobs();
+export async function markReachable(store: BlobReader, roots: readonly Descriptor[], present: ReadonlySet<Digest>): Promise<Marking> {
   const documents = storeDocuments(store);
-  const marked = new Set<Digest>();
-  const sizes = new Map<Digest, number>();
+  const marked = new Map<Digest, number>();
   const missing: Finding[] = [];
+  const reported = new Set<Digest>();
   const problems: Finding[] = [];
-  // Many names often point at one digest: its closure is walked (and its findings reported) once
-  // per media type (an entry with an unwalkable type must not hide a proper one).
-  const walked = new Set<string>();
-  const markFrom = async (root: Descriptor) => {
-    const key = `${root.mediaType} ${root.digest}`;
-    if (walked.has(key)) return;
-    walked.add(key);
-    const c = await computeClosure(root, documents, present, store);
-    for (const [d, b] of c.blobs) {
-      marked.add(d);
-      if (!sizes.has(d)) sizes.set(d, b.size);
+  /** Marks a blob; false when the store does not have it (reported once). */
+  const mark = (descriptor: Descriptor, root: Digest): boolean => {
+    const { digest } = descriptor;
+    if (marked.has(digest)) return true;
+    if (present.has(digest)) {
+      marked.set(digest, descriptor.size);
+      return true;
     }
-    for (const d of c.missing) missing.push({ kind: 'MISSING_BLOB', file: store.blobFile(d.digest), digest: d.digest, message: `${root.digest} reaches ${d.digest} (${d.mediaType}), which the store does not have` });
-    problems.push(...c.problems);
+    if (!reported.has(digest)) {
+      reported.add(digest);
+      missing.push({ kind: 'MISSING_BLOB', file: store.blobFile(digest), digest, message: `${root} reaches ${digest} (${descriptor.mediaType}), which the store does not have` });
+    }
+    return false;
   };
-  for (const root of roots) await markFrom(root);
+  // Documents go through the walk, keyed by media type and digest (an entry with an unwalkable
+  // type must not hide a proper one); the leaves (config, layers) are marked where they are met.
+  const nodes = new Map<string, DocumentNode>();
+  const walk = (descriptor: Descriptor, root: Digest, into: string[]): void => {
+    if (!isWalkableType(descriptor.mediaType)) {
+      mark(descriptor, root);
+      return;
+    }
+    const key = `${descriptor.mediaType} ${descriptor.digest}`;
+    if (!nodes.has(key)) nodes.set(key, { descriptor, root });
+    into.push(key);
+  };
+  const visit = async (key: string): Promise<string[] | undefined> => {
+    const { descriptor, root } = nodes.get(key)!;
+    if (!mark(descriptor, root)) return undefined;
+    let doc;
+    try {
+      doc = await documents.readDocument(descriptor);
+    } catch (err) {
+      problems.push({ kind: 'BAD_DOCUMENT', file: store.blobFile(descriptor.digest), digest: descriptor.digest, message: (err as Error).message });
+      return undefined;
+    }
+    const next: string[] = [];
+    for (const c of doc.children) {
+      if (doc.childrenAreManifests) walk(c, root, next);
+      else mark(c, root);
+    }
+    return next;
+  };
+  const seen = new Set<string>();
+  const markFrom = (from: readonly Descriptor[]) => {
+    const keys: string[] = [];
+    for (const r of from) walk(r, r.digest, keys);
+    return reachable(keys, visit, seen);
+  };
+  await markFrom(roots);
 
   // Each unmarked blob is read once; referrers of referrers are found by looping over the few found.
+  let unmarked: Digest[] = [];
+  for (const d of present) if (!marked.has(d)) unmarked.push(d);
   const candidates: { descriptor: Descriptor; subject: Digest }[] = [];
-  for (const digest of present) {
-    if (marked.has(digest)) continue;
+  for (const digest of unmarked) {
     const r = await referrerSubject(store, digest);
     if (r) candidates.push(r);
   }
@@ -83,11 +119,12 @@ export async function markReachable(store: BlobReader, roots: Descriptor[]): Pro
     changed = false;
     for (const r of candidates) {
       if (!marked.has(r.descriptor.digest) && marked.has(r.subject)) {
-        await markFrom(r.descriptor);
+        await markFrom([r.descriptor]);
         referrers++;
         changed = true;
       }
     }
   }
-  return { marked, present, missing, problems, referrers, sizes };
+  if (referrers > 0) unmarked = unmarked.filter((d) => !marked.has(d));
+  return { marked, present, unmarked, missing, problems, referrers };
 }

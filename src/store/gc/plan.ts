@@ -4,7 +4,8 @@ import type { Digest } from '../../oci/digest.js';
 import { isWalkableType } from '../../oci/media-types.js';
 import { storeDocuments } from '../blobs/store-documents.js';
 import type { ValidEntry } from '../index/index-model.js';
-import { leftoverTemps, writerAlive } from '../atomic-file.js';
+import { writerAlive } from '../atomic-file.js';
+import { scanBlobs } from '../blobs/scan-blobs.js';
 import type { StoreReader } from '../store-reader.js';
 import { markReachable } from './mark.js';
 
@@ -55,7 +56,8 @@ export async function planGc(store: StoreReader, graceMs: number, now = Date.now
     throw new LayoutfsError('FAILED_PRECONDITION', `gc refuses to run: ${index.findings[0]!.message} (fix index.json first; see layoutfs fsck)`, { path: index.file });
   }
   const { roots, referrers } = await splitReferrerEntries(store, index.valid);
-  const marking = await markReachable(store, roots.map((e) => e.descriptor));
+  const scan = await scanBlobs(store.root);
+  const marking = await markReachable(store, roots.map((e) => e.descriptor), scan.present);
   if (marking.problems.length > 0) {
     const p = marking.problems[0]!;
     throw new LayoutfsError('FAILED_PRECONDITION', `gc refuses to run: ${p.message} (its blobs cannot be marked; see layoutfs fsck)`, { path: p.file });
@@ -72,10 +74,8 @@ export async function planGc(store: StoreReader, graceMs: number, now = Date.now
     plan.delete.push({ ...c, size: s.size });
     plan.bytes += s.size;
   };
-  for (const digest of marking.present) {
-    if (!marking.marked.has(digest)) await consider({ file: store.blobFile(digest), digest, kind: 'blob' });
-  }
-  for (const file of await leftoverTemps(store.root)) {
+  for (const digest of marking.unmarked) await consider({ file: store.blobFile(digest), digest, kind: 'blob' });
+  for (const file of scan.temps) {
     if (writerAlive(file)) plan.young++;
     else await consider({ file, kind: 'temp' });
   }

@@ -4,7 +4,7 @@ import type { Digest } from '../../oci/digest.js';
 import { withNameAnnotations } from '../../oci/name-annotations.js';
 import { hasBlob } from '../blobs/blob-ingest.js';
 import { validEntry, type IndexEntry } from '../index/index-model.js';
-import { setName, type NameChange } from '../index/name-changes.js';
+import { setNames, type NameChange, type NameWanted } from '../index/name-changes.js';
 import { updateIndex } from '../index/update-index.js';
 
 /**
@@ -29,18 +29,12 @@ export function withReferrerEntries(entries: readonly IndexEntry[], referrers: r
  * there: a concurrent gc (with a short grace) may have swept one between its ingest and now.
  * Then `reingest` puts back what is gone and the commit is tried again.
  */
-export async function commitNames(storeRoot: string, blobs: ReadonlyMap<Digest, number>, names: { name: string; descriptor: Descriptor }[],
+export async function commitNames(storeRoot: string, blobs: ReadonlyMap<Digest, number>, names: readonly NameWanted[],
   referrers: readonly Descriptor[], force: boolean, reingest: () => Promise<void>): Promise<NameChange[]> {
   for (let attempt = 1; ; attempt++) {
     const references = await updateIndex(storeRoot, async (index) => {
       for (const [digest, size] of blobs) if (!(await hasBlob(storeRoot, digest, size))) return { entries: index.entries, result: undefined };
-      let entries = index.entries;
-      const changes: NameChange[] = [];
-      for (const { name, descriptor } of names) {
-        const set = setName(entries, name, descriptor, force, index.file);
-        entries = set.entries;
-        changes.push(set.change);
-      }
+      const { entries, changes } = setNames(index.entries, names, force, index.file);
       return { entries: withReferrerEntries(entries, referrers), result: changes };
     });
     if (references) return references;

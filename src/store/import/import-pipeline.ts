@@ -74,11 +74,24 @@ function namedImages(images: readonly SourceImage[]): SourceImage[] {
   return images.filter((i) => i.name !== undefined && !seen.has(i.name) && seen.add(i.name));
 }
 
-/** `--select NAME`: the entry of that full name, else the one whose ref.name it is. */
-function selectOne(named: readonly SourceImage[], name: string, source: ImportSource): SourceImage {
-  const byAlias = named.filter((i) => i.alias === name);
-  if (!named.some((i) => i.name === name) && byAlias.length === 1) return byAlias[0]!;
-  return findReference(named, name, { path: source.path, in: source.noun });
+/**
+ * `--select NAME`: the entry of that full name, else the one whose ref.name it is. Both looked up
+ * in maps built once, so selecting k of m images costs O(k + m).
+ */
+function selector(named: readonly SourceImage[], source: ImportSource): (name: string) => SourceImage {
+  const byName = new Map<string, SourceImage>();
+  const byAlias = new Map<string, SourceImage[]>();
+  for (const i of named) {
+    byName.set(i.name!, i);
+    if (i.alias === undefined) continue;
+    const same = byAlias.get(i.alias);
+    if (same) same.push(i);
+    else byAlias.set(i.alias, [i]);
+  }
+  return (name) => {
+    const aliased = byAlias.get(name);
+    return byName.get(name) ?? (aliased?.length === 1 ? aliased[0]! : findReference(named, name, { path: source.path, in: source.noun }));
+  };
 }
 
 /** The subject of each unnamed entry that is an artifact about something (a referrer). */
@@ -108,7 +121,7 @@ export async function runImport(storeRoot: string, source: ImportSource, options
   const subjects = await referrerSubjects(source);
   let chosen: SourceImage[];
   if (options.select?.length) {
-    chosen = options.select.map((name) => selectOne(named, name, source));
+    chosen = options.select.map(selector(named, source));
   } else if (named.length > 0) {
     chosen = named;
   } else {

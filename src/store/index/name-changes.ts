@@ -4,7 +4,7 @@ import { withNameAnnotations } from '../../oci/name-annotations.js';
 import { refToPath } from '../../oci/path-mapping.js';
 import { isImageSpecRefName } from '../../oci/reference.js';
 import { storedDigest, validEntry, type IndexEntry } from './index-model.js';
-import { findReference, referenceTable } from './reference-table.js';
+import { namedEntry } from './reference-table.js';
 import { updateIndex } from './update-index.js';
 
 export interface NameChange {
@@ -15,26 +15,57 @@ export interface NameChange {
   action: 'added' | 'moved' | 'unchanged';
 }
 
+/** A name to set and the image it is to point at. */
+export interface NameWanted {
+  name: string;
+  descriptor: Descriptor;
+}
+
 /**
- * `entries` with `name` pointing at `descriptor`: a name that already points elsewhere moves
- * only with `force`; every other entry of that name goes (one name, one image). The new entry is
- * the descriptor as stored, named `name` (withNameAnnotations), at the end.
+ * `entries` with each name pointing at its descriptor, applied in order: a name that already
+ * points elsewhere moves only with `force`; every other entry of that name goes (one name, one
+ * image). Each new entry is the descriptor as stored, named (withNameAnnotations), at the end.
+ * One pass over `entries` for all the names: k names in an index of n entries cost O(k + n).
+ * Entries left alone are returned as the same objects (updateIndex tells a no-op by them).
  */
-export function setName(entries: readonly IndexEntry[], name: string, descriptor: Descriptor, force: boolean, file: string): { entries: IndexEntry[]; change: NameChange } {
-  if (refToPath(name) === undefined || /[\0\n]/.test(name)) {
-    throw new LayoutfsError('INVALID_ARGUMENT', `${JSON.stringify(name)} is not a usable reference name (empty, or with NUL or newline)`);
+export function setNames(entries: readonly IndexEntry[], names: readonly NameWanted[], force: boolean, file: string): { entries: IndexEntry[]; changes: NameChange[] } {
+  const wanted = new Set(names.map((n) => n.name));
+  const current = new Map<string, IndexEntry[]>();
+  for (const e of entries) {
+    if (e.name === undefined || !wanted.has(e.name)) continue;
+    const same = current.get(e.name);
+    if (same) same.push(e);
+    else current.set(e.name, [e]);
   }
-  const digest: string = descriptor.digest;
-  const current = entries.filter((e) => e.name === name);
-  if (current.length > 0 && current.every((e) => storedDigest(e) === digest)) return { entries: [...entries], change: { name, digest, action: 'unchanged' } };
-  if (current.length > 0 && !force) {
-    throw new LayoutfsError('FAILED_PRECONDITION', `${name} already points at ${storedDigest(current[0]!)}; --force moves it to ${digest}`, { path: file });
+  // The new entry of each name set, in the order a one-by-one update would leave them: a name set
+  // again goes to the end.
+  const added = new Map<string, IndexEntry>();
+  const changes: NameChange[] = [];
+  for (const { name, descriptor } of names) {
+    if (refToPath(name) === undefined || /[\0\n]/.test(name)) {
+      throw new LayoutfsError('INVALID_ARGUMENT', `${JSON.stringify(name)} is not a usable reference name (empty, or with NUL or newline)`);
+    }
+    const digest: string = descriptor.digest;
+    const now = current.get(name) ?? [];
+    if (now.length > 0 && now.every((e) => storedDigest(e) === digest)) {
+      changes.push({ name, digest, action: 'unchanged' });
+      continue;
+    }
+    if (now.length > 0 && !force) {
+      throw new LayoutfsError('FAILED_PRECONDITION', `${name} already points at ${storedDigest(now[0]!)}; --force moves it to ${digest}`, { path: file });
+    }
+    const annotations = withNameAnnotations(descriptor.raw.annotations as Record<string, unknown> | undefined, { refName: name });
+    // Its position is known once the kept entries are, below.
+    const entry = validEntry({ ...descriptor.raw, annotations }, 0);
+    added.delete(name);
+    added.set(name, entry);
+    current.set(name, [entry]);
+    changes.push(now.length > 0 ? { name, digest, previous: storedDigest(now[0]!), action: 'moved' } : { name, digest, action: 'added' });
   }
-  const kept = entries.filter((e) => e.name !== name);
-  const annotations = withNameAnnotations(descriptor.raw.annotations as Record<string, unknown> | undefined, { refName: name });
-  kept.push(validEntry({ ...descriptor.raw, annotations }, kept.length));
-  const change: NameChange = current.length > 0 ? { name, digest, previous: storedDigest(current[0]!), action: 'moved' } : { name, digest, action: 'added' };
-  return { entries: kept, change };
+  if (added.size === 0) return { entries: [...entries], changes };
+  const kept = entries.filter((e) => e.name === undefined || !added.has(e.name));
+  for (const e of added.values()) kept.push({ ...e, position: kept.length });
+  return { entries: kept, changes };
 }
 
 /** A new name (`tag`, `import --ref`) must be inside the image-spec ref.name grammar: INVALID_ARGUMENT otherwise. */
@@ -48,9 +79,9 @@ export function assertRefNameGrammar(name: string): void {
 export async function tagReference(storeRoot: string, from: string, to: string, force: boolean): Promise<NameChange> {
   assertRefNameGrammar(to);
   return updateIndex(storeRoot, (index) => {
-    const source = findReference(referenceTable(index).named, from, { path: index.file });
-    const { entries, change } = setName(index.entries, to, source.descriptor, force, index.file);
-    return { entries, result: change };
+    const source = namedEntry(index, from);
+    const { entries, changes } = setNames(index.entries, [{ name: to, descriptor: source.descriptor }], force, index.file);
+    return { entries, result: changes[0]! };
   });
 }
 

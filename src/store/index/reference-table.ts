@@ -21,6 +21,16 @@ export interface ReferenceTable {
   findings: Finding[];
 }
 
+/** Where the view of `name` lives, or why no path can show it (said after the entry's position in its finding). */
+function viewPathOf(name: string): { viewPath: string } | { unmappable: string } {
+  const viewPath = refToPath(name);
+  if (viewPath === undefined) return { unmappable: ` has an empty ${REF_NAME_ANNOTATION}` };
+  const long = viewPath.split('/').find((c) => Buffer.byteLength(c) > MAX_COMPONENT_BYTES);
+  // Linux refuses longer names (ENAMETOOLONG): the view could be listed but never opened.
+  if (long !== undefined) return { unmappable: `: a component of its view path is ${Buffer.byteLength(long)} bytes, over the ${MAX_COMPONENT_BYTES} a file name may have` };
+  return { viewPath };
+}
+
 /**
  * Names the entries of index.json: the first entry with a name wins, later duplicates are
  * reported; entries without a name, or with one no path can show, are reported and kept as roots.
@@ -47,28 +57,14 @@ export function referenceTable(index: Pick<IndexFile, 'file' | 'valid'>, known?:
       continue;
     }
     const knownPath = known?.get(name)?.path;
-    if (knownPath !== undefined) {
-      const n: NamedEntry = { ...entry, name, viewPath: knownPath };
-      byName.set(name, n);
-      named.push(n);
-      continue;
-    }
-    const viewPath = refToPath(name);
-    if (viewPath === undefined) {
+    const mapped = knownPath === undefined ? viewPathOf(name) : { viewPath: knownPath };
+    if ('unmappable' in mapped) {
       unnamed.push(entry);
       findings.push({ kind: 'UNMAPPABLE_NAME', file: indexFile, ref: name, digest: descriptor.digest,
-        message: `manifests[${position}] has an empty ${REF_NAME_ANNOTATION}; shown only under _digests/` });
+        message: `manifests[${position}]${mapped.unmappable}; shown only under _digests/` });
       continue;
     }
-    const long = viewPath.split('/').find((c) => Buffer.byteLength(c) > MAX_COMPONENT_BYTES);
-    if (long !== undefined) {
-      // Linux refuses longer names (ENAMETOOLONG): the view could be listed but never opened.
-      unnamed.push(entry);
-      findings.push({ kind: 'UNMAPPABLE_NAME', file: indexFile, ref: name, digest: descriptor.digest,
-        message: `manifests[${position}]: a component of its view path is ${Buffer.byteLength(long)} bytes, over the ${MAX_COMPONENT_BYTES} a file name may have; shown only under _digests/` });
-      continue;
-    }
-    const n: NamedEntry = { ...entry, name, viewPath };
+    const n: NamedEntry = { ...entry, name, viewPath: mapped.viewPath };
     byName.set(name, n);
     named.push(n);
   }
@@ -82,6 +78,21 @@ export function referenceTable(index: Pick<IndexFile, 'file' | 'valid'>, known?:
  */
 export function findReference<T extends { name?: string | undefined }>(named: readonly T[], name: string, where: { path: string; in?: string }): T {
   const found = named.find((n) => n.name === name);
-  if (!found) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(name)}${where.in ? ` in ${where.in}` : ''}`, { path: where.path });
+  if (!found) throw notFound(name, where);
   return found;
+}
+
+function notFound(name: string, where: { path: string; in?: string }): LayoutfsError {
+  return new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(name)}${where.in ? ` in ${where.in}` : ''}`, { path: where.path });
+}
+
+/**
+ * The entry `name` points at, as referenceTable names it (the first valid entry carrying it, when
+ * a path can show it), found without mapping every other name: a write (tag) costs comparisons.
+ */
+export function namedEntry(index: Pick<IndexFile, 'file' | 'valid'>, name: string): NamedEntry {
+  const entry = index.valid.find((e) => e.name === name);
+  const mapped = entry && viewPathOf(name);
+  if (!mapped || 'unmappable' in mapped) throw notFound(name, { path: index.file });
+  return { ...entry, name, viewPath: mapped.viewPath };
 }

@@ -1,0 +1,61 @@
+import { lstat, readdir } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { join } from 'node:path';
+import { digestOfBlobFile, type Digest } from '../../oci/digest.js';
+import { isTempName } from '../atomic-file.js';
+import type { Finding } from '../findings.js';
+
+/** What one listing of the store's directories tells, without a stat per blob. */
+export interface BlobScan {
+  /** Every digest-named entry of blobs/<alg>/, whatever its type (as the store's readers list them). */
+  present: Set<Digest>;
+  /** Those listed through a blobs/ or blobs/<alg> that is not a real directory (usually none): fsck stats and reads by path only the others. */
+  unchecked: Set<Digest>;
+  /** Temp files a killed writer left beside index.json or among the blobs. */
+  temps: string[];
+  /** blobs/ or blobs/<alg> not a real directory (readers refuse what is under it). */
+  findings: Finding[];
+}
+
+async function namesIn(dir: string): Promise<string[]> {
+  return readdir(dir).catch(() => []);
+}
+
+async function lstatIf(path: string): Promise<Stats | undefined> {
+  return lstat(path).catch(() => undefined);
+}
+
+/**
+ * Lists the store root and each blobs/<alg>/ once: presence and temp files for gc and fsck, with
+ * no call per blob (names only: gc needs no types, and fsck stats each blob anyway). A
+ * blobs/ or blobs/<alg> that is a symlink (inside the store, or openStore refused it) is reported
+ * and listed, but nothing under it is checked by path.
+ */
+export async function scanBlobs(root: string): Promise<BlobScan> {
+  const scan: BlobScan = { present: new Set(), unchecked: new Set(), temps: [], findings: [] };
+  for (const name of await namesIn(root)) if (isTempName(name)) scan.temps.push(join(root, name));
+  const blobs = join(root, 'blobs');
+  const top = await lstatIf(blobs);
+  if (!top) return scan;
+  const real = top.isDirectory();
+  if (!real) scan.findings.push({ kind: 'NOT_REGULAR', file: blobs, message: `blobs is ${top.isSymbolicLink() ? 'a symlink' : 'not a directory'}; it must be a real directory` });
+  for (const alg of ['sha256', 'sha512'] as const) {
+    const dir = join(blobs, alg);
+    const st = await lstatIf(dir);
+    if (!st) continue;
+    if (real && !st.isDirectory()) {
+      scan.findings.push({ kind: 'NOT_REGULAR', file: dir, message: `blobs/${alg} is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}; it must be a real directory` });
+    }
+    const inReal = real && st.isDirectory();
+    for (const name of await namesIn(dir)) {
+      const digest = digestOfBlobFile(alg, name);
+      if (digest) {
+        scan.present.add(digest);
+        if (!inReal) scan.unchecked.add(digest);
+      } else if (isTempName(name)) {
+        scan.temps.push(join(dir, name));
+      }
+    }
+  }
+  return scan;
+}

@@ -1,0 +1,62 @@
+import type { BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+import { digestOfBlobFile, isDigestAlgorithm, type Digest } from '../oci/digest.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { readBeneath, type SafeRoot } from './safe-open.js';
+
+/**
+ * Where `fsck --verify` records the blobs it hashed correctly, beside index.json. No reader of
+ * the store looks at it (views, gc and import see only index.json and blobs/); its temp files
+ * carry the usual temp names, so one left by a killed fsck is reported and collected like any.
+ */
+export const VERIFIED_NAME = '.layoutfs-verified';
+
+const HEADER = 'layoutfs verified blobs 1';
+/** The longest line: a sha512 digest and four 20-digit numbers, spaces and newline. */
+const MAX_LINE = 'sha512:'.length + 128 + 4 * 21;
+const LINE = /^(sha256|sha512):([0-9a-f]+) (\d+ \d+ \d+ \d+)$/;
+
+/**
+ * What identifies the file a blob was hashed from: inode, size, mtime and ctime (ns). Writing the
+ * file in place moves its ctime, which no user can set back, so a record that still matches means
+ * the bytes hashed are the bytes there.
+ */
+export function fileStamp(st: BigIntStats): string {
+  return `${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`;
+}
+
+/**
+ * The records of earlier runs, digest -> fileStamp. Read the safe way and bounded by what `blobs`
+ * present blobs can need; a file that is missing, over that bound or malformed in any line gives
+ * no records (never an error: the file only saves work, and the next run writes it anew).
+ */
+export async function loadVerifiedStamps(root: SafeRoot, blobs: number): Promise<Map<Digest, string>> {
+  const out = new Map<Digest, string>();
+  let text: string;
+  try {
+    text = (await readBeneath(root, VERIFIED_NAME, 'verified-blobs file', (blobs + 1) * (MAX_LINE + 1))).bytes.toString('utf8');
+  } catch {
+    return out;
+  }
+  const lines = text.split('\n');
+  if (lines[0] !== HEADER || lines.pop() !== '') return out;
+  for (let i = 1; i < lines.length; i++) {
+    const m = LINE.exec(lines[i]!);
+    const digest = m && isDigestAlgorithm(m[1]!) ? digestOfBlobFile(m[1], m[2]!) : undefined;
+    if (!digest) return new Map();
+    out.set(digest, m![3]!);
+  }
+  return out;
+}
+
+/**
+ * Replaces the file with `stamps` (temp file, fsync, rename: concurrent runs each leave a whole
+ * file, the last one wins). A store this process cannot write keeps the file it had: the records
+ * only save work, and a read-only store is still checked in full.
+ */
+export async function saveVerifiedStamps(storeRoot: string, stamps: ReadonlyMap<Digest, string>): Promise<void> {
+  const lines = [HEADER];
+  for (const [digest, stamp] of stamps) lines.push(`${digest} ${stamp}`);
+  lines.push('');
+  await writeFileAtomic(join(storeRoot, VERIFIED_NAME), Buffer.from(lines.join('\n'))).catch(() => undefined);
+}
