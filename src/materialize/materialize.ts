@@ -13,7 +13,7 @@ import type { NamedView } from '../view/snapshot.js';
 import type { View } from '../view/view.js';
 import { makeDurable } from './make-durable.js';
 import { isViewPath, readState, viewIdentity, writeState, type MadeViews } from './materialize-state.js';
-import { OutputDirectories } from './output-directories.js';
+import { OutputDirectories, REMEMBERED } from './output-directories.js';
 import { removeView } from './remove-view.js';
 
 export interface MaterializeReport {
@@ -79,7 +79,7 @@ class Run {
   readonly dirs: OutputDirectories;
   /** Directories whose entries changed and files written, made durable before the state is. */
   readonly changed = new Set<string>();
-  /** Store files checked once per run: a shared base layer is opened once, not once per view. */
+  /** Store files already checked: a shared base layer is opened once, not once per view. */
   private readonly sources = new Map<Digest, StoreFile>();
   private warned = false;
 
@@ -166,6 +166,7 @@ class Run {
       const { fd, stat } = openBeneathSync(this.view.store.safeRoot, blobRelPath(digest), `blob ${digest}`);
       closeSync(fd);
       source = { path: this.view.blobFile(digest), ino: stat.ino, dev: stat.dev };
+      if (this.sources.size >= REMEMBERED) this.sources.clear();
       this.sources.set(digest, source);
     }
     return source;
