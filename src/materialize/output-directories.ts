@@ -2,6 +2,12 @@ import { lstatSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { errnoOf, LayoutfsError } from '../errors.js';
 
+/**
+ * How many checked store files, and how many output directories, a run remembers; past that it
+ * starts afresh. A first run of 50,000 views would otherwise hold some 500,000 and 200,000.
+ */
+export const REMEMBERED = 65_536;
+
 /** Splits a relative path into its components, or undefined when one is empty, `.` or `..`. */
 function components(rel: string): string[] | undefined {
   const parts = rel.split('/');
@@ -11,8 +17,8 @@ function components(rel: string): string[] | undefined {
 /**
  * The directories materialize owns under OUTDIR: only real ones (lstat, never followed). A
  * symlink anywhere from OUTDIR down means the path is not ours, and nothing under it is written
- * or removed. Directories made or checked while writing are remembered for the run: 50,000 views
- * share a few thousand repositories.
+ * or removed. Directories made or checked while writing are remembered (up to REMEMBERED): 50,000
+ * views share a few thousand repositories.
  */
 export class OutputDirectories {
   private readonly known = new Set<string>();
@@ -61,6 +67,7 @@ export class OutputDirectories {
           throw new LayoutfsError('FAILED_PRECONDITION', 'is a symlink or not a directory: materialize never writes through one', { path: d });
         }
       }
+      if (this.known.size >= REMEMBERED) this.known.clear();
       this.known.add(d);
     }
     return made;

@@ -56,3 +56,19 @@ test('a re-run with one new reference adds only it and looks at no unchanged vie
   assert.ok(!existsSync(planted), 'a full run drops what the closure does not name');
   assert.equal(JSON.parse(readFileSync(join(fresh, 'index.json'), 'utf8')).manifests[0].digest, base.digest);
 });
+
+test('a state written by a layoutfs that made index.json otherwise is not trusted: every view is checked once', (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'store');
+  buildFixtureStore(store);
+  const out = join(dir, 'out');
+  runCliJson(['materialize', store, out]);
+  const planted = join(out, 'latest', 'blobs', 'sha256', 'planted-by-hand');
+  writeFileSync(planted, 'mine\n');
+  const stateFile = join(out, '.layoutfs-materialized.json');
+  writeFileSync(stateFile, JSON.stringify({ ...JSON.parse(readFileSync(stateFile, 'utf8')), format: 'another' }));
+  const r = runCliJson(['materialize', store, out]);
+  assert.deepEqual([r.updated, r.linked], [['latest'], 0]);
+  assert.ok(!existsSync(planted));
+  assert.deepEqual(runCliJson(['materialize', store, out]).updated, [], 'trusted again once checked');
+});
