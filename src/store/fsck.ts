@@ -105,7 +105,7 @@ export async function fsck(storeDir: string, options: FsckOptions = {}): Promise
   const scan = await scanBlobs(store.root);
   const marking = await markReachable(store, index.valid.map((e) => e.descriptor), scan.present);
   findings.push(...marking.missing, ...marking.problems);
-  for (const digest of marking.unmarked) {
+  for (const { digest } of marking.unmarked) {
     findings.push({ kind: 'ORPHAN_BLOB', file: store.blobFile(digest), digest, message: `${digest} is not reachable from index.json (gc removes it)` });
   }
   findings.push(...scan.findings);
