@@ -105,15 +105,18 @@ export async function fsck(storeDir: string, options: FsckOptions = {}): Promise
   const scan = await scanBlobs(store.root);
   const marking = await markReachable(store, index.valid.map((e) => e.descriptor), scan.present);
   findings.push(...marking.missing, ...marking.problems);
-  for (const digest of marking.unmarked) {
+  for (const { digest } of marking.unmarked) {
     findings.push({ kind: 'ORPHAN_BLOB', file: store.blobFile(digest), digest, message: `${digest} is not reachable from index.json (gc removes it)` });
   }
   findings.push(...scan.findings);
+  // With `verify`: the records of earlier runs that still hold (their blobs are skipped), and the blobs to hash.
+  const earlier = options.verify && !options.full ? await loadVerifiedStamps(store.safeRoot, scan.present.size) : new Map<Digest, string>();
+  const holding = new Map<Digest, string>();
+  const toHash: Digest[] = [];
   // One blocking lstat per blob: fsck serves nothing meanwhile, and the safe open per blob this
   // replaces cost four awaited calls each. It tells odd entries (readers refuse them), the sizes,
-  // and with `verify` the stamps; only those are kept, not a stat object per blob.
+  // and with `verify` whether a record holds; only that is kept, not a stat object per blob.
   const sizes = new Map<Digest, number>();
-  const stamps = new Map<Digest, string>();
   for (const digest of scan.present) {
     if (scan.unchecked.has(digest)) continue;
     const file = store.blobFile(digest);
@@ -124,7 +127,10 @@ export async function fsck(storeDir: string, options: FsckOptions = {}): Promise
       continue;
     }
     sizes.set(digest, Number(st.size));
-    if (options.verify) stamps.set(digest, fileStamp(st));
+    if (!options.verify) continue;
+    const record = earlier.get(digest);
+    if (record !== undefined && record === fileStamp(st)) holding.set(digest, record);
+    else toHash.push(digest);
   }
   for (const [digest, size] of marking.marked) {
     const actual = sizes.get(digest);
@@ -137,7 +143,7 @@ export async function fsck(storeDir: string, options: FsckOptions = {}): Promise
   }
   let verified: FsckReport['verified'];
   if (options.verify) {
-    const result = await verifyBlobs(store, stamps, sizes, options);
+    const result = await verifyBlobs(store, toHash, sizes, { holding, earlier: earlier.size }, options);
     findings.push(...result.findings);
     verified = { hashed: result.hashed, skipped: result.skipped };
   }
@@ -146,25 +152,15 @@ export async function fsck(storeDir: string, options: FsckOptions = {}): Promise
 }
 
 /**
- * Hashes each blob in `stamps` but those an earlier run recorded with the stamp the file still
- * has (unless `full`), then records every blob that hashed correctly (this run or before) in
- * place of the old records, so the file lists only blobs present.
+ * Hashes the blobs of `toHash`, then records every blob that hashed correctly, now or in an
+ * earlier run whose record still `holding`, in place of the `earlier` records: the file lists
+ * only blobs present, and is left alone when that changes nothing.
  */
-async function verifyBlobs(store: StoreReader, stamps: ReadonlyMap<Digest, string>, sizes: ReadonlyMap<Digest, number>, options: FsckOptions) {
-  const earlier = options.full ? new Map<Digest, string>() : await loadVerifiedStamps(store.safeRoot, stamps.size);
-  const verified = new Map<Digest, string>();
-  const toHash: Digest[] = [];
-  let bytes = 0;
-  for (const [digest, stamp] of stamps) {
-    if (earlier.get(digest) === stamp) {
-      verified.set(digest, stamp);
-    } else {
-      toHash.push(digest);
-      bytes += sizes.get(digest) ?? 0;
-    }
-  }
+async function verifyBlobs(store: StoreReader, toHash: readonly Digest[], sizes: ReadonlyMap<Digest, number>,
+  records: { holding: Map<Digest, string>; earlier: number }, options: FsckOptions) {
+  const verified = records.holding;
   const skipped = verified.size;
-  options.onVerifyStart?.(bytes);
+  options.onVerifyStart?.(toHash.reduce((sum, d) => sum + (sizes.get(d) ?? 0), 0));
   const findings: Finding[] = [];
   const buf = Buffer.allocUnsafe(1024 * 1024);
   for (const digest of toHash) {
@@ -176,7 +172,6 @@ async function verifyBlobs(store: StoreReader, stamps: ReadonlyMap<Digest, strin
       findings.push({ kind: 'DIGEST_MISMATCH', file: store.blobFile(digest), digest, message: `${digest} hashes to ${digestAlgorithm(digest)}:${r.hex}` });
     }
   }
-  // Unchanged records, none gone: the file already says this.
-  if (verified.size !== skipped || earlier.size !== skipped) await saveVerifiedStamps(store.root, verified);
+  if (verified.size !== skipped || records.earlier !== skipped) await saveVerifiedStamps(store.root, verified);
   return { findings, hashed: toHash.length, skipped };
 }

@@ -38,10 +38,11 @@ export async function loadVerifiedStamps(root: SafeRoot, blobs: number): Promise
   } catch {
     return out;
   }
-  const lines = text.split('\n');
-  if (lines[0] !== HEADER || lines.pop() !== '') return out;
-  for (let i = 1; i < lines.length; i++) {
-    const m = LINE.exec(lines[i]!);
+  if (!text.startsWith(`${HEADER}\n`)) return out;
+  // Line by line, every one ending in a newline (a file cut short is malformed).
+  for (let start = HEADER.length + 1, end; start < text.length; start = end + 1) {
+    end = text.indexOf('\n', start);
+    const m = end < 0 ? null : LINE.exec(text.slice(start, end));
     const digest = m && isDigestAlgorithm(m[1]!) ? digestOfBlobFile(m[1], m[2]!) : undefined;
     if (!digest) return new Map();
     out.set(digest, m![3]!);

@@ -36,12 +36,19 @@ export interface BlobReader {
   /** The blob's bytes, checked against the descriptor's size and digest. */
   readVerified(descriptor: Descriptor, maxBytes?: number): Promise<Buffer>;
   /**
-   * The bytes of a blob no descriptor names yet, when it may be a manifest or index: a file of at
-   * most DEFAULT_MAX_DOCUMENT_BYTES starting with `{` (a layer is read no further than its first
-   * byte); undefined otherwise. Throws when the safe open refuses the file.
+   * A blob no descriptor names yet, through one safe open: its file's size and mtime, and its
+   * bytes when it may be a manifest or index (a file of at most DEFAULT_MAX_DOCUMENT_BYTES
+   * starting with `{`; a layer is read no further than its first byte). Throws when the safe
+   * open refuses the file.
    */
-  readJsonCandidate(digest: Digest): Promise<Buffer | undefined>;
+  probeBlob(digest: Digest): Promise<BlobProbe>;
   blobFile(digest: Digest): string;
+}
+
+export interface BlobProbe {
+  size: number;
+  mtimeMs: number;
+  json: Buffer | undefined;
 }
 
 /** A listing of the store's blobs and the state of the directories it was read from. */
@@ -136,26 +143,28 @@ export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}
       }
       return verifyContent(descriptor, bytes.subarray(0, length), file);
     },
-    async readJsonCandidate(digest) {
+    async probeBlob(digest) {
       const first = Buffer.alloc(1);
       const fits = (size: number) => size >= 2 && size <= DEFAULT_MAX_DOCUMENT_BYTES;
       if (options.syncReads) {
         const { fd, stat } = openBeneathSync(safe, blobRelPath(digest), what(digest));
         try {
-          if (!fits(stat.size) || readSync(fd, first, 0, 1, 0) !== 1 || first[0] !== JSON_OPEN) return undefined;
+          const probe: BlobProbe = { size: stat.size, mtimeMs: stat.mtimeMs, json: undefined };
+          if (!fits(stat.size) || readSync(fd, first, 0, 1, 0) !== 1 || first[0] !== JSON_OPEN) return probe;
           const bytes = Buffer.allocUnsafe(stat.size + 1);
           const n = readIntoSync(fd, bytes);
-          return n === stat.size ? bytes.subarray(0, n) : undefined;
+          return { ...probe, json: n === stat.size ? bytes.subarray(0, n) : undefined };
         } finally {
           closeSync(fd);
         }
       }
       const { fd, stat } = await openBeneath(safe, blobRelPath(digest), what(digest));
       try {
-        if (!fits(stat.size) || (await readFd(fd, first, 0, 1, 0)).bytesRead !== 1 || first[0] !== JSON_OPEN) return undefined;
+        const probe: BlobProbe = { size: stat.size, mtimeMs: stat.mtimeMs, json: undefined };
+        if (!fits(stat.size) || (await readFd(fd, first, 0, 1, 0)).bytesRead !== 1 || first[0] !== JSON_OPEN) return probe;
         const bytes = Buffer.allocUnsafe(stat.size + 1);
         const n = await readInto(fd, bytes);
-        return n === stat.size ? bytes.subarray(0, n) : undefined;
+        return { ...probe, json: n === stat.size ? bytes.subarray(0, n) : undefined };
       } finally {
         await closeFd(fd);
       }

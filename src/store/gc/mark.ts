@@ -13,20 +13,26 @@ export interface Marking {
    */
   marked: Map<Digest, number>;
   present: ReadonlySet<Digest>;
-  /** The present blobs nothing reaches (what gc deletes and fsck calls orphans), so callers need not go over `present` again. */
-  unmarked: Digest[];
+  /**
+   * The present blobs nothing reaches (what gc deletes and fsck calls orphans), so callers need
+   * not go over `present` again; each with its file's size and mtime from the probe for referrers,
+   * unless the safe open refused the file (a FIFO, a symlink).
+   */
+  unmarked: UnmarkedBlob[];
   /** One finding per blob reached but not in the store, naming the first root found to reach it. */
   missing: Finding[];
   problems: Finding[];
   referrers: number;
 }
 
-/** The manifest in `digest`'s file, when it is one that names a subject (a referrer). */
-async function referrerSubject(store: BlobReader, digest: Digest): Promise<{ descriptor: Descriptor; subject: Digest } | undefined> {
+export interface UnmarkedBlob {
+  digest: Digest;
+  stat?: { size: number; mtimeMs: number };
+}
+
+/** The manifest in `bytes`, when it is one that names a subject (a referrer). */
+function referrerSubject(digest: Digest, bytes: Buffer): { descriptor: Descriptor; subject: Digest } | undefined {
   try {
-    // The safe open (safe-open.ts): a FIFO or symlink named like a blob is skipped, never read.
-    const bytes = await store.readJsonCandidate(digest);
-    if (!bytes) return undefined;
     const json = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown; subject?: { digest?: unknown } };
     if (typeof json.mediaType !== 'string' || !isWalkableType(json.mediaType) || typeof json.subject?.digest !== 'string') return undefined;
     return { descriptor: { mediaType: json.mediaType, digest, size: bytes.length, raw: {} }, subject: json.subject.digest as Digest };
@@ -106,12 +112,15 @@ export async function markReachable(store: BlobReader, roots: readonly Descripto
   };
   await markFrom(roots);
 
-  // Each unmarked blob is read once; referrers of referrers are found by looping over the few found.
-  let unmarked: Digest[] = [];
-  for (const d of present) if (!marked.has(d)) unmarked.push(d);
+  // Each unmarked blob is opened once (the safe open: a FIFO or symlink named like a blob is
+  // never read); referrers of referrers are found by looping over the few found.
+  let unmarked: UnmarkedBlob[] = [];
   const candidates: { descriptor: Descriptor; subject: Digest }[] = [];
-  for (const digest of unmarked) {
-    const r = await referrerSubject(store, digest);
+  for (const digest of present) {
+    if (marked.has(digest)) continue;
+    const probe = await store.probeBlob(digest).catch(() => undefined);
+    unmarked.push(probe ? { digest, stat: { size: probe.size, mtimeMs: probe.mtimeMs } } : { digest });
+    const r = probe?.json && referrerSubject(digest, probe.json);
     if (r) candidates.push(r);
   }
   let referrers = 0;
@@ -125,6 +134,6 @@ export async function markReachable(store: BlobReader, roots: readonly Descripto
       }
     }
   }
-  if (referrers > 0) unmarked = unmarked.filter((d) => !marked.has(d));
+  if (referrers > 0) unmarked = unmarked.filter((u) => !marked.has(u.digest));
   return { marked, present, unmarked, missing, problems, referrers };
 }

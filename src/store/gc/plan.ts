@@ -64,8 +64,9 @@ export async function planGc(store: StoreReader, graceMs: number, now = Date.now
   }
   const danglingReferrers = [...referrers].filter(([digest, subject]) => !marking.marked.has(digest) && !marking.marked.has(subject)).map(([d]) => d);
   const plan: GcPlan = { marked: marking.marked.size, referrers: marking.referrers, delete: [], young: 0, bytes: 0, danglingReferrers };
-  const consider = async (c: Omit<GcCandidate, 'size'>) => {
-    const s = await lstat(c.file).catch(() => undefined);
+  // A blob's size and age come from marking's probe of it; a file the safe open refused, and a temp file, are lstat'ed.
+  const consider = async (c: Omit<GcCandidate, 'size'>, known?: { size: number; mtimeMs: number }) => {
+    const s = known ?? (await lstat(c.file).catch(() => undefined));
     if (!s) return;
     if (now - s.mtimeMs < graceMs) {
       plan.young++;
@@ -74,7 +75,7 @@ export async function planGc(store: StoreReader, graceMs: number, now = Date.now
     plan.delete.push({ ...c, size: s.size });
     plan.bytes += s.size;
   };
-  for (const digest of marking.unmarked) await consider({ file: store.blobFile(digest), digest, kind: 'blob' });
+  for (const { digest, stat } of marking.unmarked) await consider({ file: store.blobFile(digest), digest, kind: 'blob' }, stat);
   for (const file of scan.temps) {
     if (writerAlive(file)) plan.young++;
     else await consider({ file, kind: 'temp' });
