@@ -113,6 +113,16 @@ export class View {
   /** The state after `before`, without its census (see moveCensus). */
   private async loadNext(before: State): Promise<State> {
     const snapshot = await loadSnapshot(this.store, before.snapshot.generation + 1, this.cache, before.snapshot);
+    if (snapshot.present !== before.snapshot.present) {
+      // Census or not (serve never counts links), cached closures must follow the blobs: one still
+      // listing a blob gone behind layoutfs's back would serve it (gc removes only what no closure
+      // holds), and an incomplete one would keep hiding a blob that arrived.
+      const gone = new Set<Digest>();
+      let added = 0;
+      before.snapshot.present.diff(snapshot.present, { gone: (i) => gone.add(before.snapshot.present.digestAt(i)), added: () => added++ });
+      this.cache.dropClosures((c) => (added > 0 && (c.missing.length > 0 || c.problems.length > 0))
+        || (gone.size > 0 && [...c.blobs.keys()].some((d) => gone.has(d))));
+    }
     const referrers = await loadReferrers(snapshot, this.cache);
     const overrides = snapshot.present === before.snapshot.present ? before.blobIdOverrides : this.blobIdOverrides(snapshot.present);
     return { snapshot, blobIdOverrides: overrides, referrers };
@@ -144,16 +154,16 @@ export class View {
       return { census: fresh, changedBlobs: changed };
     }
     // What each root showed before: the cached closure (still true of the old blobs), or one
-    // computed against them. Incomplete ones are taken before blobs arriving drop them.
+    // computed against them.
     const closureBefore = (root: Descriptor) => Promise.resolve(this.cache.cachedClosure(root)
       ?? computeClosure(root, this.cache, was, this.store));
     const recount = new Map<Digest, Descriptor>();
     if (blobs.added > 0 && census.incomplete.size > 0) {
       for (const v of before.snapshot.views.values()) if (census.incomplete.has(v.root.digest)) recount.set(v.root.digest, v.root);
     }
+    // Incomplete closures were dropped when the blobs arrived (loadNext): these are the old blobs' ones.
     const oldClosures = new Map<Digest, Closure>();
     for (const [digest, root] of recount) oldClosures.set(digest, await closureBefore(root));
-    if (recount.size > 0) this.cache.dropClosures((c) => c.missing.length > 0 || c.problems.length > 0);
     const changedBlobs = await updateCensus(census, snapshot, recount,
       (root) => oldClosures.has(root.digest) ? Promise.resolve(oldClosures.get(root.digest)!) : closureBefore(root),
       (root) => this.closureIn(snapshot, root));
