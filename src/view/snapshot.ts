@@ -83,7 +83,7 @@ export interface Snapshot {
   delta: SnapshotDelta;
 }
 
-/** Views and directories that came or went between two snapshots (a view pointing elsewhere is both). */
+/** Views, directories and blobs that came or went between two snapshots (a view pointing elsewhere is both). */
 export interface SnapshotDelta {
   /** Views of the previous snapshot no longer here as they were. */
   gone: ViewEntry[];
@@ -91,6 +91,10 @@ export interface SnapshotDelta {
   came: ViewEntry[];
   dirsGone: string[];
   dirsCame: string[];
+  /** Blobs of the previous snapshot's listing not in this one. */
+  blobsGone: Digest[];
+  /** How many blobs this listing has that the previous one did not. */
+  blobsAdded: number;
 }
 
 /** Where the view of index.json entry `digest` lives: `_digests/<alg>/<hex>`. */
@@ -207,7 +211,10 @@ export async function loadSnapshot(store: StoreReader, generation: number, docs?
   const blobListing = await store.listAllBlobsSince(previous?.blobListing);
   const present = blobListing.blobs;
 
-  const delta: SnapshotDelta = { gone: [], came: [], dirsGone: [], dirsCame: [] };
+  const delta: SnapshotDelta = { gone: [], came: [], dirsGone: [], dirsCame: [], blobsGone: [], blobsAdded: 0 };
+  if (previous && previous.present !== present) {
+    previous.present.diff(present, { gone: (i) => delta.blobsGone.push(previous.present.digestAt(i)), added: () => delta.blobsAdded++ });
+  }
   const views = new Map<string, ViewEntry>();
   const named: NamedView[] = [];
   const byName = new Map<string, NamedView>();

@@ -21,8 +21,9 @@ export interface TreeChange {
 
 /**
  * The change from `before` to `after` (the snapshot loaded after it; its delta): views added,
- * removed or pointing at another image, and directories appearing or vanishing with them, each named under its parent (and its virtual
- * archive beside it); `changedBlobs`, whose view count (nlink) moved.
+ * removed or pointing at another image, and directories appearing or vanishing with them, each
+ * named under its parent (and its virtual archive beside it); `changedBlobs`, whose view count
+ * (nlink) moved.
  */
 export function treeChange(before: Snapshot, after: Snapshot, changedBlobs: Iterable<Digest>,
   dirIdIn: (path: string, s: Snapshot) => number | undefined, blobId: (digest: Digest) => number): TreeChange {

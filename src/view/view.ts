@@ -113,14 +113,13 @@ export class View {
   /** The state after `before`, without its census (see moveCensus). */
   private async loadNext(before: State): Promise<State> {
     const snapshot = await loadSnapshot(this.store, before.snapshot.generation + 1, this.cache, before.snapshot);
-    if (snapshot.present !== before.snapshot.present) {
+    const { blobsGone, blobsAdded } = snapshot.delta;
+    if (blobsGone.length > 0 || blobsAdded > 0) {
       // Census or not (serve never counts links), cached closures must follow the blobs: one still
       // listing a blob gone behind layoutfs's back would serve it (gc removes only what no closure
       // holds), and an incomplete one would keep hiding a blob that arrived.
-      const gone = new Set<Digest>();
-      let added = 0;
-      before.snapshot.present.diff(snapshot.present, { gone: (i) => gone.add(before.snapshot.present.digestAt(i)), added: () => added++ });
-      this.cache.dropClosures((c) => (added > 0 && (c.missing.length > 0 || c.problems.length > 0))
+      const gone = new Set(blobsGone);
+      this.cache.dropClosures((c) => (blobsAdded > 0 && (c.missing.length > 0 || c.problems.length > 0))
         || (gone.size > 0 && [...c.blobs.keys()].some((d) => gone.has(d))));
     }
     const referrers = await loadReferrers(snapshot, this.cache);
@@ -138,12 +137,9 @@ export class View {
   private async moveCensus(census: Census, before: State, next: State): Promise<{ census: Census; changedBlobs: Iterable<Digest> }> {
     const { snapshot } = next;
     const was = before.snapshot.present;
-    const blobs = { added: 0, visibleGone: false };
-    if (snapshot.present !== was) {
-      was.diff(snapshot.present, { added: () => blobs.added++, gone: (i) => (blobs.visibleGone ||= census.views[i]! > 0) });
-    }
-    if (blobs.visibleGone) {
-      this.cache.dropClosures();
+    const { blobsGone, blobsAdded } = snapshot.delta;
+    // The closures that held a vanished blob went with it (loadNext); the rest are still right.
+    if (blobsGone.some((d) => census.count(d) > 0)) {
       const fresh = await takeCensus(snapshot, (root) => this.closureIn(snapshot, root));
       const changed = new Set<Digest>();
       census.table.diff(fresh.table, {
@@ -158,7 +154,7 @@ export class View {
     const closureBefore = (root: Descriptor) => Promise.resolve(this.cache.cachedClosure(root)
       ?? computeClosure(root, this.cache, was, this.store));
     const recount = new Map<Digest, Descriptor>();
-    if (blobs.added > 0 && census.incomplete.size > 0) {
+    if (blobsAdded > 0 && census.incomplete.size > 0) {
       for (const v of before.snapshot.views.values()) if (census.incomplete.has(v.root.digest)) recount.set(v.root.digest, v.root);
     }
     // Incomplete closures were dropped when the blobs arrived (loadNext): these are the old blobs' ones.
