@@ -41,8 +41,8 @@ test('digests sharing their first 52 bits are found together, across algorithms 
 
 test('a diff of two tables names what stayed, went and came, and carries values by digest', () => {
   const d = (s: string) => `sha256:${sha256(s)}` as Digest;
-  const before = BlobTable.fromDigests([d('kept'), d('gone'), d('kept2')]);
-  const after = BlobTable.fromDigests([d('kept2'), d('new'), d('kept')]);
+  const before = BlobTable.fromNames({ sha256: ['kept', 'gone', 'kept2'].map(sha256) });
+  const after = BlobTable.fromNames({ sha256: ['kept2', 'new', 'kept'].map(sha256) });
   const seen = { same: [] as string[], gone: [] as string[], added: [] as string[] };
   before.diff(after, {
     same: (i, j) => { assert.equal(before.digestAt(i), after.digestAt(j)); seen.same.push(after.digestAt(j)); },

@@ -118,15 +118,6 @@ export class BlobTable implements ReadonlySet<Digest> {
     }));
   }
 
-  static fromDigests(digests: Iterable<Digest>): BlobTable {
-    const names: Record<DigestAlgorithm, string[]> = { sha256: [], sha512: [] };
-    for (const d of digests) {
-      const colon = d.indexOf(':');
-      names[d.slice(0, colon) as DigestAlgorithm].push(d.slice(colon + 1));
-    }
-    return BlobTable.fromNames(names);
-  }
-
   /** The position of `digest` in the table, or -1. */
   indexOf(digest: Digest | string): number {
     const colon = digest.indexOf(':');
