@@ -54,6 +54,11 @@ function sameContent(a: Descriptor, b: Descriptor): boolean {
   return a.digest === b.digest && a.size === b.size && a.mediaType === b.mediaType;
 }
 
+/** A view of a named reference (not a platform view of one, nor a view by digest). */
+function isNamed(v: ViewEntry): v is NamedView {
+  return v.name !== undefined && v.platform === undefined;
+}
+
 function sameRoot(v: ViewEntry, other: ViewEntry | undefined): boolean {
   return other !== undefined && sameContent(v.root, other.root);
 }
@@ -146,8 +151,8 @@ export class RegistryIndex {
   /**
    * Moves the index to the view's current state, if it moved. Repositories with a reference added,
    * removed or pointing elsewhere are built again from their references; the others are kept as
-   * they are. Finding them is one lookup by name per reference (two when names were removed): the
-   * only part that grows with the store. Returns the index.
+   * they are. Finding them takes the snapshot's delta; only after a skipped state is every name
+   * looked up. Returns the index.
    */
   sync(): this {
     const snapshot = this.view.snapshot;
@@ -164,21 +169,32 @@ export class RegistryIndex {
       const name = registryNameOf(v.reference, this.bareRepository);
       if (typeof name !== 'string') touched.add(name.repository);
     };
-    let kept = 0;
-    let moved = 0;
-    for (const v of snapshot.named) {
-      const was = before.byName.get(v.name);
-      if (sameRoot(v, was)) {
-        kept++;
-        continue;
+    if (snapshot.generation === before.generation + 1) {
+      // The snapshot names the views that came and went since the one before it.
+      for (const v of snapshot.delta.gone) if (isNamed(v)) touch(v);
+      for (const v of snapshot.delta.came) {
+        if (!isNamed(v)) continue;
+        touch(v);
+        regroup.add(v.name);
       }
-      // A name keeps its repository: touching it once covers the entry it replaces.
-      if (was) moved++;
-      touch(v);
-      regroup.add(v.name);
-    }
-    if (kept + moved < before.named.length) {
-      for (const v of before.named) if (!snapshot.byName.has(v.name)) touch(v);
+    } else {
+      // A state was skipped (a sync that failed): every name is compared.
+      let kept = 0;
+      let moved = 0;
+      for (const v of snapshot.named) {
+        const was = before.byName.get(v.name);
+        if (sameRoot(v, was)) {
+          kept++;
+          continue;
+        }
+        // A name keeps its repository: touching it once covers the entry it replaces.
+        if (was) moved++;
+        touch(v);
+        regroup.add(v.name);
+      }
+      if (kept + moved < before.named.length) {
+        for (const v of before.named) if (!snapshot.byName.has(v.name)) touch(v);
+      }
     }
     const replaced: Repository[] = [];
     for (const name of touched) {
