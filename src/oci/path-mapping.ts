@@ -14,6 +14,7 @@ import { parseReference } from './reference.js';
  */
 
 const SAFE = /[A-Za-z0-9._+@-]/;
+const ALL_SAFE = /^[A-Za-z0-9._+@-]*$/;
 const RESERVED_COMPONENTS: ReadonlySet<string> = new Set(['blobs', 'index.json', 'oci-layout']);
 
 function percent(ch: string): string {
@@ -25,7 +26,9 @@ function percent(ch: string): string {
 /** Encodes one path component; `/` is never separating inside it. */
 function encodeComponent(s: string, escapeLeadingAt: boolean): string {
   let out = '';
-  for (const ch of s) out += SAFE.test(ch) ? ch : percent(ch);
+  // Most names need no escape: one test instead of one per character.
+  if (ALL_SAFE.test(s)) out = s;
+  else for (const ch of s) out += SAFE.test(ch) ? ch : percent(ch);
   // Names that would escape the mount, hide as a dotfile, take layoutfs's `_` space, shadow a
   // view's own files, or read as a digest component get their first character encoded.
   const first = out.charAt(0);
@@ -46,6 +49,8 @@ function encodeComponent(s: string, escapeLeadingAt: boolean): string {
  * has a non-`/` character on both sides, so no component is ever empty.
  */
 function encodeSeparated(s: string): string {
+  // With no `//` and no `/` at either end, every `/` separates.
+  if (!s.includes('//') && !s.startsWith('/') && !s.endsWith('/')) return s.split('/').map((p) => encodeComponent(p, false)).join('/');
   const parts: string[] = [];
   let current = '';
   for (let i = 0; i < s.length; i++) {

@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { importArchive } from '../../src/archive/import-archive.js';
 import { escapeControls, formatTable } from '../../src/cli/format.js';
 import { materialize } from '../../src/materialize/materialize.js';
@@ -20,6 +21,7 @@ import { importLayout } from '../../src/store/import/import-layout.js';
 import { LOCK_NAME, withStoreLock } from '../../src/store/lock.js';
 import { openStore } from '../../src/store/store-reader.js';
 import { VERIFIED_NAME } from '../../src/store/verified-blobs.js';
+import { LISTING_NAME } from '../../src/store/blobs/listing-file.js';
 import { View } from '../../src/view/view.js';
 import { CLI } from '../fixtures/cli.js';
 import { buildFixtureStore, LayoutBuilder, type Desc } from '../fixtures/layout-builder.js';
@@ -323,6 +325,18 @@ for (const [what, plant] of [['a symlink to a file outside', (p: Place) => symli
       assert.equal(r.verified?.skipped, 0, 'nothing taken from it');
       assert.ok(r.verified.hashed > 0);
       assert.ok(lstatSync(join(p.store, VERIFIED_NAME)).isFile(), 'a regular file now');
+    } });
+}
+for (const [what, plant] of [['a symlink to a file outside', (p: Place) => symlinkSync(join(p.outside, 'secret'), join(p.store, LISTING_NAME))],
+  ['a FIFO', (p: Place) => mkfifo(join(p.store, LISTING_NAME))]] as const) {
+  row({ cls: 'outside', name: `the saved blob listing ${what}: not read, blobs/ is listed`,
+    arrange: plant,
+    async act(p) {
+      // Only a directory unchanged for a second has its saved listing looked for.
+      await sleep(1100);
+      const listed = (await (await openStore(p.store)).listAllBlobsSince(undefined)).blobs;
+      assert.ok(listed.has(parseDigest(p.fx.base.digest, 'fixture')));
+      assert.ok(listed.has(parseDigest(layerOf(p, p.fx.base).digest, 'fixture')));
     } });
 }
 row({ cls: 'outside', name: 'index.json symlinked outside: refused, not followed',

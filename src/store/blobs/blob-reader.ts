@@ -7,6 +7,7 @@ import { digestAlgorithm, digestEncoded, type Digest, type DigestAlgorithm } fro
 import type { Descriptor } from '../../oci/descriptor.js';
 import { blobPath, blobRelPath } from './blob-path.js';
 import { BlobTable } from './blob-table.js';
+import { loadListing, LISTING_MIN_BLOBS, saveListing } from './listing-file.js';
 import { closeFd, readFd } from './fd-io.js';
 import { openBeneath, openBeneathSync, readInto, readIntoSync, storeFileError, type SafeRoot } from '../safe-open.js';
 
@@ -175,10 +176,16 @@ export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}
       // mtime; a tag or rm does not, so a refresh after one lists nothing.
       const now = BigInt(Date.now()) * 1_000_000n;
       const stats = await Promise.all(ALGORITHMS.map((alg) => lstat(join(root, 'blobs', alg), { bigint: true }).catch(() => undefined)));
-      const stamp = stats.map((st) => (st ? `${st.ino}:${st.mtimeNs}` : '-')).join(',');
-      const settled = stats.every((st) => !st || now - st.mtimeNs > SETTLED_NS);
+      const stamp = stats.map((st) => (st ? `${st.ino}:${st.mtimeNs}:${st.ctimeNs}` : '-')).join(',');
+      const settled = stats.every((st) => !st || (now - st.mtimeNs > SETTLED_NS && now - st.ctimeNs > SETTLED_NS));
       if (previous?.settled && previous.stamp === stamp) return previous;
-      return { blobs: await listAllBlobs(), stamp, settled };
+      if (!previous && settled) {
+        const saved = await loadListing(safe, stamp, { sha256: Number(stats[0]?.size ?? 0n), sha512: Number(stats[1]?.size ?? 0n) });
+        if (saved) return { blobs: saved, stamp, settled };
+      }
+      const blobs = await listAllBlobs();
+      if (!previous && settled && blobs.size >= LISTING_MIN_BLOBS) await saveListing(root, stamp, blobs);
+      return { blobs, stamp, settled };
     },
   };
 }

@@ -118,6 +118,32 @@ export class BlobTable implements ReadonlySet<Digest> {
     }));
   }
 
+  /**
+   * From the binary records `records()` gave (a saved listing): undefined unless each part is
+   * whole records in strictly increasing order, so a damaged file can never break a search.
+   */
+  static fromRecords(records: Partial<Record<DigestAlgorithm, Uint8Array>>): BlobTable | undefined {
+    const parts: Omit<Part, 'base'>[] = [];
+    for (const alg of ALGORITHMS) {
+      const width = WIDTH[alg];
+      const bytes = records[alg] ?? new Uint8Array(0);
+      if (bytes.length % width !== 0) return undefined;
+      const count = bytes.length / width;
+      const prefixes = new Float64Array(count);
+      for (let i = 0; i < count; i++) {
+        prefixes[i] = prefix52(bytes, i * width);
+        if (i > 0 && compareRecords(bytes, prefixes, i - 1, bytes, prefixes, i, width) >= 0) return undefined;
+      }
+      parts.push({ alg, width, records: bytes, prefixes, count });
+    }
+    return new BlobTable(parts);
+  }
+
+  /** The sorted binary digests of one algorithm, `width` bytes each (what fromRecords takes back). */
+  records(alg: DigestAlgorithm): Uint8Array {
+    return this.partNamed(alg)!.records;
+  }
+
   /** The position of `digest` in the table, or -1. */
   indexOf(digest: Digest | string): number {
     const colon = digest.indexOf(':');

@@ -25,7 +25,8 @@ export interface ReferenceTable {
 function viewPathOf(name: string): { viewPath: string } | { unmappable: string } {
   const viewPath = refToPath(name);
   if (viewPath === undefined) return { unmappable: ` has an empty ${REF_NAME_ANNOTATION}` };
-  const long = viewPath.split('/').find((c) => Buffer.byteLength(c) > MAX_COMPONENT_BYTES);
+  // A UTF-16 unit is at most 3 bytes of UTF-8: a short path needs no counting.
+  const long = viewPath.length * 3 <= MAX_COMPONENT_BYTES ? undefined : viewPath.split('/').find((c) => Buffer.byteLength(c) > MAX_COMPONENT_BYTES);
   // Linux refuses longer names (ENAMETOOLONG): the view could be listed but never opened.
   if (long !== undefined) return { unmappable: `: a component of its view path is ${Buffer.byteLength(long)} bytes, over the ${MAX_COMPONENT_BYTES} a file name may have` };
   return { viewPath };
