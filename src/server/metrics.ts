@@ -34,6 +34,7 @@ export class ServerMetrics {
     metric('layoutfs_http_response_bytes_total', 'counter', 'Body bytes of completed HTTP responses.', [['', this.bytesServed]]);
     metric('layoutfs_cache_hits_total', 'counter', 'Metadata cache hits.', [['', view.cacheStats().hits]]);
     metric('layoutfs_cache_misses_total', 'counter', 'Metadata cache misses.', [['', view.cacheStats().misses]]);
+    metric('layoutfs_cache_evictions_total', 'counter', 'Metadata cache entries evicted to stay in the byte bound.', [['', view.cacheStats().evictions]]);
     metric('layoutfs_store_generation', 'gauge', 'Store states loaded so far (1 = the first load).', [['', view.snapshot.generation]]);
     metric('layoutfs_references', 'gauge', 'Named references in the store.', [['', view.snapshot.named.length]]);
     metric('layoutfs_registry_repositories_built_total', 'counter',

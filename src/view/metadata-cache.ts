@@ -33,6 +33,8 @@ export class MetadataCache implements DocumentReader {
   private readonly loading = new Map<string, Promise<Entry>>();
   hits = 0;
   misses = 0;
+  /** Entries pushed out to make room: above zero, what is read does not fit the bound (the status says so). */
+  evictions = 0;
   /** Moves at each dropClosures: a closure computed across a drop is not kept. */
   private closureEpoch = 0;
 
@@ -40,7 +42,8 @@ export class MetadataCache implements DocumentReader {
 
   constructor(private readonly blobs: BlobReader, maxBytes = DEFAULT_CACHE_BYTES) {
     this.source = storeDocuments(blobs);
-    this.lru = new LRUCache<string, Entry>({ maxSize: maxBytes, sizeCalculation: entrySize });
+    this.lru = new LRUCache<string, Entry>({ maxSize: maxBytes, sizeCalculation: entrySize,
+      dispose: (_value, _key, reason) => reason === 'evict' && this.evictions++ });
   }
 
   get maxBytes(): number {

@@ -218,15 +218,21 @@ export async function loadSnapshot(store: StoreReader, generation: number, docs?
   const views = new Map<string, ViewEntry>();
   const named: NamedView[] = [];
   const byName = new Map<string, NamedView>();
+  // Views kept from `previous`, counted as they are placed: when all of them are, none went.
+  let kept = 0;
+  const place = (v: ViewEntry) => {
+    views.set(v.path, v);
+    if (previous?.views.get(v.path) === v) kept++;
+  };
   for (const n of table.named) {
     const v = viewFor(previous, n.viewPath, n.name, n.descriptor) as NamedView;
     named.push(v);
     byName.set(n.name, v);
-    views.set(v.path, v);
+    place(v);
   }
   for (const { descriptor } of index.valid) {
     const path = digestViewPath(descriptor.digest);
-    if (!views.has(path)) views.set(path, viewFor(previous, path, undefined, descriptor));
+    if (!views.has(path)) place(viewFor(previous, path, undefined, descriptor));
   }
 
   // Platform views of unchanged references are kept while the store's blobs are (an index root arriving adds some).
@@ -240,10 +246,10 @@ export async function loadSnapshot(store: StoreReader, generation: number, docs?
       if (kept && previous.views.get(v.path) === v) platformsOf.set(v.path, kept);
     }
   }
-  for (const list of platformsOf.values()) for (const v of list) views.set(v.path, v);
+  for (const list of platformsOf.values()) for (const v of list) place(v);
 
-  for (const [path, v] of previous?.views ?? []) if (views.get(path) !== v) delta.gone.push(v);
-  for (const [path, v] of views) if (previous?.views.get(path) !== v) delta.came.push(v);
+  if (previous && kept < previous.views.size) for (const [path, v] of previous.views) if (views.get(path) !== v) delta.gone.push(v);
+  if (kept < views.size) for (const [path, v] of views) if (previous?.views.get(path) !== v) delta.came.push(v);
   const dirs = directories(views, previous, delta);
   const findings = [...index.findings, ...table.findings];
   const winners = new Set(table.named.map((n) => n.position));

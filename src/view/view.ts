@@ -288,9 +288,10 @@ export class View {
     return v;
   }
 
-  /** Hits and misses of the metadata cache, and its bytes against its bound. */
-  cacheStats(): { hits: number; misses: number; bytes: number; maxBytes: number } {
-    return { hits: this.cache.hits, misses: this.cache.misses, bytes: this.cache.calculatedBytes, maxBytes: this.cache.maxBytes };
+  /** Hits, misses and evictions of the metadata cache, and its bytes against its bound. */
+  cacheStats(): { hits: number; misses: number; evictions: number; bytes: number; maxBytes: number } {
+    const { hits, misses, evictions } = this.cache;
+    return { hits, misses, evictions, bytes: this.cache.calculatedBytes, maxBytes: this.cache.maxBytes };
   }
 
   /**

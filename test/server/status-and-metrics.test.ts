@@ -5,12 +5,16 @@ import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { waitFor } from '../fixtures/mount.js';
 import { tempDir } from '../fixtures/temp.js';
 import { startInProcess } from '../fixtures/serve.js';
+import { pino } from 'pino';
+import { startServer } from '../../src/server/server.js';
+import { openStore } from '../../src/store/store-reader.js';
+import { View } from '../../src/view/view.js';
 
 test('/_layoutfs/status reports the store, references, blobs, bytes, cache, mount point and last refresh', async (t) => {
   const store = join(tempDir(t), 'store');
   buildFixtureStore(store);
   const { url, view } = await startInProcess(t, store, { mountpoint: '/mnt/layouts' });
-  const status = (await (await fetch(`${url}/_layoutfs/status`)).json()) as Record<string, unknown> & { cache: { hitRate: number } };
+  const status = (await (await fetch(`${url}/_layoutfs/status`)).json()) as Record<string, unknown> & { cache: { hitRate: number; fitsWorkingSet: boolean; note?: string } };
   assert.equal(status.store, view.store.root);
   assert.equal(status.mountpoint, '/mnt/layouts');
   assert.equal(status.references, 5);
@@ -19,7 +23,27 @@ test('/_layoutfs/status reports the store, references, blobs, bytes, cache, moun
   assert.equal(status.blobs, view.snapshot.present.size, 'every blob of the fixture is reachable');
   assert.ok((status.bytes as number) > 1000);
   assert.ok(status.cache.hitRate > 0 && status.cache.hitRate <= 1);
+  assert.equal(status.cache.fitsWorkingSet, true);
+  assert.equal(status.cache.note, undefined);
   assert.equal(status.lastRefresh, new Date(view.snapshot.loadedAt).toISOString());
+});
+
+test('/_layoutfs/status says when the metadata cache is smaller than what is read', async (t) => {
+  const store = join(tempDir(t), 'store');
+  buildFixtureStore(store);
+  const view = await View.open(await openStore(store), { cacheBytes: 2048 });
+  const server = await startServer(view, { listen: { host: '127.0.0.1', port: 0 }, log: pino({ level: 'silent' }), bareRepository: 'layoutfs/bare' });
+  t.after(() => server.close());
+  // Every view's blob listing: a closure each, more than 2 KiB of them.
+  for (const v of view.snapshot.named) {
+    const res = await fetch(`${server.address.url}/layouts/${v.path.split('/').map(encodeURIComponent).join('/')}/blobs/sha256/`);
+    assert.equal(res.status, 200, v.path);
+  }
+  const status = (await (await fetch(`${server.address.url}/_layoutfs/status`)).json()) as { cache: { evictions: number; fitsWorkingSet: boolean; note?: string } };
+  assert.ok(status.cache.evictions > 0);
+  assert.equal(status.cache.fitsWorkingSet, false);
+  assert.match(status.cache.note!, /^the metadata cache \(2048 bytes\) has evicted \d+ entries .*--cache-size raises the bound$/);
+  assert.match(await (await fetch(`${server.address.url}/_layoutfs/metrics`)).text(), /^layoutfs_cache_evictions_total [1-9]\d*$/m);
 });
 
 test('/_layoutfs/metrics counts requests by route and status, bytes served, cache and FUSE operations', async (t) => {
