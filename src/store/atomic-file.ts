@@ -20,7 +20,11 @@ export function isTempName(name: string): boolean {
  * pid): gc must not pull a file from under a live writer, whatever the grace period.
  */
 export function writerAlive(tempFile: string): boolean {
-  const pid = Number(TEMP_NAME.exec(basename(tempFile))?.[1]);
+  return processAlive(Number(TEMP_NAME.exec(basename(tempFile))?.[1]));
+}
+
+/** Whether process `pid` runs on this machine (0 or NaN: no). */
+export function processAlive(pid: number): boolean {
   if (!pid || pid === process.pid) return pid === process.pid;
   try {
     process.kill(pid, 0);

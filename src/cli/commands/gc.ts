@@ -20,7 +20,7 @@ export function registerGc(program: Command): void {
       const dangling = r.danglingReferrers.length;
       const entries = dangling === 0 ? '' : `; ${opts.dryRun ? 'would drop' : 'dropped'} ${dangling} index.json entries of referrers whose subject is gone`;
       printResult(opts.json, r, () => (opts.dryRun
-        ? `would delete ${r.delete.length} files (${formatBytes(r.bytes)}); ${r.young} unreferenced but younger than the grace period`
-        : `deleted ${r.deleted} files, freed ${formatBytes(r.freed)}; kept ${r.marked} reachable blobs, ${r.young} young unreferenced files`) + entries);
+        ? `would delete ${r.delete.length} files (${formatBytes(r.bytes)}); ${r.young} unreferenced but younger than the grace period, ${r.leased} leased by imports in flight`
+        : `deleted ${r.deleted} files, freed ${formatBytes(r.freed)}; kept ${r.marked} reachable blobs, ${r.young} young unreferenced files, ${r.leased} leased by imports in flight`) + entries);
     });
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { digestOfBlobFile, type Digest } from '../../oci/digest.js';
 import { isTempName } from '../atomic-file.js';
 import type { Finding } from '../findings.js';
+import { isLeaseName } from '../leases.js';
 
 /** What one listing of the store's directories tells, without a stat per blob. */
 export interface BlobScan {
@@ -13,6 +14,8 @@ export interface BlobScan {
   unchecked: Set<Digest>;
   /** Temp files a killed writer left beside index.json or among the blobs. */
   temps: string[];
+  /** Names of the leases beside index.json (leases.ts). */
+  leases: string[];
   /** blobs/ or blobs/<alg> not a real directory (readers refuse what is under it). */
   findings: Finding[];
 }
@@ -26,14 +29,17 @@ async function lstatIf(path: string): Promise<Stats | undefined> {
 }
 
 /**
- * Lists the store root and each blobs/<alg>/ once: presence and temp files for gc and fsck, with
+ * Lists the store root and each blobs/<alg>/ once: presence, temp files and leases for gc and fsck, with
  * no call per blob (names only: gc needs no types, and fsck stats each blob anyway). A
  * blobs/ or blobs/<alg> that is a symlink (inside the store, or openStore refused it) is reported
  * and listed, but nothing under it is checked by path.
  */
 export async function scanBlobs(root: string): Promise<BlobScan> {
-  const scan: BlobScan = { present: new Set(), unchecked: new Set(), temps: [], findings: [] };
-  for (const name of await namesIn(root)) if (isTempName(name)) scan.temps.push(join(root, name));
+  const scan: BlobScan = { present: new Set(), unchecked: new Set(), temps: [], leases: [], findings: [] };
+  for (const name of await namesIn(root)) {
+    if (isTempName(name)) scan.temps.push(join(root, name));
+    else if (isLeaseName(name)) scan.leases.push(name);
+  }
   const blobs = join(root, 'blobs');
   const top = await lstatIf(blobs);
   if (!top) return scan;

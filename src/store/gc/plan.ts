@@ -8,6 +8,7 @@ import { writerAlive } from '../atomic-file.js';
 import { scanBlobs } from '../blobs/scan-blobs.js';
 import type { StoreReader } from '../store-reader.js';
 import { markReachable } from './mark.js';
+import { leasedBlobs } from '../leases.js';
 
 export interface GcCandidate {
   file: string;
@@ -22,6 +23,8 @@ export interface GcPlan {
   delete: GcCandidate[];
   /** Unreferenced, but younger than the grace period (perhaps another process's import in flight). */
   young: number;
+  /** Unreferenced, but named by a live import's lease (leases.ts): kept whatever their age. */
+  leased: number;
   bytes: number;
   /** Unnamed index.json entries of referrers whose subject is gone: gc removes them from index.json. */
   danglingReferrers: Digest[];
@@ -47,7 +50,8 @@ export async function splitReferrerEntries(store: StoreReader, valid: readonly V
 /**
  * What gc would delete: blobs no index.json entry (or referrer of a kept image) reaches, the
  * unnamed index.json entries of referrers whose subject is gone, and
- * writers' leftover temp files, both only when older than `graceMs`. Refuses when index.json has
+ * writers' leftover temp files and leases, both only when older than `graceMs`; never a blob a
+ * live import's lease names. Refuses when index.json has
  * entries it cannot read or a manifest it cannot parse: their blobs would look unreferenced.
  */
 export async function planGc(store: StoreReader, graceMs: number, now = Date.now()): Promise<GcPlan> {
@@ -63,7 +67,9 @@ export async function planGc(store: StoreReader, graceMs: number, now = Date.now
     throw new LayoutfsError('FAILED_PRECONDITION', `gc refuses to run: ${p.message} (its blobs cannot be marked; see layoutfs fsck)`, { path: p.file });
   }
   const danglingReferrers = [...referrers].filter(([digest, subject]) => !marking.marked.has(digest) && !marking.marked.has(subject)).map(([d]) => d);
-  const plan: GcPlan = { marked: marking.marked.size, referrers: marking.referrers, delete: [], young: 0, bytes: 0, danglingReferrers };
+  const plan: GcPlan = { marked: marking.marked.size, referrers: marking.referrers, delete: [], young: 0, leased: 0, bytes: 0, danglingReferrers };
+  // Read after the listing: an import whose lease came later wrote no blob the listing has.
+  const leases = await leasedBlobs(store.root, scan.leases);
   // A blob's size and age come from marking's probe of it; a file the safe open refused, and a temp file, are lstat'ed.
   const consider = async (c: Omit<GcCandidate, 'size'>, known?: { size: number; mtimeMs: number }) => {
     const s = known ?? (await lstat(c.file).catch(() => undefined));
@@ -75,7 +81,11 @@ export async function planGc(store: StoreReader, graceMs: number, now = Date.now
     plan.delete.push({ ...c, size: s.size });
     plan.bytes += s.size;
   };
-  for (const { digest, stat } of marking.unmarked) await consider({ file: store.blobFile(digest), digest, kind: 'blob' }, stat);
+  for (const { digest, stat } of marking.unmarked) {
+    if (leases.held.has(digest)) plan.leased++;
+    else await consider({ file: store.blobFile(digest), digest, kind: 'blob' }, stat);
+  }
+  for (const file of leases.stale) await consider({ file, kind: 'temp' });
   for (const file of scan.temps) {
     if (writerAlive(file)) plan.young++;
     else await consider({ file, kind: 'temp' });

@@ -8,6 +8,7 @@ import { assertRefNameGrammar, type NameChange } from '../index/name-changes.js'
 import { findReference } from '../index/reference-table.js';
 import { assertWritable } from '../lock.js';
 import { commitNames } from './commit-names.js';
+import { withLease } from '../leases.js';
 import { completeImages } from './complete-images.js';
 
 export interface ImportOptions {
@@ -110,9 +111,9 @@ async function referrerSubjects(source: ImportSource): Promise<Map<SourceImage, 
  * The one import pipeline, for layout directories and archives alike:
  * select (`--select`, else every named entry) -> rename (`--ref`) -> referrers (artifacts whose
  * subject is reached, at any depth, by what is imported) -> completeness (every blob there but
- * foreign layers) -> ingest -> commit (names and referrer entries under the store lock, after
- * checking every blob is still there; a concurrent gc that swept one makes the source ingest it
- * again, at most twice).
+ * foreign layers) -> lease (gc keeps the blobs) -> ingest -> commit (names and referrer entries
+ * under the store lock, after checking every blob is still there; a gc that swept a reused blob
+ * before the lease was written makes the source ingest it again, at most twice).
  */
 export async function runImport(storeRoot: string, source: ImportSource, options: ImportOptions = {}): Promise<ImportReport> {
   await assertWritable(storeRoot);
@@ -161,9 +162,12 @@ export async function runImport(storeRoot: string, source: ImportSource, options
     }
   }
 
-  await source.ingest(blobs);
   const names = chosen as { name: string; descriptor: Descriptor }[];
-  const references = await commitNames(storeRoot, blobs, names, referrers, options.force ?? false, () => source.ingest(blobs));
+  // Leased from before the first blob is written until the names that hold them are in index.json.
+  const references = await withLease(storeRoot, blobs.keys(), async () => {
+    await source.ingest(blobs);
+    return commitNames(storeRoot, blobs, names, referrers, options.force ?? false, () => source.ingest(blobs));
+  });
   const { written, seen } = source.counters();
   return { source: source.path, references, referrers: referrers.map((r) => r.digest), warnings, blobs: blobs.size,
     bytesWritten: written, bytesSkipped: Math.max(0, seen - written) };
