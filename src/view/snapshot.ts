@@ -69,10 +69,13 @@ export interface Snapshot {
    */
   otherRoots: Digest[];
   /**
- * Directories made by view paths, by path ('' is the root): repositories, `_digests/...`, and view
- * directories that are also parents of other views (`foo` and `foo/bar:1`).
- */
-  dirs: Map<string, DirEntry>;
+   * Directories made by view paths, by path ('' is the root): repositories, `_digests/...`, and
+   * view directories that are also parents of other views (`foo` and `foo/bar:1`). Built on first
+   * use: ls, du and materialize never walk the tree.
+   */
+  dirs(): Map<string, DirEntry>;
+  /** The directories if built already (a refresh moves them; no one was shown any otherwise). */
+  builtDirs(): Map<string, DirEntry> | undefined;
   /** Blobs in the store, by digest (one readdir per algorithm, when a blobs/ directory changed). */
   present: BlobTable;
   blobListing: BlobListing;
@@ -95,6 +98,10 @@ export interface SnapshotDelta {
   blobsGone: Digest[];
   /** How many blobs this listing has that the previous one did not. */
   blobsAdded: number;
+}
+
+function emptyDelta(): SnapshotDelta {
+  return { gone: [], came: [], dirsGone: [], dirsCame: [], blobsGone: [], blobsAdded: 0 };
 }
 
 /** Where the view of index.json entry `digest` lives: `_digests/<alg>/<hex>`. */
@@ -156,9 +163,9 @@ function viewFor(previous: Snapshot | undefined, path: string, name: string | un
  * The directories of `views`: every ancestor of a view path. After `previous`, only the parents
  * of paths that came or went are touched (one tag in 50,000 does not rebuild 50,000 listings).
  */
-function directories(views: Map<string, ViewEntry>, previous: Snapshot | undefined, delta: SnapshotDelta): Map<string, DirEntry> {
+function directories(views: Map<string, ViewEntry>, previous: Map<string, DirEntry> | undefined, delta: SnapshotDelta): Map<string, DirEntry> {
   const touched = new Map<string, Set<string>>();
-  const dirs = new Map(previous?.dirs ?? []);
+  const dirs = new Map(previous ?? []);
   if (!previous) dirs.set('', { children: [], subdirs: 0 });
   const childrenOf = (path: string) => {
     let set = touched.get(path);
@@ -201,6 +208,18 @@ function directories(views: Map<string, ViewEntry>, previous: Snapshot | undefin
 }
 
 /**
+ * The directories of `views`, `built` or built whole on first use. Its own function, so the
+ * closures hold only these two (one made inside loadSnapshot would keep the previous snapshot alive).
+ */
+function lazyDirectories(views: Map<string, ViewEntry>, built: Map<string, DirEntry> | undefined): Pick<Snapshot, 'dirs' | 'builtDirs'> {
+  let dirs = built;
+  return {
+    dirs: () => (dirs ??= directories(views, undefined, { ...emptyDelta(), came: [...views.values()] })),
+    builtDirs: () => dirs,
+  };
+}
+
+/**
  * The store's state now. `docs` reads multi-platform indexes for the platform views; `previous`
  * lends what did not change: its blob listing when no blobs/ directory changed since, the views of
  * unchanged entries, and its directories.
@@ -211,7 +230,7 @@ export async function loadSnapshot(store: StoreReader, generation: number, docs?
   const blobListing = await store.listAllBlobsSince(previous?.blobListing);
   const present = blobListing.blobs;
 
-  const delta: SnapshotDelta = { gone: [], came: [], dirsGone: [], dirsCame: [], blobsGone: [], blobsAdded: 0 };
+  const delta = emptyDelta();
   if (previous && previous.present !== present) {
     previous.present.diff(present, { gone: (i) => delta.blobsGone.push(previous.present.digestAt(i)), added: () => delta.blobsAdded++ });
   }
@@ -250,10 +269,12 @@ export async function loadSnapshot(store: StoreReader, generation: number, docs?
 
   if (previous && kept < previous.views.size) for (const [path, v] of previous.views) if (views.get(path) !== v) delta.gone.push(v);
   if (kept < views.size) for (const [path, v] of views) if (previous?.views.get(path) !== v) delta.came.push(v);
-  const dirs = directories(views, previous, delta);
+  // Moved with the change when the previous state's were built; else built whole when first asked for.
+  const before = previous?.builtDirs();
+  const tree = lazyDirectories(views, before && directories(views, before, delta));
   const findings = [...index.findings, ...table.findings];
   const winners = new Set(table.named.map((n) => n.position));
   const otherRoots = index.valid.filter((e) => !winners.has(e.position)).map((e) => e.descriptor.digest);
   return { generation, loadedAt: Date.now(), indexMtimeMs: index.mtimeMs, indexIno: index.ino, otherRoots,
-    views, named, byName, dirs, present, blobListing, findings, platformsOf, delta };
+    views, named, byName, dirs: tree.dirs, builtDirs: tree.builtDirs, present, blobListing, findings, platformsOf, delta };
 }

@@ -459,9 +459,9 @@ export class View {
 
   private async lookupIn(state: State, path: string): Promise<Node | undefined> {
     const { snapshot } = state;
-    if (path === '') return this.dirNode(snapshot, '', ROOT_ID, snapshot.dirs.get('')!.subdirs);
+    if (path === '') return this.dirNode(snapshot, '', ROOT_ID, snapshot.dirs().get('')!.subdirs);
     const view = snapshot.views.get(path);
-    const nested = snapshot.dirs.get(path);
+    const nested = snapshot.dirs().get(path);
     if (view) return this.dirNode(snapshot, path, slotId(this.dirSlot(snapshot, path), Part.dir), 1 + (nested?.subdirs ?? 0));
     if (nested) return this.dirNode(snapshot, path, slotId(this.dirSlot(snapshot, path), Part.dir), nested.subdirs);
 
@@ -505,9 +505,9 @@ export class View {
   private async childNames(state: State, path: string): Promise<string[] | undefined> {
     const { snapshot } = state;
     const view = snapshot.views.get(path);
-    const nested = snapshot.dirs.get(path)?.children ?? [];
+    const nested = snapshot.dirs().get(path)?.children ?? [];
     if (view) return ['blobs', 'index.json', 'oci-layout', ...nested];
-    if (snapshot.dirs.has(path)) return [...nested];
+    if (snapshot.dirs().has(path)) return [...nested];
     const node = await this.lookupIn(state, path);
     if (node?.type !== 'dir') return undefined;
     const parent = parentPath(path);

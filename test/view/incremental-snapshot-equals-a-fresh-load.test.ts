@@ -19,7 +19,7 @@ function replaceIndex(store: string, entries: unknown[]): void {
 function shape(s: Snapshot) {
   return {
     views: [...s.views].map(([path, v]) => `${path} ${v.root.digest} ${v.name ?? ''}`).sort(),
-    dirs: [...s.dirs].map(([path, d]) => `${path}: ${d.children.join(',')} (${d.subdirs})`).sort(),
+    dirs: [...s.dirs()].map(([path, d]) => `${path}: ${d.children.join(',')} (${d.subdirs})`).sort(),
     named: s.named.map((v) => v.name),
   };
 }
