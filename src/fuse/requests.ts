@@ -59,6 +59,11 @@ export class FuseRequests {
     });
   }
 
+  /** How many node ids the kernel holds (its lookups not all forgotten), the root aside. */
+  get kernelNodes(): number {
+    return this.nodes.size;
+  }
+
   attach(session: FuseSession): void {
     this.session = session;
   }
