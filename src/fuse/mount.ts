@@ -18,6 +18,8 @@ export interface MountOptions {
 export interface Mounted {
   mountpoint: string;
   counters: FuseCounters;
+  /** How many node ids the kernel holds now. */
+  kernelNodes(): number;
   /** Resolves when the mount ended without us (fusermount -u, umount): unmount() is then all that is left. */
   gone: Promise<void>;
   unmount(): Promise<void>;
@@ -68,6 +70,7 @@ export async function mountView(view: View, dir: string, options: MountOptions, 
   return {
     mountpoint,
     counters: requests.counters,
+    kernelNodes: () => requests.kernelNodes,
     gone,
     unmount() {
       stopReporting();

@@ -59,6 +59,11 @@ export class FuseRequests {
     });
   }
 
+  /** How many node ids the kernel holds (its lookups not all forgotten), the root aside. */
+  get kernelNodes(): number {
+    return this.nodes.size;
+  }
+
   attach(session: FuseSession): void {
     this.session = session;
   }
@@ -91,13 +96,15 @@ export class FuseRequests {
     });
   }
 
-  /** The node behind a kernel id: the one the kernel was given, else (a file handle after a forget) found by id. */
-  private async node(id: number): Promise<Node | undefined> {
+  /**
+   * The node behind a kernel id, made again from the id as the current state has it (nlink moves
+   * with refreshes); undefined when it is gone. Ids the kernel had forgotten (a file handle) are
+   * counted apart.
+   */
+  private node(id: number): Promise<Node | undefined> {
     // The kernel holds the root from the mount on, without a lookup.
     if (id === ROOT_ID) return this.view.lookup('');
-    const known = this.nodes.get(id);
-    if (known) return (await this.view.current(known)) ?? known;
-    this.counters.by_id = (this.counters.by_id ?? 0) + 1;
+    if (!this.nodes.has(id)) this.counters.by_id = (this.counters.by_id ?? 0) + 1;
     return this.view.byId(id);
   }
 
@@ -130,7 +137,7 @@ export class FuseRequests {
     if (node === 'not-dir') return s.error(unique, ENOTDIR);
     if (node === undefined || node === 'gone') return s.error(unique, ENOENT);
     writeAttrs(this.attrs, 0, node, this.owner);
-    this.nodes.remember(node);
+    this.nodes.remember(node.id);
     s.entry(unique, this.attrs);
   }
 
@@ -169,7 +176,7 @@ export class FuseRequests {
     const count = Math.max(0, Math.min(all - offset, Math.ceil(size / MIN_DIRENTPLUS) + 1));
     const names: string[] = new Array<string>(count);
     const attrs = new Float64Array(count * ATTR_LEN);
-    const nodes: (Node | undefined)[] = new Array<Node | undefined>(count);
+    const ids = new Float64Array(count);
     for (let i = 0; i < count; i++) {
       const at = offset + i;
       if (at < 2) {
@@ -178,13 +185,13 @@ export class FuseRequests {
       } else {
         const e = entries[at - 2]!;
         names[i] = e.name;
-        nodes[i] = e.node;
+        ids[i] = e.node.id;
         writeAttrs(attrs, i, e.node, this.owner);
       }
     }
     const packed = plus ? s.dirplus(unique, names, attrs, offset, size, dir.id, all) : s.dir(unique, names, attrs, offset, size);
     // Each readdirplus entry with a node id counts as a lookup in the kernel.
-    if (plus) for (let i = 0; i < packed; i++) if (nodes[i]) this.nodes.remember(nodes[i]!);
+    if (plus) for (let i = 0; i < packed; i++) if (ids[i]) this.nodes.remember(ids[i]!);
   }
 
   private async open(unique: number, id: number, flags: number): Promise<void> {

@@ -13,6 +13,8 @@ const NO_STORE = { 'Cache-Control': 'no-store' };
 export interface ControlOptions {
   mountpoint?: string;
   fuseCounters?: Readonly<Record<string, number>>;
+  /** How many node ids the kernel holds, for a mount. */
+  fuseKernelNodes?: () => number;
 }
 
 /** Distinct blobs the views show and their bytes: one walk over the (cached) closures per store state. */
@@ -62,5 +64,5 @@ export async function serveStatus(req: IncomingMessage, res: ServerResponse, vie
 /** `GET /_layoutfs/metrics`: Prometheus text format. */
 export function serveMetrics(req: IncomingMessage, res: ServerResponse, view: View, metrics: ServerMetrics, registry: RegistryIndex,
   options: ControlOptions): void {
-  sendBody(req, res, metrics.render(view, registry, options.fuseCounters), 'text/plain; version=0.0.4; charset=utf-8', NO_STORE);
+  sendBody(req, res, metrics.render(view, registry, options.fuseCounters, options.fuseKernelNodes?.()), 'text/plain; version=0.0.4; charset=utf-8', NO_STORE);
 }

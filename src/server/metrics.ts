@@ -20,7 +20,8 @@ export class ServerMetrics {
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
   }
 
-  render(view: View, registry: Pick<RegistryIndex, 'repositoriesBuilt' | 'blobMapsBuilt'>, fuseCounters?: Readonly<Record<string, number>>): string {
+  render(view: View, registry: Pick<RegistryIndex, 'repositoriesBuilt' | 'blobMapsBuilt'>, fuseCounters?: Readonly<Record<string, number>>,
+    fuseKernelNodes?: number): string {
     const lines: string[] = [];
     const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -45,6 +46,10 @@ export class ServerMetrics {
     if (fuseCounters) {
       metric('layoutfs_fuse_operations_total', 'counter', 'FUSE operations by name.',
         Object.entries(fuseCounters).map(([op, n]) => [`{op="${label(op)}"}`, n]));
+    }
+    if (fuseKernelNodes !== undefined) {
+      metric('layoutfs_fuse_kernel_nodes', 'gauge', 'Node ids the kernel holds (looked up and not yet forgotten): the rows of the mount\'s node table.',
+        [['', fuseKernelNodes]]);
     }
     return lines.join('\n') + '\n';
   }

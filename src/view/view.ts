@@ -65,8 +65,12 @@ export class View {
   private refreshing: Promise<boolean> | undefined;
   private refreshAgain = false;
   private readonly changeListeners: ((change: TreeChange) => void)[] = [];
-  /** Store file mtimes of the current snapshot's blobs by table position, looked up once (blobs are immutable); NaN until then. */
-  private blobMtimes: { table: BlobTable; values: Float64Array } | undefined;
+  /**
+   * Store file mtimes and sizes of the current snapshot's blobs by table position, each learned
+   * once (blobs are immutable); NaN until then. The sizes let a blob node be made again from its
+   * id alone (the kernel keeps only ids, src/fuse/kernel-nodes.ts) without opening its file.
+   */
+  private blobStats: { table: BlobTable; mtimes: Float64Array; sizes: Float64Array } | undefined;
 
   private constructor(readonly store: StoreReader, options: ViewOptions) {
     this.cache = new MetadataCache(store, options.cacheBytes);
@@ -76,7 +80,7 @@ export class View {
   static async open(store: StoreReader, options: ViewOptions = {}): Promise<View> {
     const view = new View(store, options);
     view.state = await view.load(1);
-    view.moveBlobMtimes(view.state.snapshot.present);
+    view.moveBlobStats(view.state.snapshot.present);
     return view;
   }
 
@@ -210,7 +214,7 @@ export class View {
         const change = treeChange(before.snapshot, next.snapshot, changedBlobs,
           (path, s) => this.peekDirId(path, s), (digest) => this.blobIdIn(before, digest));
         this.state = next;
-        this.moveBlobMtimes(next.snapshot.present);
+        this.moveBlobStats(next.snapshot.present);
         for (const key of change.goneSlotKeys) this.slots.forget(key);
         for (const listener of this.changeListeners) listener(change);
         // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- refresh() calls during the await set it
@@ -363,16 +367,6 @@ export class View {
     return node?.id === id ? node : undefined;
   }
 
-  /** `node` as the current state has it (nlink moves with refreshes), or undefined when it is gone. */
-  async current(node: Node): Promise<Node | undefined> {
-    if (node.type === 'blob') {
-      const nlink = (await this.censusNow()).count(node.digest);
-      return nlink === 0 ? undefined : nlink === node.nlink ? node : { ...node, nlink };
-    }
-    const now = await this.lookup(node.path);
-    return now?.id === node.id ? now : undefined;
-  }
-
   /** The generation of the current state: a caller that awaited across a refresh can tell. */
   get generation(): number {
     return this.state.snapshot.generation;
@@ -381,12 +375,15 @@ export class View {
   private async blobNodeById(state: State, digest: Digest): Promise<BlobNode | undefined> {
     const nlink = (await this.censusNow()).count(digest);
     if (nlink === 0) return undefined;
-    const fd = await this.store.openBlob(digest);
-    let size: number;
-    try {
-      size = (await fstatFd(fd)).size;
-    } finally {
-      await closeFd(fd);
+    let size = this.knownBlobSize(state.snapshot, digest);
+    if (size === undefined) {
+      // Never shown since the mount started (a file handle from before): its store file says.
+      const fd = await this.store.openBlob(digest);
+      try {
+        size = (await fstatFd(fd)).size;
+      } finally {
+        await closeFd(fd);
+      }
     }
     return { type: 'blob', id: this.blobIdIn(state, digest), nlink, size, digest, mtimeMs: await this.blobMtime(state.snapshot, digest) };
   }
@@ -489,6 +486,7 @@ export class View {
     const digest = `${alg}:${last}` as Digest;
     const blob = (await this.closureIn(snapshot, blobOwner.root)).blobs.get(digest);
     if (!blob) return undefined;
+    this.learnBlobSize(snapshot, digest, blob.size);
     return { type: 'blob', id: this.blobIdIn(state, digest), nlink: (await this.censusNow()).count(digest) || 1, size: blob.size, digest,
       mtimeMs: await this.blobMtime(snapshot, digest) };
   }
@@ -530,20 +528,36 @@ export class View {
 
   /** The store file's mtime of a blob: the same in every view. */
   private async blobMtime(snapshot: Snapshot, digest: Digest): Promise<number> {
-    const known = this.blobMtimes?.table === snapshot.present ? this.blobMtimes : undefined;
+    const known = this.blobStats?.table === snapshot.present ? this.blobStats : undefined;
     const i = known ? known.table.indexOf(digest) : -1;
-    if (i >= 0 && !Number.isNaN(known!.values[i])) return known!.values[i]!;
+    if (i >= 0 && !Number.isNaN(known!.mtimes[i])) return known!.mtimes[i]!;
     // lstat: one call, and a symlink planted at a blob path is never followed (its own mtime is shown; opens refuse it).
     const m = await lstat(this.store.blobFile(digest)).then((st) => st.mtimeMs, () => snapshot.indexMtimeMs);
-    if (i >= 0) known!.values[i] = m;
+    if (i >= 0) known!.mtimes[i] = m;
     return m;
   }
 
-  /** Keeps the mtimes looked up so far across a change of the store's blobs. */
-  private moveBlobMtimes(table: BlobTable): void {
-    const was = this.blobMtimes;
+  /** The size a view showed for a blob of `snapshot`, if one did since the mount started. */
+  private knownBlobSize(snapshot: Snapshot, digest: Digest): number | undefined {
+    const known = this.blobStats?.table === snapshot.present ? this.blobStats : undefined;
+    const i = known ? known.table.indexOf(digest) : -1;
+    return i < 0 || Number.isNaN(known!.sizes[i]) ? undefined : known!.sizes[i];
+  }
+
+  private learnBlobSize(snapshot: Snapshot, digest: Digest, size: number): void {
+    const known = this.blobStats?.table === snapshot.present ? this.blobStats : undefined;
+    const i = known ? known.table.indexOf(digest) : -1;
+    if (i >= 0) known!.sizes[i] = size;
+  }
+
+  /** Keeps the mtimes and sizes learned so far across a change of the store's blobs. */
+  private moveBlobStats(table: BlobTable): void {
+    const was = this.blobStats;
     if (was?.table === table) return;
-    const values = new Float64Array(table.size).fill(NaN);
-    this.blobMtimes = { table, values: was ? was.table.carry(was.values, table, values) : values };
+    const mtimes = new Float64Array(table.size).fill(NaN);
+    const sizes = new Float64Array(table.size).fill(NaN);
+    this.blobStats = was
+      ? { table, mtimes: was.table.carry(was.mtimes, table, mtimes), sizes: was.table.carry(was.sizes, table, sizes) }
+      : { table, mtimes, sizes };
   }
 }

@@ -41,7 +41,8 @@ export function registerMount(program: Command): void {
       const { mountView } = await import('../../fuse/mount.js');
       const mounted = await mountView(view, dir, { allowOther: opts.allowOther, uid: opts.uid, gid: opts.gid, debug: opts.fuseDebug }, log);
       const server = opts.serve && await startServer(view, { listen: opts.serve, log,
-        bareRepository: opts.bareRepository ?? DEFAULT_BARE_REPOSITORY, mountpoint: mounted.mountpoint, fuseCounters: mounted.counters })
+        bareRepository: opts.bareRepository ?? DEFAULT_BARE_REPOSITORY, mountpoint: mounted.mountpoint, fuseCounters: mounted.counters,
+        fuseKernelNodes: () => mounted.kernelNodes() })
         .catch(async (err: unknown) => {
           // The mount would otherwise stay up, and its session keep this process alive.
           await mounted.unmount();
