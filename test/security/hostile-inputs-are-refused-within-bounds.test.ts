@@ -20,6 +20,7 @@ import { importLayout } from '../../src/store/import/import-layout.js';
 import { LOCK_NAME, withStoreLock } from '../../src/store/lock.js';
 import { openStore } from '../../src/store/store-reader.js';
 import { VERIFIED_NAME } from '../../src/store/verified-blobs.js';
+import { CLOSURES_NAME } from '../../src/store/graph/closure-file.js';
 import { View } from '../../src/view/view.js';
 import { CLI } from '../fixtures/cli.js';
 import { buildFixtureStore, LayoutBuilder, type Desc } from '../fixtures/layout-builder.js';
@@ -44,12 +45,13 @@ interface Place {
 
 /**
  * Every entry under `dir`: type, size, mode, mtime, symlink target, content hash; nothing followed.
- * fsck --verify's record of the blobs it hashed is fsck's own note, not store content: left out.
+ * fsck --verify's record of the blobs it hashed, and the closures ls, du and the census record,
+ * are layoutfs's own notes, not store content: left out.
  */
 function snapshot(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (p: string, rel: string) => {
-    if (rel === VERIFIED_NAME) return;
+    if (rel === VERIFIED_NAME || rel === CLOSURES_NAME) return;
     const st = lstatSync(p);
     // A directory's own mtime moves with temp files created and removed in it: its entries are compared instead.
     let what = st.isDirectory() ? `${st.mode}` : `${st.mode}:${st.size}:${st.mtimeMs}`;
