@@ -173,7 +173,7 @@ export class ClosureRecords {
    * it does not hold now: a listed blob is not in the table, or the root's media type or size is
    * not the descriptor's (a closure depends on both).
    */
-  find(root: Descriptor, table: BlobTable): RecordedClosure | undefined {
+  find(root: Pick<Descriptor, 'digest' | 'size' | 'mediaType'>, table: BlobTable): RecordedClosure | undefined {
     const mapped = this.mappedTo(table);
     const at = table.indexOf(root.digest);
     const record = at < 0 ? undefined : this.records[mapped.recordAt[at]!];
