@@ -1,50 +1,65 @@
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import type { BlobTable } from '../store/blobs/blob-table.js';
+import type { Finding } from '../store/findings.js';
 import type { Closure } from '../store/graph/closure.js';
-import { attachReferrers } from './referrers.js';
+import type { Tally } from './accounting-closures.js';
 import type { Snapshot, ViewEntry } from './snapshot.js';
 
-/**
- * How many view paths show each blob (nlink): what the mount needs at every change, kept up to
- * date incrementally. One count per blob of the store's table (4 bytes each, where a map of digest
- * strings cost about 100). (Which entries hold each blob, for ls and du, is countHolders, on demand.)
- */
-export class Census {
-  /** Roots whose closure lacks blobs or documents: a blob arriving later can change them. */
-  readonly incomplete = new Set<Digest>();
-  /** How many view paths show each root. */
-  readonly roots = new Map<Digest, number>();
+/** A count per blob of the store's table: 4 bytes each, where a map of digest strings cost about 100. */
+export class BlobCounts {
+  constructor(public table: BlobTable, public counts = new Uint32Array(table.size)) {}
 
-  constructor(public table: BlobTable, public views = new Uint32Array(table.size)) {}
-
-  /** How many view paths show `digest`; 0 when none does. */
+  /** The count of `digest`; 0 when it has none or is not in the table. */
   count(digest: Digest): number {
     const i = this.table.indexOf(digest);
-    return i < 0 ? 0 : this.views[i]!;
-  }
-
-  /** Moves the counts onto `next` (the store's blobs changed); a blob gone must have no count left. */
-  moveTo(next: BlobTable): void {
-    if (next === this.table) return;
-    this.views = this.table.carry(this.views, next, new Uint32Array(next.size));
-    this.table = next;
+    return i < 0 ? 0 : this.counts[i]!;
   }
 
   /** The counts as a map, for checks. */
   toMap(): Map<Digest, number> {
     const out = new Map<Digest, number>();
-    this.views.forEach((n, i) => n > 0 && out.set(this.table.digestAt(i), n));
+    this.counts.forEach((n, i) => n > 0 && out.set(this.table.digestAt(i), n));
     return out;
   }
 }
 
+/**
+ * How many view paths show each blob (nlink): what the mount needs at every change, kept up to
+ * date incrementally. (Which entries hold each blob, for ls and du, is countHolders, on demand.)
+ */
+export class Census extends BlobCounts {
+  /** Roots whose closure lacks blobs or documents: a blob arriving later can change them. */
+  readonly incomplete = new Set<Digest>();
+  /** How many view paths show each root. */
+  readonly roots = new Map<Digest, number>();
+
+  /** Moves the counts onto `next` (the store's blobs changed); a blob gone must have no count left. */
+  moveTo(next: BlobTable): void {
+    if (next === this.table) return;
+    this.counts = this.table.carry(this.counts, next, new Uint32Array(next.size));
+    this.table = next;
+  }
+}
+
+/** What a view holds for accounting: its closure and its referrers' (see View.holdingOf), as table positions. */
+export interface Holding {
+  /** Table positions, no position twice. */
+  positions: Uint32Array;
+  sizes: Float64Array;
+  bytes: number;
+  referrers: ViewEntry[];
+  /** What the view's own closure lacks: descriptors whose blob is missing, unreadable documents. */
+  missing: readonly Descriptor[];
+  problems: readonly Finding[];
+}
+
 const CONCURRENCY = 16;
 
-/** Bytes of `closure` that no other index.json entry holds: what removing its one holder frees. */
-export function exclusiveBytes(closure: Pick<Closure, 'blobs'>, holders: ReadonlyMap<Digest, number>): number {
+/** Bytes of `holding` that no other index.json entry holds: what removing its one holder frees. */
+export function exclusiveBytes(holding: Pick<Holding, 'positions' | 'sizes'>, holders: BlobCounts): number {
   let bytes = 0;
-  for (const [digest, blob] of closure.blobs) if (holders.get(digest) === 1) bytes += blob.size;
+  for (let k = 0; k < holding.positions.length; k++) if (holders.counts[holding.positions[k]!] === 1) bytes += holding.sizes[k]!;
   return bytes;
 }
 
@@ -68,33 +83,44 @@ function rootCounts(snapshot: Snapshot): Map<Digest, { root: Descriptor; views: 
   return roots;
 }
 
-/** Adds `views` paths to every blob of each root's closure; returns the blobs touched. */
+/** A root's blobs as positions in the census's table now, and whether its closure is complete. */
+interface CountedClosure { positions: Iterable<number>; complete: boolean }
+
+/** `closure`'s blobs in `table` (a closure holds only blobs its snapshot had: one gone since counts nowhere). */
+function inTable(closure: Closure, table: BlobTable): CountedClosure {
+  const positions: number[] = [];
+  for (const digest of closure.blobs.keys()) {
+    const i = table.indexOf(digest);
+    if (i >= 0) positions.push(i);
+  }
+  return { positions, complete: closure.missing.length === 0 && closure.problems.length === 0 };
+}
+
+/** Adds `views` paths to every blob of each root's closure; adds the blobs touched to `touched`. */
 async function apply(census: Census, changes: { root: Descriptor; views: number }[],
-  closureOf: (root: Descriptor) => Promise<Closure>): Promise<Set<Digest>> {
-  const touched = new Set<Digest>();
+  closureOf: (root: Descriptor) => Promise<CountedClosure>, touched?: Set<Digest>): Promise<void> {
   await eachConcurrently(changes, async (c) => {
     const closure = await closureOf(c.root);
-    if (c.views > 0 && (closure.missing.length > 0 || closure.problems.length > 0)) census.incomplete.add(c.root.digest);
-    for (const digest of closure.blobs.keys()) {
-      const i = census.table.indexOf(digest);
-      // A closure holds only blobs its snapshot had: -1 is a blob gone since, counted nowhere now.
-      if (i < 0) continue;
-      census.views[i] = census.views[i]! + c.views;
-      touched.add(digest);
+    if (c.views > 0 && !closure.complete) census.incomplete.add(c.root.digest);
+    for (const i of closure.positions) {
+      census.counts[i] = census.counts[i]! + c.views;
+      touched?.add(census.table.digestAt(i));
     }
   });
-  return touched;
 }
 
 /**
- * Walks every root's closure once. Only the counts stay in memory; the closures go to the LRU
- * cache and are recomputed on demand when evicted.
+ * Walks every root's closure once (a tally: from the closures file where a record holds). Only
+ * the counts stay in memory.
  */
-export async function takeCensus(snapshot: Snapshot, closureOf: (root: Descriptor) => Promise<Closure>): Promise<Census> {
+export async function takeCensus(snapshot: Snapshot, tallyOf: (root: Descriptor) => Promise<Tally>): Promise<Census> {
   const census = new Census(snapshot.present);
   const roots = rootCounts(snapshot);
   for (const [digest, r] of roots) census.roots.set(digest, r.views);
-  await apply(census, [...roots.values()], closureOf);
+  await apply(census, [...roots.values()], async (root) => {
+    const t = await tallyOf(root);
+    return { positions: t.positions, complete: t.missing.length === 0 && t.problems.length === 0 };
+  });
   return census;
 }
 
@@ -137,9 +163,10 @@ export async function updateCensus(census: Census, after: Snapshot, recount: Rea
     (m.views < 0 ? leaving : coming).push(m);
     settle(digest, now);
   }
-  const touched = await apply(census, leaving, closureBefore);
+  const touched = new Set<Digest>();
+  await apply(census, leaving, async (root) => inTable(await closureBefore(root), census.table), touched);
   census.moveTo(after.present);
-  for (const digest of await apply(census, coming, closureAfter)) touched.add(digest);
+  await apply(census, coming, async (root) => inTable(await closureAfter(root), census.table), touched);
   return touched;
 }
 
@@ -150,7 +177,7 @@ export async function updateCensus(census: Census, after: Snapshot, recount: Rea
  * of its subject, as gc keeps them. A blob with 1 is what `rm` of its one reference frees.
  */
 export async function countHolders(snapshot: Snapshot, referrers: ReadonlyMap<Digest, readonly ViewEntry[]>,
-  closureOf: (v: ViewEntry) => Promise<Closure>): Promise<Map<Digest, number>> {
+  holdingOf: (v: ViewEntry) => Promise<Pick<Holding, 'positions'>>): Promise<BlobCounts> {
   const referrerRoots = new Set<Digest>();
   for (const list of referrers.values()) for (const r of list) referrerRoots.add(r.root.digest);
   const roots = new Map<Digest, { view: ViewEntry; holders: number }>();
@@ -162,11 +189,10 @@ export async function countHolders(snapshot: Snapshot, referrers: ReadonlyMap<Di
   }
   // Every other entry's digest has a view under _digests/, so its root is in the map.
   for (const digest of snapshot.otherRoots) if (!referrerRoots.has(digest)) roots.get(digest)!.holders++;
-  const holders = new Map<Digest, number>();
+  const holders = new BlobCounts(snapshot.present);
   await eachConcurrently([...roots.values()].filter((r) => r.holders > 0), async (r) => {
-    const held = new Map((await closureOf(r.view)).blobs);
-    await attachReferrers(held, referrers, closureOf);
-    for (const digest of held.keys()) holders.set(digest, (holders.get(digest) ?? 0) + r.holders);
+    const { positions } = await holdingOf(r.view);
+    for (const i of positions) holders.counts[i] = holders.counts[i]! + r.holders;
   });
   return holders;
 }

@@ -1,7 +1,4 @@
-import { formatPlatform, type Descriptor } from '../oci/descriptor.js';
-import { isIndexType, isManifestType } from '../oci/media-types.js';
 import type { Finding } from '../store/findings.js';
-import type { ViewEntry } from './snapshot.js';
 import { exclusiveBytes } from './census.js';
 import type { View } from './view.js';
 
@@ -30,26 +27,6 @@ export interface Inventory {
   findings: Finding[];
 }
 
-async function platformsOf(view: View, v: ViewEntry): Promise<string[]> {
-  const root = v.root;
-  if (root.platform) return [formatPlatform(root.platform)];
-  const present = view.snapshot.present;
-  if (!present.has(root.digest) || !(isIndexType(root.mediaType) || isManifestType(root.mediaType))) return [];
-  try {
-    const doc = await view.cache.readDocument(root);
-    if (isIndexType(root.mediaType)) {
-      return doc.children
-        .map((c: Descriptor) => (c.platform ? formatPlatform(c.platform) : ''))
-        .filter((p) => p !== '' && p !== 'unknown/unknown');
-    }
-    const p = await view.configPlatform(root);
-    if (p) return [formatPlatform(p)];
-  } catch {
-    // Unreadable documents are reported as findings by the closure walk.
-  }
-  return [];
-}
-
 /** What `layoutfs ls` prints: every reference with its view path, sizes and sharing, and findings. */
 export async function inventory(view: View): Promise<Inventory> {
   const snapshot = view.snapshot;
@@ -57,18 +34,17 @@ export async function inventory(view: View): Promise<Inventory> {
   const references: ReferenceReport[] = [];
   const holders = await view.holders();
   for (const v of snapshot.named) {
-    const closure = await view.closureOf(v);
     const holding = await view.holdingOf(v);
     const unique = exclusiveBytes(holding, holders);
-    const missing = closure.missing.map((d) => d.digest);
-    for (const d of closure.missing) {
+    const missing = holding.missing.map((d) => d.digest);
+    for (const d of holding.missing) {
       findings.push({ kind: 'MISSING_BLOB', file: view.store.blobFile(d.digest), ref: v.name, digest: d.digest,
         message: `${v.name} reaches ${d.digest} (${d.mediaType}), which the store does not have` });
     }
-    for (const p of closure.problems) findings.push({ ...p, ref: v.name });
+    for (const p of holding.problems) findings.push({ ...p, ref: v.name });
     references.push({
       name: v.name, viewPath: v.path, digest: v.root.digest, mediaType: v.root.mediaType,
-      platforms: await platformsOf(view, v), blobs: holding.blobs.size, referrers: holding.referrers.length, totalBytes: holding.bytes,
+      platforms: await view.platformsOf(v), blobs: holding.positions.length, referrers: holding.referrers.length, totalBytes: holding.bytes,
       sharedBytes: holding.bytes - unique, uniqueBytes: unique, missing,
     });
   }
@@ -77,5 +53,6 @@ export async function inventory(view: View): Promise<Inventory> {
   const unnamed = [...snapshot.views.values()]
     .filter((v) => v.name === undefined && !namedRoots.has(v.root.digest) && !referrerRoots.has(v.root.digest))
     .map((v) => ({ digest: v.root.digest, viewPath: v.path }));
+  await view.saveClosures();
   return { store: view.store.root, references, unnamed, findings };
 }

@@ -28,26 +28,35 @@ export async function loadReferrers(snapshot: Snapshot, docs: DocumentReader): P
 }
 
 /**
- * The referrers attached to what `blobs` holds, at any depth (a signature of an SBOM of the
- * image), their closures added to `blobs`. Deterministic order: by subject as met, then path.
+ * The referrers attached to what `holds` says is held, at any depth (a signature of an SBOM of
+ * the image), each passed to `add` (which makes its closure held). Deterministic order: by
+ * subject as met, then path.
  */
-export async function attachReferrers(blobs: Map<Digest, ClosureBlob>, referrers: ReadonlyMap<Digest, readonly ViewEntry[]>,
-  closureOf: (v: ViewEntry) => Promise<Closure>): Promise<ViewEntry[]> {
+export async function attachReferrersTo(holds: (digest: Digest) => boolean, referrers: ReadonlyMap<Digest, readonly ViewEntry[]>,
+  add: (referrer: ViewEntry) => Promise<void>): Promise<ViewEntry[]> {
   const attached: ViewEntry[] = [];
   if (referrers.size === 0) return attached;
   const done = new Set<Digest>();
   for (let grew = true; grew;) {
     grew = false;
     for (const [subject, list] of referrers) {
-      if (done.has(subject) || !blobs.has(subject)) continue;
+      if (done.has(subject) || !holds(subject)) continue;
       done.add(subject);
       grew = true;
       for (const r of list) {
-        if (attached.includes(r) || blobs.has(r.root.digest)) continue;
+        if (attached.includes(r) || holds(r.root.digest)) continue;
         attached.push(r);
-        for (const [d, b] of (await closureOf(r)).blobs) blobs.set(d, b);
+        await add(r);
       }
     }
   }
   return attached;
+}
+
+/** The referrers attached to what `blobs` holds (attachReferrersTo), their closures added to `blobs`. */
+export function attachReferrers(blobs: Map<Digest, ClosureBlob>, referrers: ReadonlyMap<Digest, readonly ViewEntry[]>,
+  closureOf: (v: ViewEntry) => Promise<Closure>): Promise<ViewEntry[]> {
+  return attachReferrersTo((d) => blobs.has(d), referrers, async (r) => {
+    for (const [d, b] of (await closureOf(r)).blobs) blobs.set(d, b);
+  });
 }

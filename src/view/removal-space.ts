@@ -1,4 +1,3 @@
-import type { Digest } from '../oci/digest.js';
 import { exclusiveBytes } from './census.js';
 import type { View } from './view.js';
 
@@ -22,15 +21,18 @@ export async function spaceReport(view: View, removing: string[] = []): Promise<
     const holding = await view.holdingOf(v);
     references.push({ name: v.name, totalBytes: holding.bytes, uniqueBytes: exclusiveBytes(holding, holders) });
   }
-  const held = new Map<Digest, { size: number; bySet: number }>();
+  // By position in the store's blob table.
+  const held = new Map<number, { size: number; bySet: number }>();
   for (const name of removing) {
-    for (const [d, b] of (await view.holdingOf(view.referenceNamed(name))).blobs) {
-      const h = held.get(d) ?? { size: b.size, bySet: 0 };
+    const { positions, sizes } = await view.holdingOf(view.referenceNamed(name));
+    positions.forEach((p, k) => {
+      const h = held.get(p) ?? { size: sizes[k]!, bySet: 0 };
       h.bySet++;
-      held.set(d, h);
-    }
+      held.set(p, h);
+    });
   }
   let freed = 0;
-  for (const [d, h] of held) if (h.bySet === holders.get(d)) freed += h.size;
+  for (const [p, h] of held) if (h.bySet === holders.counts[p]) freed += h.size;
+  await view.saveClosures();
   return { references, removing, freedByRemoving: freed };
 }

@@ -1,20 +1,22 @@
 import { planArchive, type ArchivePlan, type PlanOptions } from '../archive/archive-plan.js';
 import { lstat } from 'node:fs/promises';
-import type { Descriptor, Platform } from '../oci/descriptor.js';
+import { formatPlatform, type Descriptor, type Platform } from '../oci/descriptor.js';
 import { digestAlgorithm, digestEncoded, isDigestAlgorithm, isEncodedDigest, type Digest } from '../oci/digest.js';
 import type { ParsedDocument } from '../oci/manifest.js';
+import { isIndexType, isManifestType } from '../oci/media-types.js';
 import { OCI_LAYOUT_BYTES } from '../oci/layout-bytes.js';
 import { LayoutfsError } from '../errors.js';
-import { computeClosure, type Closure, type ClosureBlob } from '../store/graph/closure.js';
+import { computeClosure, type Closure } from '../store/graph/closure.js';
 import type { StoreReader } from '../store/store-reader.js';
 import type { BlobTable } from '../store/blobs/blob-table.js';
 import { fstatFd, closeFd } from '../store/blobs/fd-io.js';
-import { countHolders, takeCensus, updateCensus, type Census } from './census.js';
+import { AccountingClosures } from './accounting-closures.js';
+import { countHolders, takeCensus, updateCensus, type BlobCounts, type Census, type Holding } from './census.js';
 import { MetadataCache } from './metadata-cache.js';
 import { blobIdPrefix, blobSpaceId, isBlobSpace, parseSlotKey, Part, ROOT_ID, SlotTable, slotId, slotKey, splitSlotId } from './node-ids.js';
 import type { ArchiveNode, BlobNode, DirEntry, DirNode, FileLikeNode, FileNode, Node } from './nodes.js';
 import { openReader, type ByteReader } from './open-file.js';
-import { attachReferrers, loadReferrers } from './referrers.js';
+import { attachReferrers, attachReferrersTo, loadReferrers } from './referrers.js';
 import { loadSnapshot, type NamedView, type Snapshot, type ViewEntry } from './snapshot.js';
 import { treeChange, type TreeChange } from './tree-change.js';
 import { childPath, parentPath } from './view-paths.js';
@@ -37,7 +39,9 @@ interface State {
   /** Unnamed referrer entries by subject digest (see referrers.ts). */
   referrers: Map<Digest, ViewEntry[]>;
   /** Entries holding each blob (countHolders), computed when first asked for. */
-  holders?: Promise<Map<Digest, number>>;
+  holders?: Promise<BlobCounts>;
+  /** The closures ls, du and the census count with (the closures file where it holds), opened when first asked for. */
+  accounting?: Promise<AccountingClosures>;
 }
 
 const VIEW_FILES = { 'index.json': Part.indexJson, 'oci-layout': Part.ociLayout, blobs: Part.blobs } as const;
@@ -93,16 +97,51 @@ export class View {
     return (await this.censusNow()).toMap();
   }
 
-  /** The census of the current state, taken on first use: a lookup racing a refresh gets the newest counts. */
+  /**
+   * The census of the current state, taken on first use: a lookup racing a refresh gets the newest
+   * counts. What it computed goes to the closures file (not awaited: a lookup waits for no write),
+   * and the accounting closures go with it, a mount needing them no more.
+   */
   private censusNow(): Promise<Census> {
     const state = this.state;
-    return (state.census ??= takeCensus(state.snapshot, (root) => this.closureIn(state.snapshot, root)));
+    return (state.census ??= (async () => {
+      const accounting = this.accountingIn(state);
+      const census = await takeCensus(state.snapshot, async (root) => (await accounting).tally(root));
+      void (await accounting).save(this.store).catch(() => false).finally(() => {
+        if (state.accounting === accounting && !state.holders) state.accounting = undefined;
+      });
+      return census;
+    })());
   }
 
   /** Entries holding each blob (ls and du price removals with it), counted once per state when asked. */
-  holders(): Promise<Map<Digest, number>> {
+  holders(): Promise<BlobCounts> {
     const state = this.state;
-    return (state.holders ??= countHolders(state.snapshot, state.referrers, (v) => this.closureIn(state.snapshot, v.root)));
+    return (state.holders ??= countHolders(state.snapshot, state.referrers, (v) => this.holdingIn(state, v)));
+  }
+
+  /**
+   * Writes what ls or du computed to the store's closures file (closure-file.ts), when the store
+   * can be written and anything was computed that the file lacked: the next run reads it instead
+   * of every document. Resolves false when nothing was written.
+   */
+  async saveClosures(): Promise<boolean> {
+    const accounting = this.state.accounting;
+    return accounting ? (await accounting).save(this.store) : false;
+  }
+
+  /**
+   * The closures accounting counts with: a record of the closures file where it holds among the
+   * snapshot's blobs, else computed from the documents (through the cache, shared with what the
+   * views serve). Deciding here: only accounting (nlink, sizes, ls's platforms) ever takes a
+   * record, so a forged file can skew numbers, never a listing a view serves.
+   */
+  private accountingIn(state: State): Promise<AccountingClosures> {
+    return (state.accounting ??= this.openAccounting(state.snapshot));
+  }
+
+  private openAccounting(snapshot: Snapshot): Promise<AccountingClosures> {
+    return AccountingClosures.open(this.store, snapshot, (root) => this.closureIn(snapshot, root), (root) => this.readPlatforms(snapshot, root));
   }
 
   get storeRoot(): string {
@@ -144,12 +183,13 @@ export class View {
     const { blobsGone, blobsAdded } = snapshot.delta;
     // The closures that held a vanished blob went with it (loadNext); the rest are still right.
     if (blobsGone.some((d) => census.count(d) > 0)) {
-      const fresh = await takeCensus(snapshot, (root) => this.closureIn(snapshot, root));
+      const accounting = this.openAccounting(snapshot);
+      const fresh = await takeCensus(snapshot, async (root) => (await accounting).tally(root));
       const changed = new Set<Digest>();
       census.table.diff(fresh.table, {
-        same: (i, j) => census.views[i] !== fresh.views[j] && changed.add(fresh.table.digestAt(j)),
-        gone: (i) => census.views[i]! > 0 && changed.add(census.table.digestAt(i)),
-        added: (j) => fresh.views[j]! > 0 && changed.add(fresh.table.digestAt(j)),
+        same: (i, j) => census.counts[i] !== fresh.counts[j] && changed.add(fresh.table.digestAt(j)),
+        gone: (i) => census.counts[i]! > 0 && changed.add(census.table.digestAt(i)),
+        added: (j) => fresh.counts[j]! > 0 && changed.add(fresh.table.digestAt(j)),
       });
       return { census: fresh, changedBlobs: changed };
     }
@@ -260,16 +300,61 @@ export class View {
 
   /**
    * What a view holds for space accounting and gc: its closure plus the referrers attached to it
-   * (at any depth) and their closures; `rm` of its name and a gc free these.
+   * (at any depth) and their closures; `rm` of its name and a gc free these. As positions in the
+   * snapshot's blob table, counted with the accounting closures.
    */
-  async holdingOf(v: ViewEntry): Promise<{ blobs: Map<Digest, ClosureBlob>; bytes: number; referrers: ViewEntry[] }> {
-    const closure = await this.closureOf(v);
-    if (this.state.referrers.size === 0) return { blobs: closure.blobs, bytes: closure.bytes, referrers: [] };
-    const blobs = new Map(closure.blobs);
-    const referrers = await attachReferrers(blobs, this.state.referrers, (r) => this.closureOf(r));
-    let bytes = 0;
-    for (const b of blobs.values()) bytes += b.size;
-    return { blobs, bytes, referrers };
+  holdingOf(v: ViewEntry): Promise<Holding> {
+    return this.holdingIn(this.state, v);
+  }
+
+  private async holdingIn(state: State, v: ViewEntry): Promise<Holding> {
+    const accounting = await this.accountingIn(state);
+    const tally = await accounting.tally(v.root);
+    const { missing, problems } = tally;
+    if (state.referrers.size === 0) return { positions: tally.positions, sizes: tally.sizes, bytes: tally.bytes, referrers: [], missing, problems };
+    const table = state.snapshot.present;
+    const positions = Array.from(tally.positions);
+    const sizes = Array.from(tally.sizes);
+    const held = new Set(positions);
+    const referrers = await attachReferrersTo((d) => held.has(table.indexOf(d)), state.referrers, async (r) => {
+      const t = await accounting.tally(r.root);
+      t.positions.forEach((p, k) => {
+        if (held.has(p)) return;
+        held.add(p);
+        positions.push(p);
+        sizes.push(t.sizes[k]!);
+      });
+    });
+    return { positions: Uint32Array.from(positions), sizes: Float64Array.from(sizes), bytes: sizes.reduce((a, b) => a + b, 0), referrers,
+      missing, problems };
+  }
+
+  /**
+   * What ls shows as the platforms of a view: its index.json entry's, else what its root's own
+   * documents say (an index's manifests, a manifest's config), recorded in the closures file with
+   * its closure.
+   */
+  async platformsOf(v: ViewEntry): Promise<string[]> {
+    if (v.root.platform) return [formatPlatform(v.root.platform)];
+    return [...await (await this.accountingIn(this.state)).platforms(v.root)];
+  }
+
+  /** The platforms `root`'s documents give: an index's manifests' (real ones), a manifest's config's. */
+  private async readPlatforms(snapshot: Snapshot, root: Descriptor): Promise<string[]> {
+    if (!snapshot.present.has(root.digest) || !(isIndexType(root.mediaType) || isManifestType(root.mediaType))) return [];
+    try {
+      const doc = await this.cache.readDocument(root);
+      if (isIndexType(root.mediaType)) {
+        return doc.children
+          .map((c: Descriptor) => (c.platform ? formatPlatform(c.platform) : ''))
+          .filter((p) => p !== '' && p !== 'unknown/unknown');
+      }
+      const p = await this.configPlatform(root);
+      if (p) return [formatPlatform(p)];
+    } catch {
+      // Unreadable documents are reported as findings by the closure walk.
+    }
+    return [];
   }
 
   /** The platform a manifest's config records (os, architecture, variant), or undefined when it has none or cannot be read. */

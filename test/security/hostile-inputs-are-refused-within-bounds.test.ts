@@ -22,7 +22,9 @@ import { LOCK_NAME, withStoreLock } from '../../src/store/lock.js';
 import { openStore } from '../../src/store/store-reader.js';
 import { VERIFIED_NAME } from '../../src/store/verified-blobs.js';
 import { LISTING_NAME } from '../../src/store/blobs/listing-file.js';
+import { CLOSURES_NAME } from '../../src/store/graph/closure-file.js';
 import { View } from '../../src/view/view.js';
+import { inventory } from '../../src/view/inventory.js';
 import { CLI } from '../fixtures/cli.js';
 import { buildFixtureStore, LayoutBuilder, type Desc } from '../fixtures/layout-builder.js';
 import { requireFuse, startMount, waitFor } from '../fixtures/mount.js';
@@ -46,12 +48,13 @@ interface Place {
 
 /**
  * Every entry under `dir`: type, size, mode, mtime, symlink target, content hash; nothing followed.
- * fsck --verify's record of the blobs it hashed is fsck's own note, not store content: left out.
+ * fsck --verify's record of the blobs it hashed, and the closures ls, du and the census record,
+ * are layoutfs's own notes, not store content: left out.
  */
 function snapshot(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (p: string, rel: string) => {
-    if (rel === VERIFIED_NAME) return;
+    if (rel === VERIFIED_NAME || rel === CLOSURES_NAME) return;
     const st = lstatSync(p);
     // A directory's own mtime moves with temp files created and removed in it: its entries are compared instead.
     let what = st.isDirectory() ? `${st.mode}` : `${st.mode}:${st.size}:${st.mtimeMs}`;
@@ -337,6 +340,16 @@ for (const [what, plant] of [['a symlink to a file outside', (p: Place) => symli
       const listed = (await (await openStore(p.store)).listAllBlobsSince(undefined)).blobs;
       assert.ok(listed.has(parseDigest(p.fx.base.digest, 'fixture')));
       assert.ok(listed.has(parseDigest(layerOf(p, p.fx.base).digest, 'fixture')));
+    } });
+}
+for (const [what, plant] of [['a symlink to a file outside', (p: Place) => symlinkSync(join(p.outside, 'secret'), join(p.store, CLOSURES_NAME))],
+  ['a FIFO', (p: Place) => mkfifo(join(p.store, CLOSURES_NAME))]] as const) {
+  row({ cls: 'outside', name: `the recorded closures ${what}: not read, ls counts from the documents and replaces it`, storeChanges: true,
+    arrange: plant,
+    async act(p) {
+      const inv = await inventory(await View.open(await openStore(p.store)));
+      assert.ok(inv.references.length > 0 && inv.references.every((r) => r.totalBytes > 0));
+      assert.ok(lstatSync(join(p.store, CLOSURES_NAME)).isFile(), 'a regular file now');
     } });
 }
 row({ cls: 'outside', name: 'index.json symlinked outside: refused, not followed',

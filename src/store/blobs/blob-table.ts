@@ -1,7 +1,8 @@
 import type { Digest, DigestAlgorithm } from '../../oci/digest.js';
 
 const ALGORITHMS: readonly DigestAlgorithm[] = ['sha256', 'sha512'];
-const WIDTH: Record<DigestAlgorithm, number> = { sha256: 32, sha512: 64 };
+/** Bytes of a binary digest, by algorithm. */
+export const DIGEST_BYTES: Record<DigestAlgorithm, number> = { sha256: 32, sha512: 64 };
 const BUCKETS = 65536;
 /** Nibble values of lowercase hex digits by char code; -1 for anything else (digests are lowercase). */
 const NIBBLE = new Int8Array(128).fill(-1);
@@ -104,7 +105,7 @@ export class BlobTable implements ReadonlySet<Digest> {
   /** From blob file names per algorithm; names that are not a digest's encoding (temp files, junk) are skipped. */
   static fromNames(names: Partial<Record<DigestAlgorithm, readonly string[]>>): BlobTable {
     return new BlobTable(ALGORITHMS.map((alg) => {
-      const width = WIDTH[alg];
+      const width = DIGEST_BYTES[alg];
       const list = names[alg] ?? [];
       const input = new Uint8Array(list.length * width);
       const keys = new Float64Array(list.length);
@@ -125,7 +126,7 @@ export class BlobTable implements ReadonlySet<Digest> {
   static fromRecords(records: Partial<Record<DigestAlgorithm, Uint8Array>>): BlobTable | undefined {
     const parts: Omit<Part, 'base'>[] = [];
     for (const alg of ALGORITHMS) {
-      const width = WIDTH[alg];
+      const width = DIGEST_BYTES[alg];
       const bytes = records[alg] ?? new Uint8Array(0);
       if (bytes.length % width !== 0) return undefined;
       const count = bytes.length / width;
@@ -154,6 +155,37 @@ export class BlobTable implements ReadonlySet<Digest> {
       if (compareRecords(part.records, part.prefixes, at, this.probe, this.probePrefix, 0, part.width) === 0) return part.base + at;
     }
     return -1;
+  }
+
+  /**
+   * The positions of `count` binary digests of `alg` laid out in `bytes` from `start`, one every
+   * `stride` bytes, in ascending order (this table's): one walk in step with the table, no search,
+   * no string; -1 for a digest not here. Undefined when they are not in ascending order.
+   */
+  indexOfSorted(alg: DigestAlgorithm, bytes: Uint8Array, start: number, stride: number, count: number): Int32Array | undefined {
+    const part = this.partNamed(alg)!;
+    const w = part.width;
+    if (stride < w || start + (count - 1) * stride + w > bytes.length) return undefined;
+    const out = new Int32Array(count);
+    const compare = (a: Uint8Array, ai: number, b: Uint8Array, bi: number) => {
+      for (let k = 0; k < w; k++) if (a[ai + k] !== b[bi + k]) return a[ai + k]! - b[bi + k]!;
+      return 0;
+    };
+    let j = 0;
+    for (let i = 0, at = start; i < count; i++, at += stride) {
+      if (i > 0 && compare(bytes, at - stride, bytes, at) > 0) return undefined;
+      let c = -1;
+      while (j < part.count && (c = compare(part.records, j * w, bytes, at)) < 0) j++;
+      out[i] = j < part.count && c === 0 ? part.base + j : -1;
+    }
+    return out;
+  }
+
+  /** The algorithm and binary digest at position `i` (a view of the table, not a copy). */
+  binaryAt(i: number): { alg: DigestAlgorithm; bytes: Uint8Array } {
+    const part = this.partAt(i);
+    const at = (i - part.base) * part.width;
+    return { alg: part.alg, bytes: part.records.subarray(at, at + part.width) };
   }
 
   has(digest: Digest): boolean {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DigestAlgorithm } from '../../oci/digest.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { readBeneath, type SafeRoot } from '../safe-open.js';
-import { BlobTable } from './blob-table.js';
+import { BlobTable, DIGEST_BYTES } from './blob-table.js';
 
 /**
  * The store's blob listing as last read, beside index.json, so opening a store of 500,000 blobs
@@ -18,7 +18,6 @@ export const LISTING_NAME = '.layoutfs-blobs';
 export const LISTING_MIN_BLOBS = 20_000;
 
 const HEADER = 'layoutfs blob listing 1';
-const WIDTH: Record<DigestAlgorithm, number> = { sha256: 32, sha512: 64 };
 /**
  * Directory sizes bound the file: every file system here spends at least 20 bytes of a
  * directory's st_size per entry (tmpfs's fixed figure; ext4 and xfs far more).
@@ -27,8 +26,8 @@ const DIR_BYTES_PER_ENTRY = 20;
 
 /** The most bytes a listing file of directories this size can hold. */
 function maxFileBytes(dirSizes: Record<DigestAlgorithm, number>): number {
-  return 1024 + (Object.keys(WIDTH) as DigestAlgorithm[])
-    .reduce((sum, alg) => sum + (Math.floor(dirSizes[alg] / DIR_BYTES_PER_ENTRY) + 16) * WIDTH[alg], 0);
+  return 1024 + (Object.keys(DIGEST_BYTES) as DigestAlgorithm[])
+    .reduce((sum, alg) => sum + (Math.floor(dirSizes[alg] / DIR_BYTES_PER_ENTRY) + 16) * DIGEST_BYTES[alg], 0);
 }
 
 function checksum(stamp: string, records: readonly Uint8Array[]): string {
@@ -55,8 +54,8 @@ export async function loadListing(root: SafeRoot, stamp: string, dirSizes: Recor
   const [savedStamp, n256, n512, sum] = bytes.toString('latin1', first + 1, second).split(' ');
   if (savedStamp !== stamp || !/^\d+$/.test(n256 ?? '') || !/^\d+$/.test(n512 ?? '')) return undefined;
   const start = second + 1;
-  const mid = start + Number(n256) * WIDTH.sha256;
-  const end = mid + Number(n512) * WIDTH.sha512;
+  const mid = start + Number(n256) * DIGEST_BYTES.sha256;
+  const end = mid + Number(n512) * DIGEST_BYTES.sha512;
   if (end !== bytes.length) return undefined;
   const sha256 = bytes.subarray(start, mid);
   const sha512 = bytes.subarray(mid, end);
@@ -71,6 +70,6 @@ export async function loadListing(root: SafeRoot, stamp: string, dirSizes: Recor
  */
 export async function saveListing(storeRoot: string, stamp: string, table: BlobTable): Promise<void> {
   const records = [table.records('sha256'), table.records('sha512')];
-  const head = `${HEADER}\n${stamp} ${records[0]!.length / WIDTH.sha256} ${records[1]!.length / WIDTH.sha512} ${checksum(stamp, records)}\n`;
+  const head = `${HEADER}\n${stamp} ${records[0]!.length / DIGEST_BYTES.sha256} ${records[1]!.length / DIGEST_BYTES.sha512} ${checksum(stamp, records)}\n`;
   await writeFileAtomic(join(storeRoot, LISTING_NAME), Buffer.concat([Buffer.from(head, 'latin1'), ...records])).catch(() => undefined);
 }

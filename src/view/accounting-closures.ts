@@ -1,0 +1,145 @@
+import type { Descriptor } from '../oci/descriptor.js';
+import type { Finding } from '../store/findings.js';
+import type { Closure } from '../store/graph/closure.js';
+import { closureFileBound, ClosureRecords, ClosureRecordsWriter, saveClosureRecords, type RecordedClosure } from '../store/graph/closure-file.js';
+import type { StoreReader } from '../store/store-reader.js';
+import type { Snapshot } from './snapshot.js';
+
+/**
+ * A closure as accounting sees it: where its blobs sit in the snapshot's blob table, and their
+ * sizes. Typed arrays: 12 bytes a blob where a closure's map of digest strings costs about 150.
+ */
+export interface Tally {
+  /** Table positions of the closure's blobs, walk order, the root first; no position twice. */
+  positions: Uint32Array;
+  sizes: Float64Array;
+  bytes: number;
+  missing: readonly Descriptor[];
+  problems: readonly Finding[];
+}
+
+interface Known {
+  tally: Tally;
+  /** What ls shows as the root's platforms, once known. */
+  platforms: readonly string[] | undefined;
+  /**
+   * Whether the closure is a fact worth keeping: complete (no blob missing, every document read)
+   * and every blob of it in the snapshot's table.
+   */
+  complete: boolean;
+}
+
+function sum(sizes: Float64Array): number {
+  let bytes = 0;
+  for (const s of sizes) bytes += s;
+  return bytes;
+}
+
+/** `closure` in `snapshot`'s blob table's terms, and whether it is complete there. */
+function tallyOf(closure: Closure, snapshot: Snapshot): { tally: Tally; complete: boolean } {
+  const positions = new Uint32Array(closure.blobs.size);
+  const sizes = new Float64Array(closure.blobs.size);
+  let k = 0;
+  for (const [digest, blob] of closure.blobs) {
+    const i = snapshot.present.indexOf(digest);
+    // A closure cached across a refresh may list a blob gone since: it counts nowhere now.
+    if (i < 0) continue;
+    positions[k] = i;
+    sizes[k++] = blob.size;
+  }
+  const complete = k === closure.blobs.size && closure.missing.length === 0 && closure.problems.length === 0;
+  return { tally: { positions: positions.subarray(0, k), sizes: sizes.subarray(0, k), bytes: closure.bytes,
+    missing: closure.missing, problems: closure.problems }, complete };
+}
+
+/**
+ * The closures ls, du and the census count with, for one snapshot: from the store's closures file
+ * (closure-file.ts) where a record holds among the snapshot's blobs, computed from the documents
+ * otherwise. This is the one place a record is trusted, and only for accounting (sizes, nlink,
+ * platforms shown by ls): a forged record can skew those numbers but never what a view serves,
+ * which comes from the documents (View.closureOf). What was computed is written back by `save`.
+ */
+export class AccountingClosures {
+  private readonly known = new Map<string, Promise<Known>>();
+  /** Whether something complete was computed that the file lacks. */
+  private learned = false;
+
+  private constructor(
+    private readonly snapshot: Snapshot,
+    private readonly records: ClosureRecords,
+    private readonly compute: (root: Descriptor) => Promise<Closure>,
+    private readonly computePlatforms: (root: Descriptor) => Promise<string[]>,
+  ) {}
+
+  /** Reads the store's closures file (or nothing, when it does not hold) for `snapshot`. */
+  static async open(store: StoreReader, snapshot: Snapshot, compute: (root: Descriptor) => Promise<Closure>,
+    computePlatforms: (root: Descriptor) => Promise<string[]>): Promise<AccountingClosures> {
+    const bound = closureFileBound(snapshot.present.size, snapshot.views.size);
+    return new AccountingClosures(snapshot, await ClosureRecords.load(store.safeRoot, bound), compute, computePlatforms);
+  }
+
+  /** The closure of `root` for counting. */
+  async tally(root: Descriptor): Promise<Tally> {
+    return (await this.entry(root)).tally;
+  }
+
+  /** What the root's own documents say its platforms are (an index's manifests, a manifest's config). */
+  async platforms(root: Descriptor): Promise<readonly string[]> {
+    const known = await this.entry(root);
+    if (known.platforms === undefined) {
+      known.platforms = await this.computePlatforms(root);
+      if (known.complete) this.learned = true;
+    }
+    return known.platforms;
+  }
+
+  /**
+   * Writes the file anew when something was learned, with a record for every root of the
+   * snapshot's views whose closure is complete (computed now, or a record that still holds):
+   * records of roots no longer in index.json are dropped. No lock: every record is a content
+   * fact, so concurrent writers race atomic renames and any winner is right. A store that cannot
+   * be written keeps what it had (false).
+   */
+  async save(store: StoreReader): Promise<boolean> {
+    if (!this.learned) return false;
+    this.learned = false;
+    const writer = new ClosureRecordsWriter(this.snapshot.present);
+    const seen = new Set<string>();
+    for (const { root } of this.snapshot.views.values()) {
+      const key = keyOf(root);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const known = await this.known.get(key);
+      const closure: RecordedClosure | undefined = known
+        ? (known.complete ? { ...known.tally, platforms: known.platforms } : undefined)
+        : this.records.find(root, this.snapshot.present);
+      if (closure && closure.positions.length > 0) writer.add(root.mediaType, closure);
+    }
+    const bytes = writer.encode();
+    if (bytes.length > closureFileBound(this.snapshot.present.size, this.snapshot.views.size)) return false;
+    return saveClosureRecords(store.root, bytes);
+  }
+
+  private entry(root: Descriptor): Promise<Known> {
+    const key = keyOf(root);
+    let known = this.known.get(key);
+    if (!known) this.known.set(key, (known = this.load(root)));
+    return known;
+  }
+
+  private async load(root: Descriptor): Promise<Known> {
+    const recorded = this.records.find(root, this.snapshot.present);
+    if (recorded) {
+      const { positions, sizes, platforms } = recorded;
+      return { tally: { positions, sizes, bytes: sum(sizes), missing: [], problems: [] }, platforms, complete: true };
+    }
+    const { tally, complete } = tallyOf(await this.compute(root), this.snapshot);
+    if (complete) this.learned = true;
+    return { tally, platforms: undefined, complete };
+  }
+}
+
+/** A closure depends on the root's digest, and on the size and media type its descriptor claims. */
+function keyOf(root: Descriptor): string {
+  return `${root.digest} ${root.size} ${root.mediaType}`;
+}
