@@ -26,6 +26,12 @@ export class OpenFiles {
     return this.files.get(fh);
   }
 
+  /** The node an open file of id `id` was opened from (a getattr of a file gone from the store while open). */
+  nodeOf(id: number): Node | undefined {
+    for (const f of this.files.values()) if (f.node.id === id) return f.node;
+    return undefined;
+  }
+
   remove(fh: number): ByteReader | undefined {
     const f = this.files.get(fh);
     this.files.delete(fh);

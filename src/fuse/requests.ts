@@ -142,7 +142,8 @@ export class FuseRequests {
   }
 
   private async getattr(unique: number, id: number): Promise<void> {
-    const node = await this.stable(() => this.node(id));
+    // A file removed from the store while open answers from what it was opened as, as an unlinked file does.
+    const node = (await this.stable(() => this.node(id))) ?? this.files.nodeOf(id);
     if (!node) return this.session!.error(unique, ENOENT);
     writeAttrs(this.attrs, 0, node, this.owner);
     this.session!.attr(unique, this.attrs);
