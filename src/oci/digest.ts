@@ -5,6 +5,9 @@ export type Digest = string & { readonly __brand: 'Digest' };
 
 export type DigestAlgorithm = 'sha256' | 'sha512';
 
+/** Every algorithm a store may keep blobs under (`blobs/<alg>/`), in the order listings and tables take them. */
+export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['sha256', 'sha512'];
+
 /** Encoded lengths of the algorithms we support; anything else is refused before it names a path. */
 const HEX_LENGTH: Record<DigestAlgorithm, number> = { sha256: 64, sha512: 128 };
 const LOWER_HEX = /^[0-9a-f]+$/;

@@ -1,6 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { errnoOf, LayoutfsError } from '../errors.js';
+import { DIGEST_ALGORITHMS } from '../oci/digest.js';
 import { blobReader, type BlobReader } from './blobs/blob-reader.js';
 import { safeRoot, storeFileError } from './safe-open.js';
 import { DEFAULT_MAX_INDEX_BYTES, readIndexFile, type IndexReader } from './index/read-index.js';
@@ -51,7 +52,7 @@ export async function openStore(dir: string, options: OpenStoreOptions = {}): Pr
   await checkLayoutFile(safe);
   // Said early and plainly; every open checks again (safe-open.ts), since blobs/ may be swapped later.
   await checkInside(root, join(root, 'blobs'));
-  for (const alg of ['sha256', 'sha512'] as const) await checkInside(root, join(root, 'blobs', alg));
+  for (const alg of DIGEST_ALGORITHMS) await checkInside(root, join(root, 'blobs', alg));
   const maxIndexBytes = options.maxIndexBytes ?? DEFAULT_MAX_INDEX_BYTES;
   return { ...blobReader(safe, options), readIndex: () => readIndexFile(safe, maxIndexBytes) };
 }

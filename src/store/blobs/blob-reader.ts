@@ -3,7 +3,7 @@ import { closeSync, readSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoOf, LayoutfsError } from '../../errors.js';
-import { digestAlgorithm, digestEncoded, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
+import { DIGEST_ALGORITHMS, digestAlgorithm, digestEncoded, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
 import type { Descriptor } from '../../oci/descriptor.js';
 import { blobPath, blobRelPath } from './blob-path.js';
 import { BlobTable } from './blob-table.js';
@@ -66,7 +66,6 @@ export interface BlobListing {
  * coarse, a few ms) without its mtime moving: its listing is not reused.
  */
 const SETTLED_NS = 1_000_000_000n;
-const ALGORITHMS = ['sha256', 'sha512'] as const;
 const JSON_OPEN = 0x7b; // `{`
 
 function verifyContent(descriptor: Descriptor, bytes: Buffer, file: string): Buffer {
@@ -100,7 +99,7 @@ export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}
   const what = (digest: Digest) => `blob ${digest}`;
 
   const listAllBlobs = async (): Promise<BlobTable> => {
-    const [sha256, sha512] = await Promise.all(ALGORITHMS.map(blobNames));
+    const [sha256, sha512] = await Promise.all(DIGEST_ALGORITHMS.map(blobNames));
     return BlobTable.fromNames({ sha256, sha512 });
   };
 
@@ -175,7 +174,7 @@ export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}
       // Adding or removing a blob (a rename into blobs/<alg>/, an unlink) moves the directory's
       // mtime; a tag or rm does not, so a refresh after one lists nothing.
       const now = BigInt(Date.now()) * 1_000_000n;
-      const stats = await Promise.all(ALGORITHMS.map((alg) => lstat(join(root, 'blobs', alg), { bigint: true }).catch(() => undefined)));
+      const stats = await Promise.all(DIGEST_ALGORITHMS.map((alg) => lstat(join(root, 'blobs', alg), { bigint: true }).catch(() => undefined)));
       const stamp = stats.map((st) => (st ? `${st.ino}:${st.mtimeNs}:${st.ctimeNs}` : '-')).join(',');
       const settled = stats.every((st) => !st || (now - st.mtimeNs > SETTLED_NS && now - st.ctimeNs > SETTLED_NS));
       if (previous?.settled && previous.stamp === stamp) return previous;

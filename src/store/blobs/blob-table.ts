@@ -1,6 +1,5 @@
-import type { Digest, DigestAlgorithm } from '../../oci/digest.js';
+import { DIGEST_ALGORITHMS, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
 
-const ALGORITHMS: readonly DigestAlgorithm[] = ['sha256', 'sha512'];
 /** Bytes of a binary digest, by algorithm. */
 export const DIGEST_BYTES: Record<DigestAlgorithm, number> = { sha256: 32, sha512: 64 };
 const BUCKETS = 65536;
@@ -104,7 +103,7 @@ export class BlobTable implements ReadonlySet<Digest> {
 
   /** From blob file names per algorithm; names that are not a digest's encoding (temp files, junk) are skipped. */
   static fromNames(names: Partial<Record<DigestAlgorithm, readonly string[]>>): BlobTable {
-    return new BlobTable(ALGORITHMS.map((alg) => {
+    return new BlobTable(DIGEST_ALGORITHMS.map((alg) => {
       const width = DIGEST_BYTES[alg];
       const list = names[alg] ?? [];
       const input = new Uint8Array(list.length * width);
@@ -125,7 +124,7 @@ export class BlobTable implements ReadonlySet<Digest> {
    */
   static fromRecords(records: Partial<Record<DigestAlgorithm, Uint8Array>>): BlobTable | undefined {
     const parts: Omit<Part, 'base'>[] = [];
-    for (const alg of ALGORITHMS) {
+    for (const alg of DIGEST_ALGORITHMS) {
       const width = DIGEST_BYTES[alg];
       const bytes = records[alg] ?? new Uint8Array(0);
       if (bytes.length % width !== 0) return undefined;
@@ -219,7 +218,7 @@ export class BlobTable implements ReadonlySet<Digest> {
    * for one only here, `added(j)` for one only in `next`. O(size of both).
    */
   diff(next: BlobTable, on: { same?: (i: number, j: number) => void; gone?: (i: number) => void; added?: (j: number) => void }): void {
-    for (const alg of ALGORITHMS) {
+    for (const alg of DIGEST_ALGORITHMS) {
       const a = this.partNamed(alg)!;
       const b = next.partNamed(alg)!;
       const w = a.width;

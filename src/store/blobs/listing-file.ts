@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { DigestAlgorithm } from '../../oci/digest.js';
+import { DIGEST_ALGORITHMS, type DigestAlgorithm } from '../../oci/digest.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { readBeneath, type SafeRoot } from '../safe-open.js';
 import { BlobTable, DIGEST_BYTES } from './blob-table.js';
@@ -26,7 +26,7 @@ const DIR_BYTES_PER_ENTRY = 20;
 
 /** The most bytes a listing file of directories this size can hold. */
 function maxFileBytes(dirSizes: Record<DigestAlgorithm, number>): number {
-  return 1024 + (Object.keys(DIGEST_BYTES) as DigestAlgorithm[])
+  return 1024 + DIGEST_ALGORITHMS
     .reduce((sum, alg) => sum + (Math.floor(dirSizes[alg] / DIR_BYTES_PER_ENTRY) + 16) * DIGEST_BYTES[alg], 0);
 }
 

@@ -1,7 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { digestOfBlobFile, type Digest } from '../../oci/digest.js';
+import { DIGEST_ALGORITHMS, digestOfBlobFile, type Digest } from '../../oci/digest.js';
 import { isTempName } from '../atomic-file.js';
 import type { Finding } from '../findings.js';
 import { isLeaseName } from '../leases.js';
@@ -45,7 +45,7 @@ export async function scanBlobs(root: string): Promise<BlobScan> {
   if (!top) return scan;
   const real = top.isDirectory();
   if (!real) scan.findings.push({ kind: 'NOT_REGULAR', file: blobs, message: `blobs is ${top.isSymbolicLink() ? 'a symlink' : 'not a directory'}; it must be a real directory` });
-  for (const alg of ['sha256', 'sha512'] as const) {
+  for (const alg of DIGEST_ALGORITHMS) {
     const dir = join(blobs, alg);
     const st = await lstatIf(dir);
     if (!st) continue;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Descriptor } from '../../oci/descriptor.js';
-import type { DigestAlgorithm } from '../../oci/digest.js';
+import { DIGEST_ALGORITHMS } from '../../oci/digest.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { DIGEST_BYTES, type BlobTable } from '../blobs/blob-table.js';
 import { readBeneath, type SafeRoot } from '../safe-open.js';
@@ -33,7 +33,6 @@ export const CLOSURES_NAME = '.layoutfs-closures';
 
 const MAGIC = Buffer.from('layoutfs closures 1\n');
 const HASH_BYTES = 32;
-const ALGORITHMS: readonly DigestAlgorithm[] = ['sha256', 'sha512'];
 const NOT_RECORDED = 0xffffffff;
 
 /** A closure as a record gives it, in one blob table's terms. */
@@ -116,7 +115,7 @@ export class ClosureRecords {
     private readonly records: readonly FileRecord[],
   ) {}
 
-  static readonly none = new ClosureRecords([], Buffer.alloc(0), ALGORITHMS.map(() => ({ start: 0, count: 0, first: 0 })), []);
+  static readonly none = new ClosureRecords([], Buffer.alloc(0), DIGEST_ALGORITHMS.map(() => ({ start: 0, count: 0, first: 0 })), []);
 
   /** How many records the file holds. */
   get size(): number {
@@ -146,7 +145,7 @@ export class ClosureRecords {
     const strings: string[] = [];
     for (let n = r.u32(); n > 0; n--) strings.push(UTF8.decode(r.bytes(r.u32())));
     // Blobs are read where used (find): a blob's digest and size lie at a fixed stride in its section.
-    const sections = ALGORITHMS.map((alg) => {
+    const sections = DIGEST_ALGORITHMS.map((alg) => {
       const count = r.u32();
       const start = r.at;
       r.bytes(count * (DIGEST_BYTES[alg] + 8));
@@ -196,14 +195,14 @@ export class ClosureRecords {
   private sizeOf(m: number): number {
     const a = m < this.sections[1]!.first ? 0 : 1;
     const { start, first } = this.sections[a]!;
-    const stride = DIGEST_BYTES[ALGORITHMS[a]!] + 8;
+    const stride = DIGEST_BYTES[DIGEST_ALGORITHMS[a]!] + 8;
     return this.bytes.readDoubleLE(start + (m - first) * stride + stride - 8);
   }
 
   /** The dictionary and the roots in `table`'s terms, worked out once per table; a dictionary out of order maps nothing. */
   private mappedTo(table: BlobTable): Mapped {
     if (this.mapped?.table === table) return this.mapped;
-    const found = ALGORITHMS.map((alg, a) => {
+    const found = DIGEST_ALGORITHMS.map((alg, a) => {
       const { start, count } = this.sections[a]!;
       return table.indexOfSorted(alg, this.bytes, start, DIGEST_BYTES[alg] + 8, count);
     });
@@ -260,7 +259,7 @@ export class ClosureRecordsWriter {
     order.forEach((entry, i) => (number[entry] = i));
     const strings = [...this.strings.keys()].map((s) => Buffer.from(s, 'utf8'));
     const blobs = order.map((entry) => this.table.binaryAt(this.entryPositions[entry]!));
-    let length = 4 + strings.reduce((n, s) => n + 4 + s.length, 0) + 4 * ALGORITHMS.length + 4;
+    let length = 4 + strings.reduce((n, s) => n + 4 + s.length, 0) + 4 * DIGEST_ALGORITHMS.length + 4;
     for (const b of blobs) length += b.bytes.length + 8;
     for (const r of this.records.values()) length += 12 + 4 * r.members.length + 4 * (r.platforms?.length ?? 0);
     const body = Buffer.alloc(length);
@@ -269,7 +268,7 @@ export class ClosureRecordsWriter {
       at = body.writeUInt32LE(s.length, at);
       at += s.copy(body, at);
     }
-    for (const alg of ALGORITHMS) {
+    for (const alg of DIGEST_ALGORITHMS) {
       at = body.writeUInt32LE(blobs.filter((b) => b.alg === alg).length, at);
       blobs.forEach((b, i) => {
         if (b.alg !== alg) return;
