@@ -52,6 +52,18 @@ const PART_SUFFIX: Record<Exclude<Part, typeof Part.archive | typeof Part.blob>,
   [Part.indexJson]: '/index.json', [Part.ociLayout]: '/oci-layout',
 };
 
+/** Store file mtimes and sizes of blobs, by position in the blob table they were learned for; NaN until learned. */
+interface BlobStats {
+  table: BlobTable;
+  mtimes: Float64Array;
+  sizes: Float64Array;
+}
+
+/** `digest`'s position in `stats` when they are of `snapshot`'s blob table; -1 otherwise or when it has no such blob. */
+function statPosition(stats: BlobStats | undefined, snapshot: Snapshot, digest: Digest): number {
+  return stats?.table === snapshot.present ? stats.table.indexOf(digest) : -1;
+}
+
 function byName(a: DirEntry, b: DirEntry): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
@@ -74,7 +86,7 @@ export class View {
    * once (blobs are immutable); NaN until then. The sizes let a blob node be made again from its
    * id alone (the kernel keeps only ids, src/fuse/kernel-nodes.ts) without opening its file.
    */
-  private blobStats: { table: BlobTable; mtimes: Float64Array; sizes: Float64Array } | undefined;
+  private blobStats: BlobStats | undefined;
 
   private constructor(readonly store: StoreReader, options: ViewOptions) {
     this.cache = new MetadataCache(store, options.cacheBytes);
@@ -613,26 +625,25 @@ export class View {
 
   /** The store file's mtime of a blob: the same in every view. */
   private async blobMtime(snapshot: Snapshot, digest: Digest): Promise<number> {
-    const known = this.blobStats?.table === snapshot.present ? this.blobStats : undefined;
-    const i = known ? known.table.indexOf(digest) : -1;
-    if (i >= 0 && !Number.isNaN(known!.mtimes[i])) return known!.mtimes[i]!;
+    // Held across the await: a refresh meanwhile moves the stats to other arrays and positions.
+    const stats = this.blobStats;
+    const i = statPosition(stats, snapshot, digest);
+    if (i >= 0 && !Number.isNaN(stats!.mtimes[i])) return stats!.mtimes[i]!;
     // lstat: one call, and a symlink planted at a blob path is never followed (its own mtime is shown; opens refuse it).
     const m = await lstat(this.store.blobFile(digest)).then((st) => st.mtimeMs, () => snapshot.indexMtimeMs);
-    if (i >= 0) known!.mtimes[i] = m;
+    if (i >= 0) stats!.mtimes[i] = m;
     return m;
   }
 
   /** The size a view showed for a blob of `snapshot`, if one did since the mount started. */
   private knownBlobSize(snapshot: Snapshot, digest: Digest): number | undefined {
-    const known = this.blobStats?.table === snapshot.present ? this.blobStats : undefined;
-    const i = known ? known.table.indexOf(digest) : -1;
-    return i < 0 || Number.isNaN(known!.sizes[i]) ? undefined : known!.sizes[i];
+    const i = statPosition(this.blobStats, snapshot, digest);
+    return i < 0 || Number.isNaN(this.blobStats!.sizes[i]) ? undefined : this.blobStats!.sizes[i];
   }
 
   private learnBlobSize(snapshot: Snapshot, digest: Digest, size: number): void {
-    const known = this.blobStats?.table === snapshot.present ? this.blobStats : undefined;
-    const i = known ? known.table.indexOf(digest) : -1;
-    if (i >= 0) known!.sizes[i] = size;
+    const i = statPosition(this.blobStats, snapshot, digest);
+    if (i >= 0) this.blobStats!.sizes[i] = size;
   }
 
   /** Keeps the mtimes and sizes learned so far across a change of the store's blobs. */
