@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Digest } from '../../src/oci/digest.js';
@@ -10,7 +9,7 @@ import { View } from '../../src/view/view.js';
 import { runCli } from '../fixtures/cli.js';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { requireRoot } from '../fixtures/requirements.js';
-import { tempDir } from '../fixtures/temp.js';
+import { readOnlyBind, tempDir } from '../fixtures/temp.js';
 
 const ls = (store: string) => {
   const r = runCli(['ls', '--json', store]);
@@ -121,10 +120,7 @@ test('a read-only store is listed the same and no file is written', (t) => {
   const store = join(dir, 'store');
   buildFixtureStore(store);
   const ro = join(dir, 'ro');
-  mkdirSync(ro);
-  assert.equal(spawnSync('mount', ['--bind', store, ro]).status, 0);
-  t.after(() => spawnSync('umount', ['-l', ro]));
-  assert.equal(spawnSync('mount', ['-o', 'remount,bind,ro', ro]).status, 0);
+  readOnlyBind(t, store, ro);
 
   const readOnly = ls(ro);
   assert.ok(!existsSync(closuresFile(store)), 'nothing written');

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../fixtures/cli.js';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { requireRoot } from '../fixtures/requirements.js';
-import { tempDir } from '../fixtures/temp.js';
+import { readOnlyBind, tempDir } from '../fixtures/temp.js';
 import { describeTree } from '../fixtures/trees.js';
 
 test('a store on a read-only filesystem is fully readable and every write fails clearly', (t) => {
@@ -17,11 +15,7 @@ test('a store on a read-only filesystem is fully readable and every write fails 
   const src = join(dir, 'src');
   buildFixtureStore(src);
   const ro = join(dir, 'ro');
-  mkdirSync(ro);
-  // A read-only bind mount: permissions alone do not stop root.
-  assert.equal(spawnSync('mount', ['--bind', store, ro]).status, 0, 'bind mount (needs root)');
-  t.after(() => spawnSync('umount', ['-l', ro]));
-  assert.equal(spawnSync('mount', ['-o', 'remount,bind,ro', ro]).status, 0);
+  readOnlyBind(t, store, ro);
   const before = describeTree(store);
 
   assert.equal(runCli(['ls', ro]).code, 0);
