@@ -54,5 +54,5 @@ export async function openStore(dir: string, options: OpenStoreOptions = {}): Pr
   await checkInside(root, join(root, 'blobs'));
   for (const alg of DIGEST_ALGORITHMS) await checkInside(root, join(root, 'blobs', alg));
   const maxIndexBytes = options.maxIndexBytes ?? DEFAULT_MAX_INDEX_BYTES;
-  return { ...blobReader(safe, options), readIndex: () => readIndexFile(safe, maxIndexBytes) };
+  return { ...blobReader(safe, options), readIndex: (previous) => readIndexFile(safe, maxIndexBytes, previous) };
 }

@@ -2,7 +2,8 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import { parseReference, type Reference } from '../oci/reference.js';
 import type { Finding } from '../store/findings.js';
-import { referenceTable } from '../store/index/reference-table.js';
+import type { IndexFile } from '../store/index/index-model.js';
+import { referenceTable, referenceTableAfter, type ReferenceTable, type TableChange } from '../store/index/reference-table.js';
 import type { BlobListing } from '../store/blobs/blob-reader.js';
 import type { BlobTable } from '../store/blobs/blob-table.js';
 import type { DocumentReader } from '../store/graph/closure.js';
@@ -59,8 +60,12 @@ export interface DirEntry {
 export interface Snapshot {
   generation: number;
   loadedAt: number;
-  indexMtimeMs: number;
-  indexIno: number;
+  /** index.json as read: the next refresh parses only the entries that differ from it. */
+  index: IndexFile;
+  /** Its entries named (reference-table.ts): the next refresh names only the entries that changed. */
+  table: ReferenceTable;
+  /** How many valid entries have each digest as their root (a `_digests/` view goes with the last). */
+  rootCounts: Map<Digest, number>;
   views: Map<string, ViewEntry>;
   /** Named views in index.json order. */
   named: NamedView[];
@@ -158,7 +163,7 @@ function sameJson(a: unknown, b: unknown): boolean {
 /** A view of `previous` still right for `name` and `root`, or a new one: unchanged entries keep their objects (and built index.json). */
 function viewFor(previous: Snapshot | undefined, path: string, name: string | undefined, root: Descriptor): ViewEntry {
   const old = previous?.views.get(path);
-  if (old && old.name === name && old.root.digest === root.digest && sameJson(old.root.raw, root.raw)) return old;
+  if (old && old.name === name && (old.root === root || (old.root.digest === root.digest && sameJson(old.root.raw, root.raw)))) return old;
   return new ViewEntry(path, name, name === undefined ? undefined : parseReference(name), root);
 }
 
@@ -222,24 +227,20 @@ function lazyDirectories(views: Map<string, ViewEntry>, built: Map<string, DirEn
   };
 }
 
-/**
- * The store's state now. `docs` reads multi-platform indexes for the platform views; `previous`
- * lends what did not change: its blob listing when no blobs/ directory changed since, the views of
- * unchanged entries, and its directories.
- */
-export async function loadSnapshot(store: StoreReader, generation: number, docs?: DocumentReader, previous?: Snapshot): Promise<Snapshot> {
-  const index = await store.readIndex();
-  const table = referenceTable(index, previous?.byName);
-  const blobListing = await store.listAllBlobsSince(previous?.blobListing);
-  const present = blobListing.blobs;
+/** What loadSnapshot builds of the views, either way. */
+type Views = Pick<Snapshot, 'views' | 'named' | 'byName' | 'platformsOf' | 'rootCounts' | 'otherRoots'>;
 
-  const delta = emptyDelta();
-  if (previous && previous.present !== present) {
-    previous.present.diff(present, { gone: (i) => delta.blobsGone.push(previous.present.digestAt(i)), added: () => delta.blobsAdded++ });
-  }
+/**
+ * Every view of `table`, each kept from `previous` when its entry did not change; what came and
+ * went goes to `delta`. Platform views of unchanged references are kept while the store's blobs
+ * are (an index root arriving adds some).
+ */
+async function allViews(index: IndexFile, table: ReferenceTable, previous: Snapshot | undefined, present: BlobTable,
+  docs: DocumentReader | undefined, delta: SnapshotDelta): Promise<Views> {
   const views = new Map<string, ViewEntry>();
   const named: NamedView[] = [];
   const byName = new Map<string, NamedView>();
+  const rootCounts = new Map<Digest, number>();
   // Views kept from `previous`, counted as they are placed: when all of them are, none went.
   let kept = 0;
   const place = (v: ViewEntry) => {
@@ -253,11 +254,10 @@ export async function loadSnapshot(store: StoreReader, generation: number, docs?
     place(v);
   }
   for (const { descriptor } of index.valid) {
-    const path = digestViewPath(descriptor.digest);
-    if (!views.has(path)) place(viewFor(previous, path, undefined, descriptor));
+    const count = rootCounts.get(descriptor.digest) ?? 0;
+    rootCounts.set(descriptor.digest, count + 1);
+    if (count === 0) place(viewFor(previous, digestViewPath(descriptor.digest), undefined, descriptor));
   }
-
-  // Platform views of unchanged references are kept while the store's blobs are (an index root arriving adds some).
   const platformsOf = new Map<string, ViewEntry[]>();
   const samePresence = previous?.present === present;
   const fresh = named.filter((v) => !samePresence || previous.views.get(v.path) !== v);
@@ -272,12 +272,112 @@ export async function loadSnapshot(store: StoreReader, generation: number, docs?
 
   if (previous && kept < previous.views.size) for (const [path, v] of previous.views) if (views.get(path) !== v) delta.gone.push(v);
   if (kept < views.size) for (const [path, v] of views) if (previous?.views.get(path) !== v) delta.came.push(v);
-  // Moved with the change when the previous state's were built; else built whole when first asked for.
-  const before = previous?.builtDirs();
-  const tree = lazyDirectories(views, before && directories(views, before, delta));
-  const findings = [...index.findings, ...table.findings];
   const winners = new Set(table.named.map((n) => n.position));
   const otherRoots = index.valid.filter((e) => !winners.has(e.position)).map((e) => e.descriptor.digest);
-  return { generation, loadedAt: Date.now(), indexMtimeMs: index.mtimeMs, indexIno: index.ino, otherRoots,
-    views, named, byName, dirs: tree.dirs, builtDirs: tree.builtDirs, present, blobListing, findings, platformsOf, delta };
+  return { views, named, byName, platformsOf, rootCounts, otherRoots };
+}
+
+/**
+ * The views after `change` to `previous`'s entries, made from `previous`'s at the cost of the
+ * change: the maps are copied, the views of the entries that went are dropped and those of the
+ * entries that came are made. Undefined where that could differ from allViews: a `_digests/`
+ * view whose first entry may now be another that shows differently (it shows its first entry's
+ * descriptor, less the name).
+ */
+async function viewsAfter(index: IndexFile, change: TableChange, previous: Snapshot, present: BlobTable, docs: DocumentReader | undefined,
+  delta: SnapshotDelta): Promise<Views | undefined> {
+  const views = new Map(previous.views);
+  const byName = new Map(previous.byName);
+  const platformsOf = new Map(previous.platformsOf);
+  const rootCounts = new Map(previous.rootCounts);
+  const gone = new Set<ViewEntry>();
+  const came: ViewEntry[] = [];
+  const drop = (v: ViewEntry) => {
+    views.delete(v.path);
+    gone.add(v);
+  };
+  const place = (v: ViewEntry) => {
+    views.set(v.path, v);
+    if (!gone.delete(v)) came.push(v);
+  };
+  for (const e of change.validGone) {
+    const { digest } = e.descriptor;
+    const count = rootCounts.get(digest)! - 1;
+    const v = previous.views.get(digestViewPath(digest))!;
+    if (count > 0) {
+      // Still shown, through its first entry: if the one that went showed the same, which is first now is unknown.
+      if (v.indexJson.equals(viewIndexJson(e.descriptor, undefined))) return undefined;
+      rootCounts.set(digest, count);
+    } else {
+      rootCounts.delete(digest);
+      drop(v);
+    }
+  }
+  for (const v of previous.named.slice(change.named.from, change.named.to)) {
+    byName.delete(v.name);
+    drop(v);
+    for (const p of platformsOf.get(v.path) ?? []) drop(p);
+    platformsOf.delete(v.path);
+  }
+  // Entries that came after all the others are never the first of their digest.
+  const appended = index.changed!.to === previous.index.entries.length;
+  for (const e of change.validCame) {
+    const { digest } = e.descriptor;
+    const count = rootCounts.get(digest) ?? 0;
+    rootCounts.set(digest, count + 1);
+    if (count === 0) place(viewFor(previous, digestViewPath(digest), undefined, e.descriptor));
+    else if (!appended && !views.get(digestViewPath(digest))!.indexJson.equals(viewIndexJson(e.descriptor, undefined))) return undefined;
+  }
+  const cameNamed = change.table.named.slice(change.named.from, change.named.from + change.named.came)
+    .map((n) => viewFor(previous, n.viewPath, n.name, n.descriptor) as NamedView);
+  const fresh = new Set<NamedView>();
+  for (const v of cameNamed) {
+    byName.set(v.name, v);
+    place(v);
+    const kept = previous.views.get(v.path) === v ? previous.platformsOf.get(v.path) : undefined;
+    if (kept) {
+      platformsOf.set(v.path, kept);
+      for (const p of kept) place(p);
+    } else fresh.add(v);
+  }
+  const named = [...previous.named.slice(0, change.named.from), ...cameNamed, ...previous.named.slice(change.named.to)];
+  // Blobs only arrived (else the caller loads all): an index root that arrived brings platform views.
+  if (previous.present !== present) {
+    for (const v of named) if (isIndexType(v.root.mediaType) && !previous.present.has(v.root.digest) && present.has(v.root.digest)) fresh.add(v);
+  }
+  if (docs) {
+    for (const [path, list] of await platformViews([...fresh], present, docs)) {
+      platformsOf.set(path, list);
+      for (const p of list) place(p);
+    }
+  }
+  delta.gone.push(...gone);
+  delta.came.push(...came);
+  return { views, named, byName, platformsOf, rootCounts, otherRoots: change.table.unnamed.map((e) => e.descriptor.digest) };
+}
+
+/**
+ * The store's state now. `docs` reads multi-platform indexes for the platform views; `previous`
+ * lends what did not change: its blob listing when no blobs/ directory changed since, the views of
+ * unchanged entries, and its directories. When index.json changed in a few entries only and no
+ * blob went, the views are made from the previous ones at the cost of the change.
+ */
+export async function loadSnapshot(store: StoreReader, generation: number, docs?: DocumentReader, previous?: Snapshot): Promise<Snapshot> {
+  const index = await store.readIndex(previous?.index);
+  const change = previous && referenceTableAfter(previous.table, previous.index, index, (name) => previous.byName.has(name));
+  const table = change?.table ?? referenceTable(index, previous?.byName);
+  const blobListing = await store.listAllBlobsSince(previous?.blobListing);
+  const present = blobListing.blobs;
+
+  const delta = emptyDelta();
+  if (previous && previous.present !== present) {
+    previous.present.diff(present, { gone: (i) => delta.blobsGone.push(previous.present.digestAt(i)), added: () => delta.blobsAdded++ });
+  }
+  const afterChange = change && delta.blobsGone.length === 0 ? await viewsAfter(index, change, previous, present, docs, delta) : undefined;
+  const built = afterChange ?? await allViews(index, table, previous, present, docs, delta);
+  // Moved with the change when the previous state's were built; else built whole when first asked for.
+  const before = previous?.builtDirs();
+  const tree = lazyDirectories(built.views, before && directories(built.views, before, delta));
+  return { generation, loadedAt: Date.now(), index, table, ...built, dirs: tree.dirs, builtDirs: tree.builtDirs, present, blobListing,
+    findings: [...index.findings, ...table.findings], delta };
 }

@@ -62,7 +62,7 @@ export function watchStore(view: View, log: Logger, options: WatchOptions = {}):
     stat(indexFile).then(
       (st) => {
         const s = view.snapshot;
-        if (st.ino !== s.indexIno || st.mtimeMs !== s.indexMtimeMs) refresh('poll', `${st.ino}:${st.size}:${st.mtimeMs}`);
+        if (st.ino !== s.index.ino || st.mtimeMs !== s.index.mtimeMs) refresh('poll', `${st.ino}:${st.size}:${st.mtimeMs}`);
       },
       () => undefined,
     );

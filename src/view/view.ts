@@ -262,7 +262,7 @@ export class View {
           next.census = Promise.resolve(moved.census);
           changedBlobs = moved.changedBlobs;
         }
-        changed ||= next.snapshot.indexIno !== before.snapshot.indexIno || next.snapshot.indexMtimeMs !== before.snapshot.indexMtimeMs;
+        changed ||= next.snapshot.index.ino !== before.snapshot.index.ino || next.snapshot.index.mtimeMs !== before.snapshot.index.mtimeMs;
         const change = treeChange(before.snapshot, next.snapshot, changedBlobs,
           (path, s) => this.peekDirId(path, s), (digest) => this.blobIdIn(before, digest));
         this.state = next;
@@ -544,11 +544,11 @@ export class View {
   }
 
   private dirNode(snapshot: Snapshot, path: string, id: number, subdirs: number): DirNode {
-    return { type: 'dir', id, path, nlink: 2 + subdirs, mtimeMs: snapshot.indexMtimeMs };
+    return { type: 'dir', id, path, nlink: 2 + subdirs, mtimeMs: snapshot.index.mtimeMs };
   }
 
   private fileNode(snapshot: Snapshot, path: string, id: number, content: Buffer): FileNode {
-    return { type: 'file', id, path, nlink: 1, size: content.length, content, mtimeMs: snapshot.indexMtimeMs };
+    return { type: 'file', id, path, nlink: 1, size: content.length, content, mtimeMs: snapshot.index.mtimeMs };
   }
 
   private async lookupIn(state: State, path: string): Promise<Node | undefined> {
@@ -594,7 +594,7 @@ export class View {
     if (!entry?.name) return undefined;
     const plan = await this.archives.plan(viewPath!, entry.name, entry.root);
     return { type: 'archive', id: slotId(this.dirSlot(state.snapshot, viewPath!), Part.archive), nlink: 1, path, size: plan.size,
-      plan, mtimeMs: state.snapshot.indexMtimeMs };
+      plan, mtimeMs: state.snapshot.index.mtimeMs };
   }
 
   private async childNames(state: State, path: string): Promise<string[] | undefined> {
@@ -630,7 +630,7 @@ export class View {
     const i = statPosition(stats, snapshot, digest);
     if (i >= 0 && !Number.isNaN(stats!.mtimes[i])) return stats!.mtimes[i]!;
     // lstat: one call, and a symlink planted at a blob path is never followed (its own mtime is shown; opens refuse it).
-    const m = await lstat(this.store.blobFile(digest)).then((st) => st.mtimeMs, () => snapshot.indexMtimeMs);
+    const m = await lstat(this.store.blobFile(digest)).then((st) => st.mtimeMs, () => snapshot.index.mtimeMs);
     if (i >= 0) stats!.mtimes[i] = m;
     return m;
   }

@@ -36,6 +36,13 @@ export interface IndexFile {
   size: number;
   /** Identity of the file read: writers replace index.json by rename, so a new inode means new content. */
   ino: number;
+  /** The bytes read: the next read of a view compares with them and parses only the entries that differ. */
+  bytes: Buffer;
+  /**
+   * For a read made after an earlier one: `entries` [from, to) of the earlier read are `count`
+   * entries from `from` here, the rest are the same entries (moved by the difference).
+   */
+  changed?: { from: number; to: number; count: number };
   json: IndexJson;
   /** Every value of `manifests`, in order. */
   entries: IndexEntry[];
@@ -43,6 +50,10 @@ export interface IndexFile {
   valid: ValidEntry[];
   /** One INVALID_ENTRY finding per entry that is not valid. */
   findings: Finding[];
+}
+
+export function isValidEntry(entry: IndexEntry): entry is ValidEntry {
+  return entry.descriptor !== undefined;
 }
 
 /** The entry of a valid descriptor value; an INVALID_ARGUMENT naming manifests[position] otherwise. */

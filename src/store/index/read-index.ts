@@ -1,15 +1,18 @@
+import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { errnoOf, fileError, isLayoutfsError, LayoutfsError, parseJson } from '../../errors.js';
 import { readBeneath, safeRoot, type SafeRoot } from '../safe-open.js';
 import type { Finding } from '../findings.js';
-import { invalidEntry, validEntry, type IndexEntry, type IndexFile, type IndexJson, type ValidEntry } from './index-model.js';
+import { entriesChange, manifestsSeparators } from './entry-spans.js';
+import { invalidEntry, isValidEntry, validEntry, type IndexEntry, type IndexFile, type IndexJson } from './index-model.js';
 
 export const DEFAULT_MAX_INDEX_BYTES = 64 * 1024 * 1024;
 
 /** Reads the store's index. */
 export interface IndexReader {
   readonly root: string;
-  readIndex(): Promise<IndexFile>;
+  /** index.json now; with `previous` (an earlier read), only the entries a write changed are parsed. */
+  readIndex(previous?: IndexFile): Promise<IndexFile>;
 }
 
 /**
@@ -17,14 +20,12 @@ export interface IndexReader {
  * old file or the new one, never a mix; checks the size limit before reading and the shape of
  * the top level. Errors name the file and the rule.
  */
-async function loadIndexDocument(storeRoot: string | SafeRoot, maxBytes: number): Promise<Pick<IndexFile, 'file' | 'mtimeMs' | 'size' | 'ino' | 'json'>> {
+async function readIndexBytes(storeRoot: string | SafeRoot, maxBytes: number): Promise<{ file: string; bytes: Buffer; stat: Stats }> {
   const root = typeof storeRoot === 'string' ? await safeRoot(storeRoot) : storeRoot;
   const file = join(root.path, 'index.json');
-  let bytes: Buffer;
-  let stat;
   try {
     // Bounded while reading: a FIFO, a device or a file growing under us never exceeds maxBytes + 1.
-    ({ bytes, stat } = await readBeneath(root, 'index.json', 'index.json', maxBytes));
+    return { file, ...await readBeneath(root, 'index.json', 'index.json', maxBytes) };
   } catch (err) {
     if (isLayoutfsError(err, 'RESOURCE_EXHAUSTED')) {
       throw new LayoutfsError('RESOURCE_EXHAUSTED', `${err.rule} for an index.json`, { path: file });
@@ -33,6 +34,10 @@ async function loadIndexDocument(storeRoot: string | SafeRoot, maxBytes: number)
     if (err instanceof LayoutfsError) throw err;
     throw fileError(err, file, {}, (why) => `cannot read (${why})`);
   }
+}
+
+/** The document in `bytes`, its top level checked. */
+function parseIndexDocument(file: string, bytes: Buffer): IndexJson {
   const json = parseJson(bytes, { path: file });
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new LayoutfsError('FAILED_PRECONDITION', 'must be a JSON object (an image index)', { path: file });
@@ -45,24 +50,57 @@ async function loadIndexDocument(storeRoot: string | SafeRoot, maxBytes: number)
     throw new LayoutfsError('FAILED_PRECONDITION', '"manifests" must be an array', { path: file });
   }
   doc.manifests ??= [];
-  return { file, mtimeMs: stat.mtimeMs, size: stat.size, ino: stat.ino, json: json as IndexJson };
+  return json as IndexJson;
 }
 
-/** Reads index.json into the one model: every entry, parsed and named; invalid ones are findings, not failures. */
-export async function readIndexFile(storeRoot: string | SafeRoot, maxBytes = DEFAULT_MAX_INDEX_BYTES): Promise<IndexFile> {
-  const { file, mtimeMs, size, ino, json } = await loadIndexDocument(storeRoot, maxBytes);
-  const entries: IndexEntry[] = [];
-  const valid: ValidEntry[] = [];
+/** The entry of `value` at `position`; its finding goes to `findings` when it is no valid descriptor. */
+function entryAt(file: string, value: unknown, position: number, findings?: Finding[]): IndexEntry {
+  try {
+    return validEntry(value, position);
+  } catch (err) {
+    findings?.push({ kind: 'INVALID_ENTRY', file, message: (err as Error).message });
+    return invalidEntry(value, position);
+  }
+}
+
+/** Separators of each index.json read (entry-spans.ts), found when a later read first asks; null when unusable. */
+const separatorsOf = new WeakMap<IndexFile, Uint32Array | null>();
+
+/**
+ * The entries of `bytes` from those of `previous`: the values a write left alone keep their
+ * entry objects (moved to their new position when entries before them came or went), and only
+ * the values between are parsed. Undefined when the change is not one of entries only.
+ */
+function entriesAfter(previous: IndexFile, file: string, bytes: Buffer): Pick<IndexFile, 'json' | 'entries' | 'valid' | 'findings' | 'changed'> | undefined {
+  let separators = separatorsOf.get(previous);
+  if (separators === undefined) separatorsOf.set(previous, (separators = manifestsSeparators(previous.bytes) ?? null));
+  const change = separators && entriesChange(previous.bytes, separators, bytes);
+  if (!change) return undefined;
+  const { from, to, values } = change;
+  const old = previous.entries;
+  const moved = values.length - (to - from);
+  const entries = old.slice(0, from);
+  for (const [k, value] of values.entries()) entries.push(entryAt(file, value, from + k));
+  for (let k = to; k < old.length; k++) entries.push(moved === 0 ? old[k]! : { ...old[k]!, position: k + moved });
+  // Findings name positions: those of invalid entries are made again, in order (a store has few, if any).
   const findings: Finding[] = [];
-  json.manifests.forEach((value: unknown, position: number) => {
-    try {
-      const entry = validEntry(value, position);
-      entries.push(entry);
-      valid.push(entry);
-    } catch (err) {
-      entries.push(invalidEntry(value, position));
-      findings.push({ kind: 'INVALID_ENTRY', file, message: (err as Error).message });
-    }
-  });
-  return { file, mtimeMs, size, ino, json, entries, valid, findings };
+  for (const e of entries) if (!isValidEntry(e)) entryAt(file, e.json, e.position, findings);
+  return { json: { ...previous.json, manifests: entries.map((e) => e.json) }, entries, valid: entries.filter(isValidEntry), findings,
+    changed: { from, to, count: values.length } };
+}
+
+/**
+ * Reads index.json into the one model: every entry, parsed and named; invalid ones are findings,
+ * not failures. After `previous` (the store's index.json read earlier), a file that differs only
+ * in some entries costs a parse of those (a tag in 50,000 entries parses one).
+ */
+export async function readIndexFile(storeRoot: string | SafeRoot, maxBytes = DEFAULT_MAX_INDEX_BYTES, previous?: IndexFile): Promise<IndexFile> {
+  const { file, bytes, stat } = await readIndexBytes(storeRoot, maxBytes);
+  const identity = { file, bytes, mtimeMs: stat.mtimeMs, size: stat.size, ino: stat.ino };
+  const reused = previous?.file === file ? entriesAfter(previous, file, bytes) : undefined;
+  if (reused) return { ...identity, ...reused };
+  const json = parseIndexDocument(file, bytes);
+  const findings: Finding[] = [];
+  const entries = json.manifests.map((value: unknown, position: number) => entryAt(file, value, position, findings));
+  return { ...identity, json, entries, valid: entries.filter(isValidEntry), findings };
 }

@@ -2,7 +2,7 @@ import { LayoutfsError } from '../../errors.js';
 import { REF_NAME_ANNOTATION } from '../../oci/descriptor.js';
 import { refToPath } from '../../oci/path-mapping.js';
 import type { Finding } from '../findings.js';
-import type { IndexFile, ValidEntry } from './index-model.js';
+import { isValidEntry, type IndexFile, type ValidEntry } from './index-model.js';
 
 /** The longest file name (one path component) Linux filesystems take, in bytes. */
 export const MAX_COMPONENT_BYTES = 255;
@@ -32,6 +32,15 @@ function viewPathOf(name: string): { viewPath: string } | { unmappable: string }
   return { viewPath };
 }
 
+/** The finding of an entry that names no view: no name, or one no path can show. */
+function unnamedFinding(indexFile: string, entry: ValidEntry, unmappable: string | undefined): Finding {
+  const { descriptor, position, name } = entry;
+  return unmappable === undefined
+    ? { kind: 'UNNAMED_ENTRY', file: indexFile, digest: descriptor.digest,
+      message: `manifests[${position}] (${descriptor.digest}) has no ${REF_NAME_ANNOTATION}; shown only under _digests/` }
+    : { kind: 'UNMAPPABLE_NAME', file: indexFile, ref: name, digest: descriptor.digest, message: `manifests[${position}]${unmappable}; shown only under _digests/` };
+}
+
 /**
  * Names the entries of index.json: the first entry with a name wins, later duplicates are
  * reported; entries without a name, or with one no path can show, are reported and kept as roots.
@@ -47,8 +56,7 @@ export function referenceTable(index: Pick<IndexFile, 'file' | 'valid'>, known?:
     const { descriptor, position, name } = entry;
     if (name === undefined) {
       unnamed.push(entry);
-      findings.push({ kind: 'UNNAMED_ENTRY', file: indexFile, digest: descriptor.digest,
-        message: `manifests[${position}] (${descriptor.digest}) has no ${REF_NAME_ANNOTATION}; shown only under _digests/` });
+      findings.push(unnamedFinding(indexFile, entry, undefined));
       continue;
     }
     const first = byName.get(name);
@@ -61,8 +69,7 @@ export function referenceTable(index: Pick<IndexFile, 'file' | 'valid'>, known?:
     const mapped = knownPath === undefined ? viewPathOf(name) : { viewPath: knownPath };
     if ('unmappable' in mapped) {
       unnamed.push(entry);
-      findings.push({ kind: 'UNMAPPABLE_NAME', file: indexFile, ref: name, digest: descriptor.digest,
-        message: `manifests[${position}]${mapped.unmappable}; shown only under _digests/` });
+      findings.push(unnamedFinding(indexFile, entry, mapped.unmappable));
       continue;
     }
     const n: NamedEntry = { ...entry, name, viewPath: mapped.viewPath };
@@ -70,6 +77,69 @@ export function referenceTable(index: Pick<IndexFile, 'file' | 'valid'>, known?:
     named.push(n);
   }
   return { named, unnamed, findings };
+}
+
+/** Which of a table's entries went and came with a change of index.json's entries. */
+export interface TableChange {
+  table: ReferenceTable;
+  /** Where the named entries that went were, and where those that came are, in `named`: [from, to) before, [from, from + came) now. */
+  named: { from: number; to: number; came: number };
+  /** The valid entries that went (of the previous index) and came (of this one). */
+  validGone: ValidEntry[];
+  validCame: ValidEntry[];
+}
+
+/** How many of `entries` (in index order) lie before `position`. */
+function countBefore(entries: readonly { position: number }[], position: number): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]!.position < position) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The table of `index` from `previous`, the table of the index read before it (`before`), when
+ * the read says which entries changed (`index.changed`): the table referenceTable would make, at
+ * the cost of the change (and of moving the entries after it when their count changed). `named`
+ * says whether a name has an entry in `previous`. Undefined when names could interplay beyond
+ * the change (a name given twice, before or now): the caller names every entry.
+ */
+export function referenceTableAfter(previous: ReferenceTable, before: Pick<IndexFile, 'entries'>, index: IndexFile,
+  named: (name: string) => boolean): TableChange | undefined {
+  const change = index.changed;
+  if (!change || previous.findings.some((f) => f.kind === 'DUPLICATE_NAME')) return undefined;
+  const { from, to, count } = change;
+  const moved = count - (to - from);
+  const validGone = before.entries.slice(from, to).filter(isValidEntry);
+  const validCame = index.entries.slice(from, from + count).filter(isValidEntry);
+  const n0 = countBefore(previous.named, from);
+  const n1 = countBefore(previous.named, to);
+  const goneNames = new Set(previous.named.slice(n0, n1).map((e) => e.name));
+  const middle = referenceTable({ file: index.file, valid: validCame });
+  if (middle.findings.some((f) => f.kind === 'DUPLICATE_NAME')) return undefined;
+  // A name that came must be new, or one whose entry went: else it is given twice now.
+  for (const e of middle.named) if (named(e.name) && !goneNames.has(e.name)) return undefined;
+  const shift = <T extends ValidEntry>(e: T): T => (moved === 0 ? e : { ...e, position: e.position + moved });
+  const u0 = countBefore(previous.unnamed, from);
+  const u1 = countBefore(previous.unnamed, to);
+  const after = previous.unnamed.slice(u1).map(shift);
+  // With no name given twice, each unnamed entry has one finding, in order: those after the change are made again when they moved.
+  const afterFindings = moved === 0 ? previous.findings.slice(u1)
+    : after.map((e) => unnamedFinding(index.file, e, e.name === undefined ? undefined : (viewPathOf(e.name) as { unmappable: string }).unmappable));
+  return {
+    table: {
+      named: [...previous.named.slice(0, n0), ...middle.named, ...previous.named.slice(n1).map(shift)],
+      unnamed: [...previous.unnamed.slice(0, u0), ...middle.unnamed, ...after],
+      findings: [...previous.findings.slice(0, u0), ...middle.findings, ...afterFindings],
+    },
+    named: { from: n0, to: n1, came: middle.named.length },
+    validGone,
+    validCame,
+  };
 }
 
 /**
