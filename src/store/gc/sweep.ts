@@ -34,7 +34,7 @@ export async function collectGarbage(storeDir: string, options: { graceMs: numbe
       const gone = new Set<string>(plan.danglingReferrers);
       const entries = index.entries.filter((e) => e.name !== undefined || !e.descriptor || !gone.has(e.descriptor.digest));
       stillHeld();
-      await writeFileAtomic(index.file, Buffer.from(indexBytes(index.json, entries)));
+      await writeFileAtomic(index.file, indexBytes(index, entries));
     }
     options.onStart?.(plan.bytes);
     let deleted = 0;

@@ -1,5 +1,6 @@
 import { parseDescriptor, type Descriptor } from '../../oci/descriptor.js';
 import { refNameOf } from '../../oci/name-annotations.js';
+import { manifestsSeparators } from './entry-spans.js';
 import type { Finding } from '../findings.js';
 
 /** index.json's top level as read: schemaVersion 2, `manifests` an array (added when absent), other fields kept. */
@@ -71,7 +72,31 @@ export function storedDigest(entry: IndexEntry): string {
   return entry.descriptor?.digest ?? String((entry.json as { digest?: unknown } | null)?.digest);
 }
 
-/** The bytes of index.json holding `entries`, its other fields as read. Deterministic: same input, same bytes. */
-export function indexBytes(json: IndexJson, entries: readonly IndexEntry[]): string {
-  return JSON.stringify({ ...json, manifests: entries.map((e) => e.json) });
+const COMMA = Buffer.from(',');
+
+/**
+ * The bytes of index.json holding `entries` (those kept are `index.entries` objects): each run of
+ * entries kept in their order is copied as it was in the file read, the rest serialized, so a
+ * write to 50,000 entries serializes only what it adds, and the entries it leaves alone (with
+ * unknown fields, invalid values, their spacing) stay byte for byte. Deterministic: same input,
+ * same bytes; for a file layoutfs wrote, the bytes JSON.stringify would give.
+ */
+export function indexBytes(index: IndexFile, entries: readonly IndexEntry[]): Buffer {
+  const separators = manifestsSeparators(index.bytes);
+  if (!separators) return Buffer.from(JSON.stringify({ ...index.json, manifests: entries.map((e) => e.json) }));
+  const was = new Map(index.entries.map((e, k) => [e, k]));
+  const parts = [index.bytes.subarray(0, separators[0]! + 1)];
+  for (let i = 0; i < entries.length;) {
+    if (i > 0) parts.push(COMMA);
+    const k = was.get(entries[i]!);
+    let j = i + 1;
+    if (k === undefined) parts.push(Buffer.from(JSON.stringify(entries[i]!.json)));
+    else {
+      while (j < entries.length && was.get(entries[j]!) === k + (j - i)) j++;
+      parts.push(index.bytes.subarray(separators[k]! + 1, separators[k + (j - i)]));
+    }
+    i = j;
+  }
+  parts.push(index.bytes.subarray(separators[separators.length - 1]));
+  return Buffer.concat(parts);
 }

@@ -25,7 +25,7 @@ export async function updateIndex<T>(storeRoot: string, change: (index: IndexFil
     // finds a no-op without serializing index.json a second time just to compare.
     if (entries.length === index.entries.length && entries.every((e, i) => e === index.entries[i])) return result;
     stillHeld();
-    await writeFileAtomic(index.file, Buffer.from(indexBytes(index.json, entries)));
+    await writeFileAtomic(index.file, indexBytes(index, entries));
     return result;
   });
 }

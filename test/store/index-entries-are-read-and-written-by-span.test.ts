@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { readIndexFile } from '../../src/store/index/read-index.js';
-import type { IndexFile } from '../../src/store/index/index-model.js';
+import { indexBytes, type IndexFile } from '../../src/store/index/index-model.js';
 import { tempDir } from '../fixtures/temp.js';
 
 /** Strings that could confuse a scan of the bytes: quotes, escapes, brackets and separators. */
@@ -83,4 +83,26 @@ test('a file with `manifests` twice is read as JSON.parse reads it (the last)', 
   writeFileSync(file, `{"schemaVersion":2,"manifests":[${JSON.stringify(d('a'))},${JSON.stringify(d('c'))}],"manifests":[${JSON.stringify(d('b'))}]}`);
   const reread = await readIndexFile(dir, undefined, before);
   assert.deepEqual(reread.valid.map((e) => e.descriptor.digest), [`sha256:${'b'.repeat(64)}`]);
+});
+
+test('a write copies the entries it keeps as they were, and reads back as the entries it was given', async (t) => {
+  const dir = tempDir(t, 'layoutfs-index-write-');
+  const file = join(dir, 'index.json');
+  await fc.assert(fc.asyncProperty(fc.array(entry, { maxLength: 8 }), fc.array(edit, { maxLength: 3 }), layout, fc.boolean(),
+    async (manifests, edits, l, shuffle) => {
+      writeFileSync(file, bytesOf(manifests, l));
+      const index = await readIndexFile(dir);
+      // Kept entries are the objects read (as a write's change returns them); new ones are values.
+      let entries = [...index.entries];
+      for (const e of edits) {
+        const at = e.at % (entries.length + 1);
+        entries.splice(at, e.remove, ...e.insert.map((json, k) => ({ position: at + k, json, descriptor: undefined, name: undefined })));
+      }
+      if (shuffle) entries = entries.reverse();
+      const bytes = indexBytes(index, entries);
+      const expected = JSON.stringify({ ...index.json, manifests: entries.map((e) => e.json) });
+      assert.deepEqual(JSON.parse(bytes.toString()), JSON.parse(expected));
+      // A file as layoutfs writes it (compact) comes out as JSON.stringify would write it.
+      if (l.indent === undefined) assert.equal(bytes.toString(), expected);
+    }), { numRuns: 300 });
 });
