@@ -14,11 +14,14 @@ import { median } from './timing.js';
  * 20 changes; the first registry blob GET by digest after a change and the p50 of 50 more; a
  * crawl of every view through the mount (find | xargs stat) and the mount's RSS after it. Each
  * size's figure is printed with its growth factor against the previous size.
+ * LAYOUTFS_BENCH_PARTS=commands,mount,crawl,materialize (the default, all) chooses what runs:
+ * `commands` is ls, fsck, gc and du; `mount` the mount's start, changes and registry GETs.
  */
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const base = process.env.LAYOUTFS_BENCH_DIR ?? join(tmpdir(), 'layoutfs-bench-scale');
 const sizes = (process.env.LAYOUTFS_BENCH_SCALE ?? '1000,10000,50000').split(',').map(Number);
 const TICKS = 100;
+const parts = new Set((process.env.LAYOUTFS_BENCH_PARTS ?? 'commands,mount,crawl,materialize').split(','));
 
 function timed(args: string[]): { s: number; rssMiB: number } {
   const start = process.hrtime.bigint();
@@ -86,10 +89,8 @@ function measureMaterializeOneNew(store: string): Record<string, number> {
   }
 }
 
-async function measure(refs: number): Promise<Record<string, number>> {
-  const store = join(base, `refs-${refs}`);
-  generateLargeStore(store, refs, refs * 10);
-  const fig: Record<string, number> = {};
+/** ls (first and later runs, with jq as its peer), fsck, gc --dry-run and du on `store`, into `fig`. */
+function measureCommands(store: string, fig: Record<string, number>): void {
   // The first run reads every document and records the closures (and, once blobs/ has been
   // still for a second, the blob listing) beside index.json; later runs count from those.
   const first = timed(['ls', '--json', store]);
@@ -108,7 +109,18 @@ async function measure(refs: number): Promise<Record<string, number>> {
   const du = timed(['du', store]);
   fig['du s'] = du.s;
   fig['du MiB'] = du.rssMiB;
+}
 
+async function measure(refs: number): Promise<Record<string, number>> {
+  const store = join(base, `refs-${refs}`);
+  generateLargeStore(store, refs, refs * 10);
+  const fig: Record<string, number> = {};
+  if (parts.has('commands')) measureCommands(store, fig);
+  if (!parts.has('mount')) {
+    if (parts.has('materialize')) Object.assign(fig, measureMaterializeOneNew(store));
+    rmSync(store, { recursive: true, force: true });
+    return fig;
+  }
   const mnt = mkdtempSync(join(tmpdir(), 'layoutfs-bench-mnt-'));
   const t0 = Date.now();
   const mount = start(['mount', store, mnt, '--serve', '127.0.0.1:0']);
@@ -150,14 +162,16 @@ async function measure(refs: number): Promise<Record<string, number>> {
     fig['tag visible in mount s (median of 20)'] = median(visible);
     fig['refresh CPU s (median of 20)'] = median(cpu);
     fig['mount RSS after 20 changes MiB'] = rssMiB(pid);
-    // Every view walked and stat'ed once, cold (the mount's own tables fill, the cache churns).
-    const c = Date.now();
-    const walk = spawnSync('sh', ['-c', `find ${mnt} -type f -print0 | xargs -0 stat > /dev/null`], { stdio: 'ignore' });
-    if (walk.status !== 0) throw new Error('the crawl of the mount failed');
-    fig['crawl of every view (find | xargs stat) s'] = (Date.now() - c) / 1000;
-    fig['mount RSS after the crawl MiB'] = rssMiB(pid);
+    if (parts.has('crawl')) {
+      // Every view walked and stat'ed once, cold (the mount's own tables fill, the cache churns).
+      const c = Date.now();
+      const walk = spawnSync('sh', ['-c', `find ${mnt} -type f -print0 | xargs -0 stat > /dev/null`], { stdio: 'ignore' });
+      if (walk.status !== 0) throw new Error('the crawl of the mount failed');
+      fig['crawl of every view (find | xargs stat) s'] = (Date.now() - c) / 1000;
+      fig['mount RSS after the crawl MiB'] = rssMiB(pid);
+    }
     await stop(mount.proc);
-    Object.assign(fig, measureMaterializeOneNew(store));
+    if (parts.has('materialize')) Object.assign(fig, measureMaterializeOneNew(store));
   } finally {
     await stop(mount.proc);
     spawnSync('umount', ['-l', mnt]);
