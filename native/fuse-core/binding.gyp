@@ -8,7 +8,8 @@
         "src/reply.c",
         "src/mount.c",
         "src/blob-handles.c",
-        "src/notify.c"
+        "src/notify.c",
+        "src/file-times.c"
       ],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags!": ["-O3", "-fno-exceptions"],

@@ -1,5 +1,4 @@
 import { planArchive, type ArchivePlan, type PlanOptions } from '../archive/archive-plan.js';
-import { lstat } from 'node:fs/promises';
 import { formatPlatform, type Descriptor, type Platform } from '../oci/descriptor.js';
 import { digestAlgorithm, digestEncoded, isDigestAlgorithm, isEncodedDigest, type Digest } from '../oci/digest.js';
 import type { ParsedDocument } from '../oci/manifest.js';
@@ -10,7 +9,9 @@ import { computeClosure, type Closure } from '../store/graph/closure.js';
 import type { StoreReader } from '../store/store-reader.js';
 import type { BlobTable } from '../store/blobs/blob-table.js';
 import { fstatFd, closeFd } from '../store/blobs/fd-io.js';
+import { fileMtimes } from '../store/blobs/file-mtimes.js';
 import { AccountingClosures } from './accounting-closures.js';
+import { BackgroundQueue } from './background-queue.js';
 import { countHolders, takeCensus, updateCensus, type BlobCounts, type Census, type Holding } from './census.js';
 import { MetadataCache } from './metadata-cache.js';
 import { blobIdPrefix, blobSpaceId, isBlobSpace, parseSlotKey, Part, ROOT_ID, SlotTable, slotId, slotKey, splitSlotId } from './node-ids.js';
@@ -87,6 +88,14 @@ export class View {
    * id alone (the kernel keeps only ids, src/fuse/kernel-nodes.ts) without opening its file.
    */
   private blobStats: BlobStats | undefined;
+  /** The batch learning each closure's blob mtimes (closureMtimes), so a listing and a warming share one. */
+  private readonly mtimesLearned = new WeakMap<Closure, Promise<void>>();
+  /**
+   * Views listed in a directory, warmed ahead of the walk that follows a listing (find, du, ls -R):
+   * their documents read and blob mtimes learned while the kernel and the walker work, not each
+   * on the way of its own listing. Two at a time, the first 1,024 waiting.
+   */
+  private readonly warming = new BackgroundQueue(2, 1024);
 
   private constructor(readonly store: StoreReader, options: ViewOptions) {
     this.cache = new MetadataCache(store, options.cacheBytes);
@@ -488,13 +497,27 @@ export class View {
   /** A directory's children with their nodes (what FUSE readdirplus wants), or undefined when `dir` is gone. */
   async entries(dir: DirNode): Promise<DirEntry[] | undefined> {
     const state = this.state;
+    const { snapshot } = state;
     const names = await this.childNames(state, dir.path);
     if (!names) return undefined;
-    // In parallel: a cold blobs/ directory stats each blob once (its mtime).
+    const owner = this.blobDirOwner(snapshot, dir.path);
+    // A blobs/<alg> directory: every blob's mtime in one batch, not one request each.
+    if (owner) await this.closureMtimes(snapshot, await this.closureIn(snapshot, owner.root));
     const nodes = await Promise.all(names.map((name) => this.lookupIn(state, childPath(dir.path, name))));
     const out: DirEntry[] = [];
     nodes.forEach((node, i) => node && out.push({ name: names[i]!, node }));
-    return out.sort(byName);
+    out.sort(byName);
+    for (const { node } of out) {
+      const v = node.type === 'dir' ? snapshot.views.get(node.path) : undefined;
+      if (v) this.warming.add(async () => this.closureMtimes(snapshot, await this.closureIn(snapshot, v.root)));
+    }
+    return out;
+  }
+
+  /** The view whose blobs directory `path` (`<view>/blobs/<alg>`, known to be a directory) is; undefined for any other. */
+  private blobDirOwner(snapshot: Snapshot, path: string): ViewEntry | undefined {
+    if (snapshot.views.has(path) || snapshot.dirs().has(path) || path === 'blobs' || path.endsWith('/blobs')) return undefined;
+    return snapshot.views.get(parentPath(parentPath(path)));
   }
 
   /** Child names of a directory, or undefined when `path` is not one. */
@@ -625,14 +648,42 @@ export class View {
 
   /** The store file's mtime of a blob: the same in every view. */
   private async blobMtime(snapshot: Snapshot, digest: Digest): Promise<number> {
-    // Held across the await: a refresh meanwhile moves the stats to other arrays and positions.
     const stats = this.blobStats;
     const i = statPosition(stats, snapshot, digest);
     if (i >= 0 && !Number.isNaN(stats!.mtimes[i])) return stats!.mtimes[i]!;
-    // lstat: one call, and a symlink planted at a blob path is never followed (its own mtime is shown; opens refuse it).
-    const m = await lstat(this.store.blobFile(digest)).then((st) => st.mtimeMs, () => snapshot.index.mtimeMs);
-    if (i >= 0) stats!.mtimes[i] = m;
-    return m;
+    return (await this.storeMtimes(snapshot, [digest]))[0]!;
+  }
+
+  /** Learns, in one batch shared by all who ask, the mtimes of a closure's blobs not known yet. */
+  private closureMtimes(snapshot: Snapshot, closure: Closure): Promise<void> {
+    let learned = this.mtimesLearned.get(closure);
+    if (!learned) {
+      const stats = this.blobStats;
+      const unknown = [...closure.blobs.keys()].filter((d) => {
+        const i = statPosition(stats, snapshot, d);
+        return i < 0 || Number.isNaN(stats!.mtimes[i]);
+      });
+      learned = unknown.length === 0 ? Promise.resolve() : this.storeMtimes(snapshot, unknown).then(() => undefined);
+      this.mtimesLearned.set(closure, learned);
+    }
+    return learned;
+  }
+
+  /**
+   * The store files' mtimes of `digests`, kept for the blobs of the table they were asked for; a
+   * file that cannot be stat'ed shows the index's mtime. lstat: a symlink planted at a blob path is
+   * never followed (its own mtime is shown; opens refuse it).
+   */
+  private async storeMtimes(snapshot: Snapshot, digests: Digest[]): Promise<Float64Array> {
+    // Held across the await: a refresh meanwhile moves the stats to other arrays and positions.
+    const stats = this.blobStats;
+    const mtimes = await fileMtimes(digests.map((d) => this.store.blobFile(d)));
+    digests.forEach((d, k) => {
+      if (Number.isNaN(mtimes[k])) mtimes[k] = snapshot.index.mtimeMs;
+      const i = statPosition(stats, snapshot, d);
+      if (i >= 0) stats!.mtimes[i] = mtimes[k]!;
+    });
+    return mtimes;
   }
 
   /** The size a view showed for a blob of `snapshot`, if one did since the mount started. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "blob-handles.h"
+#include "file-times.h"
 #include "fuse-protocol.h"
 #include "mount.h"
 #include "notify.h"
@@ -871,6 +872,114 @@ static napi_value js_detach(napi_env env, napi_callback_info info)
 	return undef(env);
 }
 
+/* ---------- store file times, one job for many files ---------- */
+
+#define MTIMES_MAX_PATHS (1u << 20)
+
+struct mtimes_job {
+	napi_async_work work;
+	napi_deferred deferred;
+	size_t n;
+	char **paths;   /* into arena */
+	char *arena;
+	double *out;
+};
+
+static void mtimes_job_free(napi_env env, struct mtimes_job *job)
+{
+	if (job->work)
+		napi_delete_async_work(env, job->work);
+	free(job->paths);
+	free(job->arena);
+	free(job->out);
+	free(job);
+}
+
+static void mtimes_execute(napi_env env, void *data)
+{
+	(void)env;
+	struct mtimes_job *job = data;
+	lfs_lstat_mtimes(job->paths, job->n, job->out);
+}
+
+static void mtimes_complete(napi_env env, napi_status status, void *data)
+{
+	struct mtimes_job *job = data;
+	napi_value ab, ta, err, msg;
+	void *bytes = NULL;
+	if (status == napi_ok &&
+	    napi_create_arraybuffer(env, job->n * sizeof(double), &bytes, &ab) == napi_ok &&
+	    napi_create_typedarray(env, napi_float64_array, job->n, ab, 0, &ta) == napi_ok) {
+		if (job->n)
+			memcpy(bytes, job->out, job->n * sizeof(double));
+		napi_resolve_deferred(env, job->deferred, ta);
+	} else {
+		napi_create_string_utf8(env, "lstatMtimes: the job was cancelled or its result could not be made", NAPI_AUTO_LENGTH, &msg);
+		napi_create_error(env, NULL, msg, &err);
+		napi_reject_deferred(env, job->deferred, err);
+	}
+	mtimes_job_free(env, job);
+}
+
+/* lstatMtimes(paths: string[]) → Promise<Float64Array>: mtime ms of each, NaN where lstat failed. */
+static napi_value js_lstat_mtimes(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1], v, promise;
+	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+	bool is_array = false;
+	uint32_t n = 0;
+	if (argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array)
+		return THROW_TYPE(env, "paths must be an array of strings");
+	napi_get_array_length(env, argv[0], &n);
+	if (n > MTIMES_MAX_PATHS)
+		return THROW_RANGE(env, "paths: more than 2^20 in one call");
+	/* Two passes: the lengths, then one arena for every path. */
+	size_t total = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		size_t len;
+		if (napi_get_element(env, argv[0], i, &v) != napi_ok || !is_type(env, v, napi_string) ||
+		    napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok)
+			return THROW_TYPE(env, "paths must be an array of strings");
+		if (len == 0 || len >= 4096)
+			return THROW_RANGE(env, "paths: each must be 1 to 4095 bytes");
+		total += len + 1;
+	}
+	struct mtimes_job *job = calloc(1, sizeof *job);
+	if (!job)
+		return THROW(env, "out of memory");
+	job->n = n;
+	job->paths = malloc((n ? n : 1) * sizeof *job->paths);
+	job->arena = malloc(total ? total : 1);
+	job->out = malloc((n ? n : 1) * sizeof *job->out);
+	if (!job->paths || !job->arena || !job->out) {
+		mtimes_job_free(env, job);
+		return THROW(env, "out of memory");
+	}
+	char *at = job->arena;
+	for (uint32_t i = 0; i < n; i++) {
+		size_t len;
+		napi_get_element(env, argv[0], i, &v);
+		napi_get_value_string_utf8(env, v, at, (size_t)(job->arena + total - at), &len);
+		if (strlen(at) != len) {
+			mtimes_job_free(env, job);
+			return THROW_TYPE(env, "paths must not contain NUL");
+		}
+		job->paths[i] = at;
+		at += len + 1;
+	}
+	napi_value name;
+	napi_create_string_utf8(env, "layoutfs.lstatMtimes", NAPI_AUTO_LENGTH, &name);
+	if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+	    napi_create_async_work(env, NULL, name, mtimes_execute, mtimes_complete, job, &job->work) != napi_ok ||
+	    napi_queue_async_work(env, job->work) != napi_ok) {
+		/* A promise made but never settled is dropped with the job. */
+		mtimes_job_free(env, job);
+		return THROW(env, "lstatMtimes: cannot queue the job");
+	}
+	return promise;
+}
+
 /* ---------- module ---------- */
 
 static void addon_data_free(napi_env env, void *data, void *hint)
@@ -930,6 +1039,8 @@ static napi_value init(napi_env env, napi_value exports)
 	napi_set_named_property(env, exports, "mount", fn);
 	napi_create_function(env, "detach", NAPI_AUTO_LENGTH, js_detach, NULL, &fn);
 	napi_set_named_property(env, exports, "detach", fn);
+	napi_create_function(env, "lstatMtimes", NAPI_AUTO_LENGTH, js_lstat_mtimes, NULL, &fn);
+	napi_set_named_property(env, exports, "lstatMtimes", fn);
 	return exports;
 }
 

@@ -425,6 +425,21 @@ function runPart(name, cmd, args, timeoutMs = 240_000) {
   });
 }
 
+// lstatMtimes: one job for many files, each as lstat sees it (a symlink's own mtime), NaN where it fails.
+async function checkLstatMtimes(dir) {
+  fs.symlinkSync(join(dir, 'blob'), join(dir, 'link'));
+  fs.lutimesSync(join(dir, 'link'), 1000, 1000);
+  const paths = [join(dir, 'blob'), join(dir, 'missing'), join(dir, 'link')];
+  const got = await core.lstatMtimes(paths);
+  check(got instanceof Float64Array && got.length === 3, 'lstatMtimes answers a Float64Array, one number per path');
+  check(got[0] === fs.lstatSync(paths[0]).mtimeMs && Number.isNaN(got[1]) && got[2] === 1_000_000,
+    'lstatMtimes: mtimes as lstat gives them, NaN for a missing file, a symlink not followed', String([...got]));
+  let thrown = '';
+  try { core.lstatMtimes(['a\0b']); } catch (e) { thrown = e.message; }
+  check(thrown === 'paths must not contain NUL', 'lstatMtimes refuses a path with NUL', thrown);
+  fs.unlinkSync(join(dir, 'link'));
+}
+
 function cleanupMounts(dir) {
   for (const m of ['mnt', 'mnt2', 'umnt']) spawnSync('umount', ['-l', join(dir, m)], { stdio: 'ignore' });
 }
@@ -457,6 +472,7 @@ async function main() {
     fs.closeSync(fd);
     fs.chmodSync(join(dir, 'blob'), 0o644);
     fs.writeFileSync(join(dir, 'blob.sha256'), `${h.digest('hex')}\n`);
+    await checkLstatMtimes(dir);
     const cc = spawnSync('cc', ['-O2', '-o', join(dir, 'fhandle'), join(here, 'fhandle.c')], { encoding: 'utf8' });
     if (!check(cc.status === 0, 'compile test/fhandle.c', cc.stderr)) process.exit(1);
 
