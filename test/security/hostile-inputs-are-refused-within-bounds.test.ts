@@ -243,7 +243,7 @@ for (const entry of TRAVERSING_STATE) {
       mkdirSync(out);
       writeFileSync(join(out, '.layoutfs-materialized.json'), JSON.stringify({ views: [entry === '/victim' ? victim : entry] }));
       const before = snapshot(victim);
-      await materialize(await View.open(await openStore(p.store)), out, undefined, () => undefined);
+      await materialize(await openStore(p.store), out, undefined, () => undefined);
       assert.deepEqual(snapshot(victim), before);
       rmSync(out, { recursive: true });
       rmSync(victim, { recursive: true });
@@ -259,7 +259,7 @@ row({ cls: 'outside', name: 'materialize: a view directory under OUTDIR that is 
     symlinkSync(victim, join(out, 'gone'));
     writeFileSync(join(out, '.layoutfs-materialized.json'), JSON.stringify({ views: ['gone'] }));
     const before = snapshot(victim);
-    await materialize(await View.open(await openStore(p.store)), out, undefined, () => undefined);
+    await materialize(await openStore(p.store), out, undefined, () => undefined);
     assert.deepEqual(snapshot(victim), before);
     rmSync(out, { recursive: true });
     rmSync(victim, { recursive: true });
@@ -268,7 +268,7 @@ row({ cls: 'outside', name: 'materialize: a symlinked store blob is refused, nev
   arrange: (p) => { const l = layerOf(p, p.fx.base); renameSync(blobOf(p, l), join(p.outside, 'moved')); symlinkSync(join(p.outside, 'moved'), blobOf(p, l)); },
   async act(p) {
     const out = join(p.dir, 'out');
-    await rejectsWith(materialize(await View.open(await openStore(p.store)), out, ['docker.io/library/base:1'], () => undefined),
+    await rejectsWith(materialize(await openStore(p.store), out, ['docker.io/library/base:1'], () => undefined),
       'FAILED_PRECONDITION', /is a symlink; blobs must be regular files/);
     const links = [...snapshot(out).values()].filter((v) => v.includes('->'));
     assert.deepEqual(links, []);
