@@ -218,7 +218,7 @@ class Run {
 export async function materialize(store: StoreReader, out: string, names: string[] | undefined, warn: (msg: string) => void,
   options: MaterializeOptions = {}): Promise<MaterializeReport> {
   const index = await store.readIndex();
-  const previous = readState(out, store.root);
+  const previous = readState(out, store.root, warn);
   const { unchanged, todo, gone, made } = planViews(index, previous, names, options.full ?? false);
   await mkdir(out, { recursive: true }).catch((err: unknown) => {
     throw new LayoutfsError('PERMISSION_DENIED', `cannot create the output directory (${String(errnoOf(err))})`, { path: out, cause: err });
