@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { decodeState, encodeState } from '../../src/materialize/state-lines.js';
 import { runCli, runCliJson } from '../fixtures/cli.js';
-import { buildFixtureStore } from '../fixtures/layout-builder.js';
-import { tempDir } from '../fixtures/temp.js';
+import { materializedFixture } from '../fixtures/materialized.js';
 
 const STATE = '.layoutfs-materialized';
 
@@ -19,16 +18,6 @@ function tree(out: string, dir = out, into = new Map<string, string>()): Map<str
     else into.set(relative(out, path), `${st.ino}:${readFileSync(path, 'hex')}`);
   }
   return into;
-}
-
-/** The fixture store, materialized once into `out`. */
-function materialized(t: TestContext): { store: string; out: string } {
-  const dir = tempDir(t);
-  const store = join(dir, 'store');
-  buildFixtureStore(store);
-  const out = join(dir, 'out');
-  runCliJson(['materialize', store, out]);
-  return { store, out };
 }
 
 const DAMAGES: Record<string, (file: string) => void> = {
@@ -46,7 +35,7 @@ const DAMAGES: Record<string, (file: string) => void> = {
 
 for (const [damage, apply] of Object.entries(DAMAGES)) {
   test(`a state file ${damage} is not trusted: every view is checked, the tree comes out as a first run makes it`, (t) => {
-    const { store, out } = materialized(t);
+    const { store, out } = materializedFixture(t);
     const made = tree(out);
     const planted = join(out, 'latest', 'blobs', 'sha256', 'planted-by-hand');
     writeFileSync(planted, 'mine\n');
@@ -65,7 +54,7 @@ for (const [damage, apply] of Object.entries(DAMAGES)) {
 }
 
 test('a state that records a view under another entry (forged, checksum and all) never gets a view of the store removed', (t) => {
-  const { store, out } = materialized(t);
+  const { store, out } = materializedFixture(t);
   const made = tree(out);
   const state = decodeState(readFileSync(join(out, STATE)))!;
   // `latest` is recorded as made from another entry, and its entry's identity under a path no reference has.
@@ -84,7 +73,7 @@ test('a state that records a view under another entry (forged, checksum and all)
 });
 
 test('the JSON state of an earlier layoutfs is read once: its removed views go, every view is checked, the new state replaces it', (t) => {
-  const { store, out } = materialized(t);
+  const { store, out } = materializedFixture(t);
   const views = [...decodeState(readFileSync(join(out, STATE)))!.views].map(([path, identity]) => [path, identity]);
   assert.equal(runCli(['rm', store, 'latest']).code, 0);
   rmSync(join(out, STATE));
