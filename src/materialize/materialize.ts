@@ -9,12 +9,14 @@ import { tempName, writeTempFile } from '../store/atomic-file.js';
 import { blobRelPath } from '../store/blobs/blob-path.js';
 import { descriptorChunks, openBeneathSync } from '../store/safe-open.js';
 import type { Closure } from '../store/graph/closure.js';
+import type { StoreReader } from '../store/store-reader.js';
 import type { NamedView } from '../view/snapshot.js';
-import type { View } from '../view/view.js';
 import { makeDurable } from './make-durable.js';
-import { isViewPath, readState, viewIdentity, writeState, type MadeViews } from './materialize-state.js';
+import { readState, writeState } from './materialize-state.js';
 import { OutputDirectories, REMEMBERED } from './output-directories.js';
+import { planViews } from './plan-views.js';
 import { removeView } from './remove-view.js';
+import { viewClosures } from './view-closures.js';
 
 export interface MaterializeReport {
   out: string;
@@ -83,7 +85,7 @@ class Run {
   private readonly sources = new Map<Digest, StoreFile>();
   private warned = false;
 
-  constructor(private readonly view: View, readonly out: string, private readonly warn: (msg: string) => void, readonly report: MaterializeReport) {
+  constructor(private readonly store: StoreReader, readonly out: string, private readonly warn: (msg: string) => void, readonly report: MaterializeReport) {
     this.dirs = new OutputDirectories(out, this.changed);
   }
 
@@ -145,7 +147,7 @@ class Run {
         this.warn(`${this.out} is on another filesystem than the store: copying blobs instead of hard-linking (about ${closure.bytes} bytes for ${v.name})`);
         this.warned = true;
       }
-      renameSync(await copyVerified(this.view, source.path, at, digest, size), at);
+      renameSync(await copyVerified(this.store, source.path, at, digest, size), at);
       this.report.copied++;
       this.report.copiedBytes += size;
       return;
@@ -163,9 +165,9 @@ class Run {
   private storeFile(digest: Digest): StoreFile {
     let source = this.sources.get(digest);
     if (!source) {
-      const { fd, stat } = openBeneathSync(this.view.store.safeRoot, blobRelPath(digest), `blob ${digest}`);
+      const { fd, stat } = openBeneathSync(this.store.safeRoot, blobRelPath(digest), `blob ${digest}`);
       closeSync(fd);
-      source = { path: this.view.blobFile(digest), ino: stat.ino, dev: stat.dev };
+      source = { path: this.store.blobFile(digest), ino: stat.ino, dev: stat.dev };
       if (this.sources.size >= REMEMBERED) this.sources.clear();
       this.sources.set(digest, source);
     }
@@ -210,35 +212,18 @@ class Run {
  * Real directories, one standalone layout per reference, under `out`: blobs hard-linked to the
  * store's files (copied, with a warning, across filesystems). A re-run costs what changed: a
  * view whose store entry is the one the state file records is taken as made and not looked at
- * (`full` checks it file by file); new and re-tagged views are synced, removed ones deleted.
- * Every file appears under its final name whole.
+ * (`full` checks it file by file); new and re-tagged views are synced, removed ones deleted. No
+ * view is built for an unchanged entry (planViews). Every file appears under its final name whole.
  */
-export async function materialize(view: View, out: string, names: string[] | undefined, warn: (msg: string) => void,
+export async function materialize(store: StoreReader, out: string, names: string[] | undefined, warn: (msg: string) => void,
   options: MaterializeOptions = {}): Promise<MaterializeReport> {
-  const chosen: NamedView[] = names?.length ? names.map((n) => view.referenceNamed(n)) : view.snapshot.named;
+  const index = await store.readIndex();
+  const previous = readState(out, store.root, warn);
+  const { unchanged, todo, gone, made } = planViews(index, previous, names, options.full ?? false);
   await mkdir(out, { recursive: true }).catch((err: unknown) => {
     throw new LayoutfsError('PERMISSION_DENIED', `cannot create the output directory (${String(errnoOf(err))})`, { path: out, cause: err });
   });
-  const previous = readState(out, view.storeRoot);
-  const report: MaterializeReport = { out, added: [], updated: [], removed: [], unchanged: 0, linked: 0, copied: 0, copiedBytes: 0 };
-
-  const todo: { v: NamedView; identity: string }[] = [];
-  for (const v of chosen) {
-    const identity = viewIdentity(v);
-    if (!options.full && previous.get(v.path) === identity) report.unchanged++;
-    else todo.push({ v, identity });
-  }
-  const made: MadeViews = new Map(previous);
-  const gone: string[] = [];
-  if (!names?.length) {
-    const now = new Set(chosen.map((v) => v.path));
-    for (const p of previous.keys()) {
-      if (now.has(p)) continue;
-      // A path the mapping cannot produce is not ours to remove: it is forgotten.
-      if (isViewPath(p)) gone.push(p);
-      else made.delete(p);
-    }
-  }
+  const report: MaterializeReport = { out, added: [], updated: [], removed: [], unchanged, linked: 0, copied: 0, copiedBytes: 0 };
   if (todo.length === 0 && gone.length === 0 && made.size === previous.size) return report;
 
   // Views about to change lose their record first: a run stopped half-way leaves them to be
@@ -246,12 +231,13 @@ export async function materialize(view: View, out: string, names: string[] | und
   const touched = [...todo.map((t) => t.v.path), ...gone].filter((p) => typeof previous.get(p) === 'string');
   if (touched.length > 0) {
     for (const p of touched) made.set(p, null);
-    await writeState(out, view.storeRoot, made);
+    await writeState(out, store.root, made);
   }
 
-  const run = new Run(view, out, warn, report);
+  const run = new Run(store, out, warn, report);
+  const closureOf = await viewClosures(store, todo.length);
   for (const { v, identity } of todo) {
-    const closure = await view.closureOf(v);
+    const closure = await closureOf(v.root);
     const result = await run.syncView(v, closure);
     if (result === 'added') report.added.push(v.name);
     else if (result === 'updated') report.updated.push(v.name);
@@ -265,14 +251,14 @@ export async function materialize(view: View, out: string, names: string[] | und
     made.delete(p);
   }
   await makeDurable(out, run.changed);
-  await writeState(out, view.storeRoot, made);
+  await writeState(out, store.root, made);
   return report;
 }
 
 /** A copy of a store blob in a temp file beside `target`, checked against its digest on the way. */
-async function copyVerified(view: View, source: string, target: string, digest: Digest, size: number): Promise<string> {
+async function copyVerified(store: StoreReader, source: string, target: string, digest: Digest, size: number): Promise<string> {
   const hash = createHash(digestAlgorithm(digest));
-  const fd = await view.store.openBlob(digest, size);
+  const fd = await store.openBlob(digest, size);
   const temp = await writeTempFile(target, async (handle) => {
     for await (const chunk of descriptorChunks(fd, size, source)) {
       hash.update(chunk);

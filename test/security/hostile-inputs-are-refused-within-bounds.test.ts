@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { importArchive } from '../../src/archive/import-archive.js';
 import { escapeControls, formatTable } from '../../src/cli/format.js';
 import { materialize } from '../../src/materialize/materialize.js';
+import { encodeState } from '../../src/materialize/state-lines.js';
 import { parseDigest } from '../../src/oci/digest.js';
 import { ingestBlob } from '../../src/store/blobs/blob-ingest.js';
 import { fsck } from '../../src/store/fsck.js';
@@ -241,10 +242,15 @@ for (const entry of TRAVERSING_STATE) {
       writeFileSync(join(victim, 'index.json'), 'victim\n');
       writeFileSync(join(victim, 'blobs', 'sha256', 'f'.repeat(64)), 'victim blob\n');
       mkdirSync(out);
-      writeFileSync(join(out, '.layoutfs-materialized.json'), JSON.stringify({ views: [entry === '/victim' ? victim : entry] }));
+      const path = entry === '/victim' ? victim : entry;
       const before = snapshot(victim);
-      await materialize(await View.open(await openStore(p.store)), out, undefined, () => undefined);
-      assert.deepEqual(snapshot(victim), before);
+      // The state of earlier versions, then this version's (checksum and all).
+      for (const [name, bytes] of [['.layoutfs-materialized.json', JSON.stringify({ views: [path] })],
+        ['.layoutfs-materialized', encodeState({ store: p.store, format: 'any', views: new Map([[path, 'x'.repeat(43)]]) })]] as const) {
+        writeFileSync(join(out, name), bytes);
+        await materialize(await openStore(p.store), out, undefined, () => undefined);
+        assert.deepEqual(snapshot(victim), before);
+      }
       rmSync(out, { recursive: true });
       rmSync(victim, { recursive: true });
     } });
@@ -259,7 +265,7 @@ row({ cls: 'outside', name: 'materialize: a view directory under OUTDIR that is 
     symlinkSync(victim, join(out, 'gone'));
     writeFileSync(join(out, '.layoutfs-materialized.json'), JSON.stringify({ views: ['gone'] }));
     const before = snapshot(victim);
-    await materialize(await View.open(await openStore(p.store)), out, undefined, () => undefined);
+    await materialize(await openStore(p.store), out, undefined, () => undefined);
     assert.deepEqual(snapshot(victim), before);
     rmSync(out, { recursive: true });
     rmSync(victim, { recursive: true });
@@ -268,7 +274,7 @@ row({ cls: 'outside', name: 'materialize: a symlinked store blob is refused, nev
   arrange: (p) => { const l = layerOf(p, p.fx.base); renameSync(blobOf(p, l), join(p.outside, 'moved')); symlinkSync(join(p.outside, 'moved'), blobOf(p, l)); },
   async act(p) {
     const out = join(p.dir, 'out');
-    await rejectsWith(materialize(await View.open(await openStore(p.store)), out, ['docker.io/library/base:1'], () => undefined),
+    await rejectsWith(materialize(await openStore(p.store), out, ['docker.io/library/base:1'], () => undefined),
       'FAILED_PRECONDITION', /is a symlink; blobs must be regular files/);
     const links = [...snapshot(out).values()].filter((v) => v.includes('->'));
     assert.deepEqual(links, []);

@@ -41,7 +41,7 @@ export interface Closure {
 export async function computeClosure(
   root: Descriptor,
   documents: DocumentReader,
-  present: ReadonlySet<Digest>,
+  present: Pick<ReadonlySet<Digest>, 'has'>,
   files: BlobFiles,
 ): Promise<Closure> {
   const descriptors = new Map<Digest, Descriptor>([[root.digest, root]]);

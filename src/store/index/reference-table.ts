@@ -22,7 +22,7 @@ export interface ReferenceTable {
 }
 
 /** Where the view of `name` lives, or why no path can show it (said after the entry's position in its finding). */
-function viewPathOf(name: string): { viewPath: string } | { unmappable: string } {
+export function viewPathOf(name: string): { viewPath: string } | { unmappable: string } {
   const viewPath = refToPath(name);
   if (viewPath === undefined) return { unmappable: ` has an empty ${REF_NAME_ANNOTATION}` };
   // A UTF-16 unit is at most 3 bytes of UTF-8: a short path needs no counting.
