@@ -69,6 +69,11 @@ function byName(a: DirEntry, b: DirEntry): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
+/** The census of `snapshot`, counted with the accounting closures. */
+async function censusWith(snapshot: Snapshot, accounting: Promise<AccountingClosures>): Promise<Census> {
+  return takeCensus(snapshot, async (root) => (await accounting).tally(root));
+}
+
 /**
  * The synthetic tree of a store, and the one interface the adapters (FUSE, HTTP, materialize) use:
  * nodes by path and by id, directory entries, opening files, references by name, closures.
@@ -127,7 +132,7 @@ export class View {
     const state = this.state;
     return (state.census ??= (async () => {
       const accounting = this.accountingIn(state);
-      const census = await takeCensus(state.snapshot, async (root) => (await accounting).tally(root));
+      const census = await censusWith(state.snapshot, accounting);
       void (await accounting).save(this.store).catch(() => false).finally(() => {
         if (state.accounting === accounting && !state.holders) state.accounting = undefined;
       });
@@ -204,8 +209,7 @@ export class View {
     const { blobsGone, blobsAdded } = snapshot.delta;
     // The closures that held a vanished blob went with it (loadNext); the rest are still right.
     if (blobsGone.some((d) => census.count(d) > 0)) {
-      const accounting = this.openAccounting(snapshot);
-      const fresh = await takeCensus(snapshot, async (root) => (await accounting).tally(root));
+      const fresh = await censusWith(snapshot, this.openAccounting(snapshot));
       const changed = new Set<Digest>();
       census.table.diff(fresh.table, {
         same: (i, j) => census.counts[i] !== fresh.counts[j] && changed.add(fresh.table.digestAt(j)),

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test, type TestContext } from 'node:test';
 import { BlobTable } from '../../src/store/blobs/blob-table.js';
 import { LISTING_MIN_BLOBS, LISTING_NAME } from '../../src/store/blobs/listing-file.js';
+import { sealed, unseal } from '../../src/store/sealed-file.js';
 import { openStore } from '../../src/store/store-reader.js';
 import type { Digest } from '../../src/oci/digest.js';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
@@ -38,12 +39,13 @@ test('an unchanged blobs/ directory is read back from the saved listing; any cha
 
   // A saved listing whose checksum holds and whose directory state matches is what an open sees:
   // drop one record, fix the checksum, and the blob is gone from the open's listing.
-  const [header, line] = saved.toString('latin1').split('\n', 2) as [string, string];
+  const magic = saved.toString('latin1', 0, saved.indexOf(0x0a));
+  const body = unseal(magic, saved)!;
+  const line = body.toString('latin1', 0, body.indexOf(0x0a));
   const [stamp, n256, n512] = line.split(' ') as [string, string, string];
-  const records = saved.subarray(header.length + line.length + 2);
+  const records = body.subarray(line.length + 1);
   const fewer = Buffer.concat([records.subarray(0, 32 * 7), records.subarray(32 * 8)]);
-  const sum = createHash('sha256').update(stamp).update(fewer).digest('hex');
-  writeFileSync(file, Buffer.concat([Buffer.from(`${header}\n${stamp} ${Number(n256) - 1} ${n512} ${sum}\n`, 'latin1'), fewer]));
+  writeFileSync(file, sealed(magic, [Buffer.from(`${stamp} ${Number(n256) - 1} ${n512}\n`, 'latin1'), fewer]));
   const dropped = `sha256:${records.subarray(32 * 7, 32 * 8).toString('hex')}` as Digest;
   const fromFile = await present(store);
   assert.equal(fromFile.size, listed.size - 1);

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import type { Descriptor } from '../../oci/descriptor.js';
 import { DIGEST_ALGORITHMS } from '../../oci/digest.js';
-import { writeFileAtomic } from '../atomic-file.js';
 import { DIGEST_BYTES, type BlobTable } from '../blobs/blob-table.js';
 import { readBeneath, type SafeRoot } from '../safe-open.js';
+import { saveSealed, sealed, unseal } from '../sealed-file.js';
 
 /**
  * Where ls, du and a mount's census keep the closures they computed, beside index.json. A
@@ -16,7 +14,7 @@ import { readBeneath, type SafeRoot } from '../safe-open.js';
  * serves always comes from the documents themselves. No other reader of the store looks at it
  * (gc, fsck and import see only index.json and blobs/); its temp files carry the usual temp names.
  *
- * Format (little-endian): `layoutfs closures 1\n`, the sha256 of the body, then the body:
+ * Format: a sealed file (sealed-file.ts) of kind `layoutfs closures 1`, its body little-endian:
  * - u32 string count, each a u32 byte length and UTF-8 (media types and platforms);
  * - the blob dictionary, a blob many closures share written once: for sha256 then sha512, a u32
  *   count and as many binary digests each with its f64 size, in ascending digest order (the blob
@@ -31,8 +29,7 @@ import { readBeneath, type SafeRoot } from '../safe-open.js';
  */
 export const CLOSURES_NAME = '.layoutfs-closures';
 
-const MAGIC = Buffer.from('layoutfs closures 1\n');
-const HASH_BYTES = 32;
+const MAGIC = 'layoutfs closures 1';
 const NOT_RECORDED = 0xffffffff;
 
 /** A closure as a record gives it, in one blob table's terms. */
@@ -137,10 +134,8 @@ export class ClosureRecords {
 
   /** Parses a whole file; throws on any flaw (the dictionary's order is checked against a table, in `find`). */
   static parse(file: Buffer): ClosureRecords {
-    const head = MAGIC.length + HASH_BYTES;
-    if (file.length < head || !file.subarray(0, MAGIC.length).equals(MAGIC)) throw new RangeError('not a closures file');
-    const body = file.subarray(head);
-    if (!createHash('sha256').update(body).digest().equals(file.subarray(MAGIC.length, head))) throw new RangeError('checksum');
+    const body = unseal(MAGIC, file);
+    if (!body) throw new RangeError('not a closures file, or its checksum fails');
     const r = new BodyReader(body);
     const strings: string[] = [];
     for (let n = r.u32(); n > 0; n--) strings.push(UTF8.decode(r.bytes(r.u32())));
@@ -284,7 +279,7 @@ export class ClosureRecordsWriter {
       at = body.writeUInt32LE(r.platforms?.length ?? NOT_RECORDED, at);
       for (const p of r.platforms ?? []) at = body.writeUInt32LE(p, at);
     }
-    return Buffer.concat([MAGIC, createHash('sha256').update(body).digest(), body]);
+    return sealed(MAGIC, [body]);
   }
 
   private string(s: string): number {
@@ -311,6 +306,6 @@ export class ClosureRecordsWriter {
  * each leave a whole file, the last one wins, and every one is true). Resolves false when the
  * store could not be written (read-only, full): the records only save work.
  */
-export async function saveClosureRecords(storeRoot: string, bytes: Buffer): Promise<boolean> {
-  return writeFileAtomic(join(storeRoot, CLOSURES_NAME), bytes).then(() => true, () => false);
+export function saveClosureRecords(storeRoot: string, bytes: Buffer): Promise<boolean> {
+  return saveSealed(storeRoot, CLOSURES_NAME, bytes);
 }
