@@ -57,9 +57,19 @@ function scanSeparators(bytes: Buffer, from: number, to: number, depth: number, 
  * The separators of `manifests` in a whole index.json that JSON.parse accepted: the opening
  * bracket, each comma between values and the closing bracket, so value k lies strictly between
  * separators k and k + 1. Undefined when `manifests` is not found exactly once, unescaped, as a
- * key of the top-level object (a reader then parses the whole file, as it must).
+ * key of the top-level object (a reader then parses the whole file, as it must). Kept per buffer:
+ * a file read once is scanned once, and one entriesChange made from another is not scanned at all.
  */
 export function manifestsSeparators(bytes: Buffer): Uint32Array | undefined {
+  let known = separatorsOf.get(bytes);
+  if (known === undefined) separatorsOf.set(bytes, (known = scanManifests(bytes) ?? null));
+  return known ?? undefined;
+}
+
+/** Separators found so far, by the buffer of the file they are of; null when it has none usable. */
+const separatorsOf = new WeakMap<Buffer, Uint32Array | null>();
+
+function scanManifests(bytes: Buffer): Uint32Array | undefined {
   let depth = 0;
   let lastKey = -1;
   let found: number[] | undefined;
@@ -109,8 +119,6 @@ export interface EntriesChange {
   from: number;
   to: number;
   values: unknown[];
-  /** The new file's separators. */
-  separators: Uint32Array;
 }
 
 /**
@@ -119,7 +127,9 @@ export interface EntriesChange {
  * is parsed alone. Undefined when the change reaches outside `manifests` or the middle does not
  * parse as values: the caller parses the whole file. Sound because the bytes before the middle
  * are the same, so the middle starts where an old value started, and a middle of whole values
- * leaves the scan where the old one was, so the shared end means what it meant.
+ * leaves the scan where the old one was, so the shared end means what it meant. The new file's
+ * separators follow from the old ones and the middle's: manifestsSeparators gives them for `bytes`
+ * without a scan, for the change after this one.
  */
 export function entriesChange(old: Buffer, separators: Uint32Array, bytes: Buffer): EntriesChange | undefined {
   const limit = Math.min(old.length, bytes.length);
@@ -127,7 +137,10 @@ export function entriesChange(old: Buffer, separators: Uint32Array, bytes: Buffe
   const suffix = commonSuffix(old, bytes, limit - prefix);
   const oldEnd = old.length - suffix;
   const last = separators.length - 1;
-  if (prefix === old.length && prefix === bytes.length) return { from: 0, to: 0, values: [], separators };
+  if (prefix === old.length && prefix === bytes.length) {
+    separatorsOf.set(bytes, separators);
+    return { from: 0, to: 0, values: [] };
+  }
   // Separator `from` is the last one inside the shared start, `to` the first inside the shared end.
   if (separators[0]! >= prefix || separators[last]! < oldEnd) return undefined;
   let from = 0;
@@ -162,5 +175,6 @@ export function entriesChange(old: Buffer, separators: Uint32Array, bytes: Buffe
   while (lo < values.length && from + lo < to && same(from + lo, from + lo)) lo++;
   let hi = 0;
   while (hi < values.length - lo && to - hi > from + lo && same(to - 1 - hi, from + values.length - 1 - hi)) hi++;
-  return { from: from + lo, to: to - hi, values: values.slice(lo, values.length - hi), separators: next };
+  separatorsOf.set(bytes, next);
+  return { from: from + lo, to: to - hi, values: values.slice(lo, values.length - hi) };
 }

@@ -63,17 +63,13 @@ function entryAt(file: string, value: unknown, position: number, findings?: Find
   }
 }
 
-/** Separators of each index.json read (entry-spans.ts), found when a later read first asks; null when unusable. */
-const separatorsOf = new WeakMap<IndexFile, Uint32Array | null>();
-
 /**
  * The entries of `bytes` from those of `previous`: the values a write left alone keep their
  * entry objects (moved to their new position when entries before them came or went), and only
  * the values between are parsed. Undefined when the change is not one of entries only.
  */
 function entriesAfter(previous: IndexFile, file: string, bytes: Buffer): Pick<IndexFile, 'json' | 'entries' | 'valid' | 'findings' | 'changed'> | undefined {
-  let separators = separatorsOf.get(previous);
-  if (separators === undefined) separatorsOf.set(previous, (separators = manifestsSeparators(previous.bytes) ?? null));
+  const separators = manifestsSeparators(previous.bytes);
   const change = separators && entriesChange(previous.bytes, separators, bytes);
   if (!change) return undefined;
   const { from, to, values } = change;
