@@ -9,7 +9,7 @@
         "src/mount.c",
         "src/blob-handles.c",
         "src/notify.c",
-        "src/file-times.c"
+        "src/file-batch.c"
       ],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags!": ["-O3", "-fno-exceptions"],

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, readSync, type BigIntStats } from 'node:fs';
+import { closeSync, fstatSync, readSync, type BigIntStats } from 'node:fs';
 import { isLayoutfsError } from '../errors.js';
 import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
+import { lstatIn, STAT, STAT_FIELDS, TYPE_FILE, typeName } from './blobs/file-batch.js';
 import { scanBlobs } from './blobs/scan-blobs.js';
 import { DAMAGE, type Finding } from './findings.js';
 import { markReachable } from './gc/mark.js';
 import { isImageSpecRefName } from '../oci/reference.js';
 import { referenceTable } from './index/reference-table.js';
 import { openStore, type StoreReader } from './store-reader.js';
-import { fileStamp, loadVerifiedStamps, saveVerifiedStamps } from './verified-blobs.js';
+import { batchStamp, fileStamp, loadVerifiedStamps, saveVerifiedStamps } from './verified-blobs.js';
 
 export interface FsckOptions {
   /** Re-hash the blobs, except those hashed correctly by an earlier run whose file has not changed since (verified-blobs.ts). */
@@ -31,19 +32,6 @@ export interface FsckReport {
   damaged: boolean;
   /** With `verify`: blobs hashed by this run, and blobs skipped as hashed correctly earlier and unchanged since. */
   verified?: { hashed: number; skipped: number };
-}
-
-/** lstat (nanosecond times: as cheap), or undefined when the path cannot be stat'ed (gone, no permission). */
-function lstatIf(path: string): BigIntStats | undefined {
-  try {
-    return lstatSync(path, { bigint: true });
-  } catch {
-    return undefined;
-  }
-}
-
-function kindOf(st: BigIntStats): string {
-  return st.isSymbolicLink() ? 'a symlink' : st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : 'not a regular file';
 }
 
 /**
@@ -103,6 +91,10 @@ export async function fsck(storeDir: string, options: FsckOptions = {}): Promise
     }
   }
   const scan = await scanBlobs(store.root);
+  // Every blob is stat'ed on a worker thread while this thread reads the documents: it tells odd
+  // entries (readers refuse them), the sizes, and with `verify` whether a record holds. Only the
+  // blobs listed through real directories: the rest cannot be checked by path.
+  const stats = Promise.all(scan.dirs.map((d) => (d.real ? lstatIn(d.path, d.names) : Promise.resolve(undefined))));
   const marking = await markReachable(store, index.valid.map((e) => e.descriptor), scan.present);
   findings.push(...marking.missing, ...marking.problems);
   for (const { digest } of marking.unmarked) {
@@ -113,29 +105,33 @@ export async function fsck(storeDir: string, options: FsckOptions = {}): Promise
   const earlier = options.verify && !options.full ? await loadVerifiedStamps(store.safeRoot, scan.present.size) : new Map<Digest, string>();
   const holding = new Map<Digest, string>();
   const toHash: Digest[] = [];
-  // One blocking lstat per blob: fsck serves nothing meanwhile, and the safe open per blob this
-  // replaces cost four awaited calls each. It tells odd entries (readers refuse them), the sizes,
-  // and with `verify` whether a record holds; only that is kept, not a stat object per blob.
-  const sizes = new Map<Digest, number>();
-  for (const digest of scan.present) {
-    if (scan.unchecked.has(digest)) continue;
-    const file = store.blobFile(digest);
-    const st = lstatIf(file);
+  let hashBytes = 0;
+  const dirStats = await stats;
+  for (const [k, dir] of scan.dirs.entries()) {
+    const st = dirStats[k];
     if (!st) continue;
-    if (!st.isFile()) {
-      findings.push({ kind: 'NOT_REGULAR', file, digest, message: `${digest} is ${kindOf(st)}; readers refuse it (replace it with the blob, or remove it)` });
-      continue;
-    }
-    sizes.set(digest, Number(st.size));
-    if (!options.verify) continue;
-    const record = earlier.get(digest);
-    if (record !== undefined && record === fileStamp(st)) holding.set(digest, record);
-    else toHash.push(digest);
-  }
-  for (const [digest, size] of marking.marked) {
-    const actual = sizes.get(digest);
-    if (actual !== undefined && actual !== size) {
-      findings.push({ kind: 'SIZE_MISMATCH', file: store.blobFile(digest), digest, message: `${digest}: the file has ${actual} bytes, its descriptor says ${size} (reads of it fail)` });
+    for (let j = 0; j < dir.names.length; j++) {
+      const at = j * STAT_FIELDS;
+      const type = st[at + STAT.type]!;
+      if (type < 0) continue;
+      const digest = `${dir.alg}:${dir.names[j]!}` as Digest;
+      if (type !== TYPE_FILE) {
+        findings.push({ kind: 'NOT_REGULAR', file: store.blobFile(digest), digest, message: `${digest} is ${typeName(type)}; readers refuse it (replace it with the blob, or remove it)` });
+        continue;
+      }
+      const size = st[at + STAT.size]!;
+      const described = marking.sizes[dir.first + j]!;
+      if (described >= 0 && described !== size) {
+        findings.push({ kind: 'SIZE_MISMATCH', file: store.blobFile(digest), digest, message: `${digest}: the file has ${size} bytes, its descriptor says ${described} (reads of it fail)` });
+      }
+      if (!options.verify) continue;
+      const record = earlier.get(digest);
+      if (record !== undefined && record === batchStamp(st, at)) {
+        holding.set(digest, record);
+      } else {
+        toHash.push(digest);
+        hashBytes += size;
+      }
     }
   }
   for (const file of scan.temps) {
@@ -143,11 +139,11 @@ export async function fsck(storeDir: string, options: FsckOptions = {}): Promise
   }
   let verified: FsckReport['verified'];
   if (options.verify) {
-    const result = await verifyBlobs(store, toHash, sizes, { holding, earlier: earlier.size }, options);
+    const result = await verifyBlobs(store, { digests: toHash, bytes: hashBytes }, { holding, earlier: earlier.size }, options);
     findings.push(...result.findings);
     verified = { hashed: result.hashed, skipped: result.skipped };
   }
-  return { store: store.root, references: table.named.length, blobs: marking.present.size, findings,
+  return { store: store.root, references: table.named.length, blobs: scan.present.size, findings,
     clean: findings.length === 0, damaged: findings.some((f) => DAMAGE.has(f.kind)), ...(verified && { verified }) };
 }
 
@@ -156,14 +152,14 @@ export async function fsck(storeDir: string, options: FsckOptions = {}): Promise
  * earlier run whose record still `holding`, in place of the `earlier` records: the file lists
  * only blobs present, and is left alone when that changes nothing.
  */
-async function verifyBlobs(store: StoreReader, toHash: readonly Digest[], sizes: ReadonlyMap<Digest, number>,
+async function verifyBlobs(store: StoreReader, toHash: { digests: readonly Digest[]; bytes: number },
   records: { holding: Map<Digest, string>; earlier: number }, options: FsckOptions) {
   const verified = records.holding;
   const skipped = verified.size;
-  options.onVerifyStart?.(toHash.reduce((sum, d) => sum + (sizes.get(d) ?? 0), 0));
+  options.onVerifyStart?.(toHash.bytes);
   const findings: Finding[] = [];
   const buf = Buffer.allocUnsafe(1024 * 1024);
-  for (const digest of toHash) {
+  for (const digest of toHash.digests) {
     const r = hashBlob(store, digest, buf, options.onVerify);
     if (!r) continue;
     if (r.hex === digestEncoded(digest)) {
@@ -173,5 +169,5 @@ async function verifyBlobs(store: StoreReader, toHash: readonly Digest[], sizes:
     }
   }
   if (verified.size !== skipped || records.earlier !== skipped) await saveVerifiedStamps(store.root, verified);
-  return { findings, hashed: toHash.length, skipped };
+  return { findings, hashed: toHash.digests.length, skipped };
 }

@@ -2,6 +2,7 @@ import type { BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { digestOfBlobFile, isDigestAlgorithm, type Digest } from '../oci/digest.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { STAT } from './blobs/file-batch.js';
 import { readBeneath, type SafeRoot } from './safe-open.js';
 
 /**
@@ -23,6 +24,12 @@ const LINE = /^(sha256|sha512):([0-9a-f]+) (\d+ \d+ \d+ \d+)$/;
  */
 export function fileStamp(st: BigIntStats): string {
   return `${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`;
+}
+
+/** fileStamp of the file whose lstatIn numbers start at `at` of `stats`. */
+export function batchStamp(stats: Float64Array, at: number): string {
+  const ns = (sec: number, nsec: number) => BigInt(sec) * 1_000_000_000n + BigInt(nsec);
+  return `${stats[at + STAT.ino]} ${stats[at + STAT.size]} ${ns(stats[at + STAT.mtimeSec]!, stats[at + STAT.mtimeNsec]!)} ${ns(stats[at + STAT.ctimeSec]!, stats[at + STAT.ctimeNsec]!)}`;
 }
 
 /**

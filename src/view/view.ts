@@ -9,7 +9,7 @@ import { computeClosure, type Closure } from '../store/graph/closure.js';
 import type { StoreReader } from '../store/store-reader.js';
 import type { BlobTable } from '../store/blobs/blob-table.js';
 import { fstatFd, closeFd } from '../store/blobs/fd-io.js';
-import { fileMtimes } from '../store/blobs/file-mtimes.js';
+import { fileMtimes } from '../store/blobs/file-batch.js';
 import { AccountingClosures } from './accounting-closures.js';
 import { BackgroundQueue } from './background-queue.js';
 import { countHolders, takeCensus, updateCensus, type BlobCounts, type Census, type Holding } from './census.js';

@@ -3,6 +3,7 @@ import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Descriptor } from '../../src/oci/descriptor.js';
+import { scanBlobs } from '../../src/store/blobs/scan-blobs.js';
 import { markReachable } from '../../src/store/gc/mark.js';
 import { openStore } from '../../src/store/store-reader.js';
 import { LayoutBuilder } from '../fixtures/layout-builder.js';
@@ -33,10 +34,12 @@ test('gc and fsck marking read each manifest and index once, however many names 
     return store.readVerified(d, max);
   } };
   const index = await store.readIndex();
-  const marking = await markReachable(counting, index.valid.map((e) => e.descriptor), await store.listAllBlobs());
+  const marking = await markReachable(counting, index.valid.map((e) => e.descriptor), (await scanBlobs(dir)).present);
 
   assert.deepEqual([...reads.values()], [1, 1, 1, 1, 1], `each of 2 indexes and 3 manifests once: ${JSON.stringify([...reads])}`);
-  assert.equal(marking.marked.size, blobCount - 1, 'every blob but the one deleted');
+  assert.equal(marking.marked, blobCount - 1, 'every blob but the one deleted');
+  assert.equal(marking.sizes.filter((s) => s >= 0).length, blobCount - 1);
+  assert.ok(marking.has(lost.digest as Descriptor['digest']) && !marking.has(lostManifest.layers[1]!.digest as Descriptor['digest']));
   assert.deepEqual(marking.missing.map((f) => f.digest), [lostManifest.layers[1]!.digest], 'a missing blob is one finding');
   assert.deepEqual(marking.problems, []);
 });

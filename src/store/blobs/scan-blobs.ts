@@ -1,17 +1,33 @@
 import { lstat, readdir } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { DIGEST_ALGORITHMS, digestOfBlobFile, type Digest } from '../../oci/digest.js';
+import { DIGEST_ALGORITHMS, digestOfBlobFile, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
 import { isTempName } from '../atomic-file.js';
 import type { Finding } from '../findings.js';
 import { isLeaseName } from '../leases.js';
 
+/** One blobs/<alg>/ directory as listed. */
+export interface BlobDir {
+  alg: DigestAlgorithm;
+  path: string;
+  /** Its digest-named entries in listing order: entry j is blob `first + j` of the scan. */
+  names: string[];
+  first: number;
+  /**
+   * Whether blobs/ and this directory are real directories (usually): fsck stats and reads by
+   * path only the blobs listed through real ones.
+   */
+  real: boolean;
+}
+
 /** What one listing of the store's directories tells, without a stat per blob. */
 export interface BlobScan {
-  /** Every digest-named entry of blobs/<alg>/, whatever its type (as the store's readers list them). */
-  present: Set<Digest>;
-  /** Those listed through a blobs/ or blobs/<alg> that is not a real directory (usually none): fsck stats and reads by path only the others. */
-  unchecked: Set<Digest>;
+  /**
+   * Every digest-named entry of blobs/<alg>/, whatever its type (as the store's readers list
+   * them), with its position: gc and fsck keep what they learn of each blob in arrays by position.
+   */
+  present: Map<Digest, number>;
+  dirs: BlobDir[];
   /** Temp files a killed writer left beside index.json or among the blobs. */
   temps: string[];
   /** Names of the leases beside index.json (leases.ts). */
@@ -35,7 +51,7 @@ async function lstatIf(path: string): Promise<Stats | undefined> {
  * and listed, but nothing under it is checked by path.
  */
 export async function scanBlobs(root: string): Promise<BlobScan> {
-  const scan: BlobScan = { present: new Set(), unchecked: new Set(), temps: [], leases: [], findings: [] };
+  const scan: BlobScan = { present: new Map(), dirs: [], temps: [], leases: [], findings: [] };
   for (const name of await namesIn(root)) {
     if (isTempName(name)) scan.temps.push(join(root, name));
     else if (isLeaseName(name)) scan.leases.push(name);
@@ -46,22 +62,23 @@ export async function scanBlobs(root: string): Promise<BlobScan> {
   const real = top.isDirectory();
   if (!real) scan.findings.push({ kind: 'NOT_REGULAR', file: blobs, message: `blobs is ${top.isSymbolicLink() ? 'a symlink' : 'not a directory'}; it must be a real directory` });
   for (const alg of DIGEST_ALGORITHMS) {
-    const dir = join(blobs, alg);
-    const st = await lstatIf(dir);
+    const path = join(blobs, alg);
+    const st = await lstatIf(path);
     if (!st) continue;
     if (real && !st.isDirectory()) {
-      scan.findings.push({ kind: 'NOT_REGULAR', file: dir, message: `blobs/${alg} is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}; it must be a real directory` });
+      scan.findings.push({ kind: 'NOT_REGULAR', file: path, message: `blobs/${alg} is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}; it must be a real directory` });
     }
-    const inReal = real && st.isDirectory();
-    for (const name of await namesIn(dir)) {
+    const dir: BlobDir = { alg, path, names: [], first: scan.present.size, real: real && st.isDirectory() };
+    for (const name of await namesIn(path)) {
       const digest = digestOfBlobFile(alg, name);
       if (digest) {
-        scan.present.add(digest);
-        if (!inReal) scan.unchecked.add(digest);
+        scan.present.set(digest, scan.present.size);
+        dir.names.push(name);
       } else if (isTempName(name)) {
-        scan.temps.push(join(dir, name));
+        scan.temps.push(join(path, name));
       }
     }
+    scan.dirs.push(dir);
   }
   return scan;
 }

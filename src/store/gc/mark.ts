@@ -5,14 +5,21 @@ import { reachable } from '../graph/reachable.js';
 import type { Finding } from '../findings.js';
 import type { BlobReader } from '../blobs/blob-reader.js';
 import { storeDocuments } from '../blobs/store-documents.js';
+import { prefetchFiles } from '../blobs/file-batch.js';
 
 export interface Marking {
   /**
-   * Blobs reachable from index.json entries, or from referrers whose subject is reachable, each
-   * with the size the first descriptor reaching it gives (fsck compares it with the file).
+   * By blob position (BlobScan.present): for each blob reachable from index.json entries, or from
+   * referrers whose subject is reachable, the size the first descriptor reaching it gives (fsck
+   * compares it with the file); -1 for the rest. An array, not a map of digests: a map of 500,000
+   * strings cost more to fill and collect than the walk's own work.
    */
-  marked: Map<Digest, number>;
-  present: ReadonlySet<Digest>;
+  sizes: Float64Array;
+  /** How many blobs are marked. */
+  marked: number;
+  /** Whether the blob is present and marked. */
+  has(digest: Digest): boolean;
+  present: ReadonlyMap<Digest, number>;
   /**
    * The present blobs nothing reaches (what gc deletes and fsck calls orphans), so callers need
    * not go over `present` again; each with its file's size and mtime from the probe for referrers,
@@ -53,20 +60,31 @@ interface DocumentNode {
  * One walk for all the roots: each document is read and parsed once however many roots reach it,
  * and each other blob costs a few lookups, so the cost is O(unique documents + blobs). What is
  * read as a document follows the closure's rule (graph/closure.ts): the roots and the children of
- * an index, when their media type is walkable. `present`: the store's listing (scanBlobs).
+ * an index, when their media type is walkable. `present`: the store's listing (scanBlobs). The
+ * documents are read one at a time, synchronously or not as `store` does, each wave of them
+ * prefetched on worker threads in the order the walk reads them: when the page cache does not
+ * hold them, the disk serves several at once instead of one after the other.
  */
-export async function markReachable(store: BlobReader, roots: readonly Descriptor[], present: ReadonlySet<Digest>): Promise<Marking> {
+export async function markReachable(store: BlobReader, roots: readonly Descriptor[], present: ReadonlyMap<Digest, number>): Promise<Marking> {
   const documents = storeDocuments(store);
-  const marked = new Map<Digest, number>();
+  const sizes = new Float64Array(present.size).fill(-1);
+  let marked = 0;
+  const has = (digest: Digest) => {
+    const at = present.get(digest);
+    return at !== undefined && sizes[at]! >= 0;
+  };
   const missing: Finding[] = [];
   const reported = new Set<Digest>();
   const problems: Finding[] = [];
   /** Marks a blob; false when the store does not have it (reported once). */
   const mark = (descriptor: Descriptor, root: Digest): boolean => {
     const { digest } = descriptor;
-    if (marked.has(digest)) return true;
-    if (present.has(digest)) {
-      marked.set(digest, descriptor.size);
+    const at = present.get(digest);
+    if (at !== undefined) {
+      if (sizes[at]! < 0) {
+        sizes[at] = descriptor.size;
+        marked++;
+      }
       return true;
     }
     if (!reported.has(digest)) {
@@ -87,6 +105,16 @@ export async function markReachable(store: BlobReader, roots: readonly Descripto
     if (!nodes.has(key)) nodes.set(key, { descriptor, root });
     into.push(key);
   };
+  const seen = new Set<string>();
+  const prefetching: Promise<void>[] = [];
+  /** Prefetches the documents of `keys` not visited yet, last first: the walk pops them off a stack. */
+  const prefetch = (keys: readonly string[]) => {
+    const paths: string[] = [];
+    for (let i = keys.length - 1; i >= 0; i--) {
+      if (!seen.has(keys[i]!)) paths.push(store.blobFile(nodes.get(keys[i]!)!.descriptor.digest));
+    }
+    if (paths.length > 1) prefetching.push(prefetchFiles(paths).catch(() => undefined));
+  };
   const visit = async (key: string): Promise<string[] | undefined> => {
     const { descriptor, root } = nodes.get(key)!;
     if (!mark(descriptor, root)) return undefined;
@@ -102,12 +130,13 @@ export async function markReachable(store: BlobReader, roots: readonly Descripto
       if (doc.childrenAreManifests) walk(c, root, next);
       else mark(c, root);
     }
+    prefetch(next);
     return next;
   };
-  const seen = new Set<string>();
   const markFrom = (from: readonly Descriptor[]) => {
     const keys: string[] = [];
     for (const r of from) walk(r, r.digest, keys);
+    prefetch(keys);
     return reachable(keys, visit, seen);
   };
   await markFrom(roots);
@@ -116,8 +145,8 @@ export async function markReachable(store: BlobReader, roots: readonly Descripto
   // never read); referrers of referrers are found by looping over the few found.
   let unmarked: UnmarkedBlob[] = [];
   const candidates: { descriptor: Descriptor; subject: Digest }[] = [];
-  for (const digest of present) {
-    if (marked.has(digest)) continue;
+  for (const [digest, at] of present) {
+    if (sizes[at]! >= 0) continue;
     const probe = await store.probeBlob(digest).catch(() => undefined);
     unmarked.push(probe ? { digest, stat: { size: probe.size, mtimeMs: probe.mtimeMs } } : { digest });
     const r = probe?.json && referrerSubject(digest, probe.json);
@@ -127,13 +156,14 @@ export async function markReachable(store: BlobReader, roots: readonly Descripto
   for (let changed = true; changed;) {
     changed = false;
     for (const r of candidates) {
-      if (!marked.has(r.descriptor.digest) && marked.has(r.subject)) {
+      if (!has(r.descriptor.digest) && has(r.subject)) {
         await markFrom([r.descriptor]);
         referrers++;
         changed = true;
       }
     }
   }
-  if (referrers > 0) unmarked = unmarked.filter((u) => !marked.has(u.digest));
-  return { marked, present, unmarked, missing, problems, referrers };
+  if (referrers > 0) unmarked = unmarked.filter((u) => !has(u.digest));
+  await Promise.all(prefetching);
+  return { sizes, marked, has, present, unmarked, missing, problems, referrers };
 }

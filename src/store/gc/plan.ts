@@ -66,8 +66,8 @@ export async function planGc(store: StoreReader, graceMs: number, now = Date.now
     const p = marking.problems[0]!;
     throw new LayoutfsError('FAILED_PRECONDITION', `gc refuses to run: ${p.message} (its blobs cannot be marked; see layoutfs fsck)`, { path: p.file });
   }
-  const danglingReferrers = [...referrers].filter(([digest, subject]) => !marking.marked.has(digest) && !marking.marked.has(subject)).map(([d]) => d);
-  const plan: GcPlan = { marked: marking.marked.size, referrers: marking.referrers, delete: [], young: 0, leased: 0, bytes: 0, danglingReferrers };
+  const danglingReferrers = [...referrers].filter(([digest, subject]) => !marking.has(digest) && !marking.has(subject)).map(([d]) => d);
+  const plan: GcPlan = { marked: marking.marked, referrers: marking.referrers, delete: [], young: 0, leased: 0, bytes: 0, danglingReferrers };
   // Read after the listing: an import whose lease came later wrote no blob the listing has.
   const leases = await leasedBlobs(store.root, scan.leases);
   // A blob's size and age come from marking's probe of it; a file the safe open refused, and a temp file, are lstat'ed.
