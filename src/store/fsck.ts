@@ -74,8 +74,11 @@ function hashBlob(store: StoreReader, digest: Digest, buf: Buffer, onBytes?: (n:
 export async function fsck(storeDir: string, options: FsckOptions = {}): Promise<FsckReport> {
   let store;
   let index;
+  let scanning;
   try {
     store = await openStore(storeDir, { syncReads: true });
+    // The blob directories are listed while index.json is read and named.
+    scanning = scanBlobs(store.root);
     index = await store.readIndex();
   } catch (err) {
     if (!isLayoutfsError(err)) throw err;
@@ -90,12 +93,12 @@ export async function fsck(storeDir: string, options: FsckOptions = {}): Promise
         message: `${JSON.stringify(n.name)} is outside the image-spec ref.name grammar (tools may refuse it; layoutfs tag gives the image a conforming name)` });
     }
   }
-  const scan = await scanBlobs(store.root);
   // Every blob is stat'ed on a worker thread while this thread reads the documents: it tells odd
   // entries (readers refuse them), the sizes, and with `verify` whether a record holds. Only the
   // blobs listed through real directories: the rest cannot be checked by path.
-  const stats = Promise.all(scan.dirs.map((d) => (d.real ? lstatIn(d.path, d.names) : Promise.resolve(undefined))));
-  const marking = await markReachable(store, index.valid.map((e) => e.descriptor), scan.present);
+  const stats = scanning.then((scan) => Promise.all(scan.dirs.map((d) => (d.real ? lstatIn(d.path, d.names) : Promise.resolve(undefined)))));
+  const marking = await markReachable(store, index.valid.map((e) => e.descriptor), scanning.then((s) => s.present));
+  const scan = await scanning;
   findings.push(...marking.missing, ...marking.problems);
   for (const { digest } of marking.unmarked) {
     findings.push({ kind: 'ORPHAN_BLOB', file: store.blobFile(digest), digest, message: `${digest} is not reachable from index.json (gc removes it)` });

@@ -34,7 +34,7 @@ test('gc and fsck marking read each manifest and index once, however many names 
     return store.readVerified(d, max);
   } };
   const index = await store.readIndex();
-  const marking = await markReachable(counting, index.valid.map((e) => e.descriptor), (await scanBlobs(dir)).present);
+  const marking = await markReachable(counting, index.valid.map((e) => e.descriptor), scanBlobs(dir).then((s) => s.present));
 
   assert.deepEqual([...reads.values()], [1, 1, 1, 1, 1], `each of 2 indexes and 3 manifests once: ${JSON.stringify([...reads])}`);
   assert.equal(marking.marked, blobCount - 1, 'every blob but the one deleted');

@@ -60,12 +60,19 @@ interface DocumentNode {
  * One walk for all the roots: each document is read and parsed once however many roots reach it,
  * and each other blob costs a few lookups, so the cost is O(unique documents + blobs). What is
  * read as a document follows the closure's rule (graph/closure.ts): the roots and the children of
- * an index, when their media type is walkable. `present`: the store's listing (scanBlobs). The
+ * an index, when their media type is walkable. `listing`: the store's (scanBlobs' `present`). The
  * documents are read one at a time, synchronously or not as `store` does, each wave of them
  * prefetched on worker threads in the order the walk reads them: when the page cache does not
  * hold them, the disk serves several at once instead of one after the other.
  */
-export async function markReachable(store: BlobReader, roots: readonly Descriptor[], present: ReadonlyMap<Digest, number>): Promise<Marking> {
+export async function markReachable(store: BlobReader, roots: readonly Descriptor[], listing: Promise<ReadonlyMap<Digest, number>>): Promise<Marking> {
+  const prefetching: Promise<void>[] = [];
+  const prefetch = (digests: Digest[]) => {
+    if (digests.length > 1) prefetching.push(prefetchFiles(digests.map((d) => store.blobFile(d))).catch(() => undefined));
+  };
+  // The roots' documents come from the disk while the blob directories are still being listed.
+  prefetch(roots.filter((r) => isWalkableType(r.mediaType)).map((r) => r.digest).reverse());
+  const present = await listing;
   const documents = storeDocuments(store);
   const sizes = new Float64Array(present.size).fill(-1);
   let marked = 0;
@@ -106,14 +113,13 @@ export async function markReachable(store: BlobReader, roots: readonly Descripto
     into.push(key);
   };
   const seen = new Set<string>();
-  const prefetching: Promise<void>[] = [];
   /** Prefetches the documents of `keys` not visited yet, last first: the walk pops them off a stack. */
-  const prefetch = (keys: readonly string[]) => {
-    const paths: string[] = [];
+  const prefetchKeys = (keys: readonly string[]) => {
+    const digests: Digest[] = [];
     for (let i = keys.length - 1; i >= 0; i--) {
-      if (!seen.has(keys[i]!)) paths.push(store.blobFile(nodes.get(keys[i]!)!.descriptor.digest));
+      if (!seen.has(keys[i]!)) digests.push(nodes.get(keys[i]!)!.descriptor.digest);
     }
-    if (paths.length > 1) prefetching.push(prefetchFiles(paths).catch(() => undefined));
+    prefetch(digests);
   };
   const visit = async (key: string): Promise<string[] | undefined> => {
     const { descriptor, root } = nodes.get(key)!;
@@ -130,13 +136,12 @@ export async function markReachable(store: BlobReader, roots: readonly Descripto
       if (doc.childrenAreManifests) walk(c, root, next);
       else mark(c, root);
     }
-    prefetch(next);
+    prefetchKeys(next);
     return next;
   };
   const markFrom = (from: readonly Descriptor[]) => {
     const keys: string[] = [];
     for (const r of from) walk(r, r.digest, keys);
-    prefetch(keys);
     return reachable(keys, visit, seen);
   };
   await markFrom(roots);

@@ -55,13 +55,16 @@ export async function splitReferrerEntries(store: StoreReader, valid: readonly V
  * entries it cannot read or a manifest it cannot parse: their blobs would look unreferenced.
  */
 export async function planGc(store: StoreReader, graceMs: number, now = Date.now()): Promise<GcPlan> {
+  // Listed while index.json is read and the roots' documents are prefetched: a blob written after
+  // the listing is not in it, so it cannot be taken for garbage.
+  const scanning = scanBlobs(store.root);
   const index = await store.readIndex();
   if (index.findings.length > 0) {
     throw new LayoutfsError('FAILED_PRECONDITION', `gc refuses to run: ${index.findings[0]!.message} (fix index.json first; see layoutfs fsck)`, { path: index.file });
   }
   const { roots, referrers } = await splitReferrerEntries(store, index.valid);
-  const scan = await scanBlobs(store.root);
-  const marking = await markReachable(store, roots.map((e) => e.descriptor), scan.present);
+  const marking = await markReachable(store, roots.map((e) => e.descriptor), scanning.then((s) => s.present));
+  const scan = await scanning;
   if (marking.problems.length > 0) {
     const p = marking.problems[0]!;
     throw new LayoutfsError('FAILED_PRECONDITION', `gc refuses to run: ${p.message} (its blobs cannot be marked; see layoutfs fsck)`, { path: p.file });
