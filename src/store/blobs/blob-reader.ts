@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { errnoOf, LayoutfsError } from '../../errors.js';
 import { DIGEST_ALGORITHMS, digestAlgorithm, digestEncoded, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
 import type { Descriptor } from '../../oci/descriptor.js';
-import { blobPath, blobRelPath } from './blob-path.js';
+import { blobPathIn, blobRelPath } from './blob-path.js';
 import { BlobTable } from './blob-table.js';
 import { loadListing, LISTING_MIN_BLOBS, saveListing } from './listing-file.js';
 import { closeFd, readFd } from './fd-io.js';
@@ -16,7 +16,7 @@ export { storeFileError } from '../safe-open.js';
 /** Manifests and indexes larger than this are refused (the distribution registry's own limit). */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 
-/** Reads blobs by digest. Every path comes from `blobPath`, every open refuses symlinks. */
+/** Reads blobs by digest. Every path comes from blob-path.ts, every open refuses symlinks. */
 export interface BlobReader {
   readonly root: string;
   /** The root's identity, checked again at every open (safe-open.ts). */
@@ -97,6 +97,7 @@ export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}
     }
   };
   const what = (digest: Digest) => `blob ${digest}`;
+  const blobFile = blobPathIn(root);
 
   const listAllBlobs = async (): Promise<BlobTable> => {
     const [sha256, sha512] = await Promise.all(DIGEST_ALGORITHMS.map(blobNames));
@@ -106,7 +107,7 @@ export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}
   return {
     root,
     safeRoot: safe,
-    blobFile: (digest) => blobPath(root, digest),
+    blobFile,
     openBlob: async (digest, size) => (await openBeneath(safe, blobRelPath(digest), what(digest), size)).fd,
     openBlobSync: (digest, size) => openBeneathSync(safe, blobRelPath(digest), what(digest), size).fd,
     async statBlob(digest) {
@@ -115,7 +116,7 @@ export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}
       return stat;
     },
     async readVerified(descriptor, maxBytes = DEFAULT_MAX_DOCUMENT_BYTES) {
-      const file = blobPath(root, descriptor.digest);
+      const file = blobFile(descriptor.digest);
       if (descriptor.size > maxBytes) {
         throw new LayoutfsError('RESOURCE_EXHAUSTED', `descriptor size ${descriptor.size} is over the limit of ${maxBytes} bytes for a manifest or index`, { path: file });
       }
