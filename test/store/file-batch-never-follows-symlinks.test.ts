@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { lstatSync, lutimesSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, lutimesSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileMtimes, lstatIn, prefetchFiles, STAT, STAT_FIELDS, TYPE_FILE, typeName } from '../../src/store/blobs/file-batch.js';
+import { BlobTable } from '../../src/store/blobs/blob-table.js';
+import { fileMtimes, listDigests, lstatIn, prefetchFiles, STAT, STAT_FIELDS, TYPE_FILE, typeName } from '../../src/store/blobs/file-batch.js';
 import { batchStamp, fileStamp } from '../../src/store/verified-blobs.js';
 import { unavailable } from '../fixtures/requirements.js';
 import { tempDir } from '../fixtures/temp.js';
@@ -72,4 +73,22 @@ test('prefetch brings files into the page cache without reading them into JavaSc
   // The kernel reads ahead asynchronously: wait for the pages to arrive.
   for (let i = 0; i < 100 && resident() < 1024 * 1024; i++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(resident(), 1024 * 1024);
+});
+
+test('listDigests lists the digest names of a directory as sorted records, the same table as from the names', async (t) => {
+  const dir = tempDir(t);
+  const hex = Array.from({ length: 300 }, () => randomBytes(32).toString('hex'));
+  for (const h of hex) writeFileSync(join(dir, h), '');
+  // Not digests of this width: skipped, as BlobTable.fromNames skips them.
+  for (const odd of [`.${hex[0]}.tmp-1`, hex[1]!.toUpperCase(), hex[2]!.slice(1), `${hex[3]}0`, randomBytes(64).toString('hex')]) writeFileSync(join(dir, odd), '');
+  const records = await listDigests(dir, 32);
+  if (!records) {
+    unavailable(t, 'the native core', 'not built');
+    return;
+  }
+  const fromNames = BlobTable.fromNames({ sha256: readdirSync(dir) });
+  assert.equal(records.length, 300 * 32);
+  assert.deepEqual(Buffer.from(records), Buffer.from(fromNames.records('sha256')));
+  assert.deepEqual([...BlobTable.fromListings({ sha256: records, sha512: [] })!], [...fromNames]);
+  await assert.rejects(listDigests(join(dir, 'missing'), 32), { code: 'ENOENT' });
 });

@@ -876,9 +876,9 @@ static napi_value js_detach(napi_env env, napi_callback_info info)
 
 #define BATCH_MAX_PATHS (1u << 20)
 
-enum batch_kind { BATCH_MTIMES, BATCH_STAT_IN, BATCH_PREFETCH };
+enum batch_kind { BATCH_MTIMES, BATCH_STAT_IN, BATCH_PREFETCH, BATCH_LIST_DIGESTS };
 
-static const char *const batch_names[] = { "lstatMtimes", "lstatIn", "prefetch" };
+static const char *const batch_names[] = { "lstatMtimes", "lstatIn", "prefetch", "listDigests" };
 
 struct batch_job {
 	napi_async_work work;
@@ -896,6 +896,11 @@ struct batch_job {
 	double *out;
 	napi_ref result;
 	size_t fields;
+	/* BATCH_LIST_DIGESTS: the record width, and what lfs_list_digests gave. */
+	size_t width;
+	unsigned char *records;
+	size_t count;
+	int rc;
 };
 
 static void batch_job_free(napi_env env, struct batch_job *job)
@@ -905,6 +910,7 @@ static void batch_job_free(napi_env env, struct batch_job *job)
 	if (job->result)
 		napi_delete_reference(env, job->result);
 	free(job->dir);
+	free(job->records);
 	free(job->paths);
 	free(job->arena);
 	free(job);
@@ -924,6 +930,9 @@ static void batch_execute(napi_env env, void *data)
 	case BATCH_PREFETCH:
 		lfs_prefetch(job->paths, job->n);
 		break;
+	case BATCH_LIST_DIGESTS:
+		job->rc = lfs_list_digests(job->dir, job->width, &job->records, &job->count);
+		break;
 	}
 }
 
@@ -931,11 +940,19 @@ static void batch_complete(napi_env env, napi_status status, void *data)
 {
 	struct batch_job *job = data;
 	napi_value result, ab, err, msg;
-	int made = status == napi_ok && (job->fields == 0
+	void *bytes = NULL;
+	size_t len = job->count * job->width;
+	int made = status == napi_ok && (job->kind == BATCH_LIST_DIGESTS
+		? (job->rc < 0 ? napi_create_int32(env, job->rc, &result) == napi_ok
+		   : napi_create_arraybuffer(env, len, &bytes, &ab) == napi_ok &&
+		     napi_create_typedarray(env, napi_uint8_array, len, ab, 0, &result) == napi_ok)
+		: job->fields == 0
 		? napi_get_undefined(env, &result) == napi_ok
 		: napi_get_reference_value(env, job->result, &ab) == napi_ok &&
 		  napi_create_typedarray(env, napi_float64_array, job->n * job->fields, ab, 0, &result) == napi_ok);
 	if (made) {
+		if (len)
+			memcpy(bytes, job->records, len);
 		napi_resolve_deferred(env, job->deferred, result);
 	} else {
 		char m[96];
@@ -1020,19 +1037,27 @@ static napi_value js_batch(napi_env env, napi_callback_info info)
 	void *data;
 	napi_get_cb_info(env, info, &argc, argv, NULL, &data);
 	enum batch_kind kind = (enum batch_kind)(intptr_t)data;
-	size_t want = kind == BATCH_STAT_IN ? 2 : 1;
+	size_t want = kind == BATCH_STAT_IN || kind == BATCH_LIST_DIGESTS ? 2 : 1;
 	if (argc < want)
-		return THROW_TYPE(env, kind == BATCH_STAT_IN ? "lstatIn(dir, names)" : "an array of paths is required");
+		return THROW_TYPE(env, kind == BATCH_STAT_IN ? "lstatIn(dir, names)"
+			: kind == BATCH_LIST_DIGESTS ? "listDigests(dir, width)" : "an array of paths is required");
 	struct batch_job *job = calloc(1, sizeof *job);
 	if (!job)
 		return THROW(env, "out of memory");
 	job->kind = kind;
 	job->fields = kind == BATCH_MTIMES ? 1 : kind == BATCH_STAT_IN ? LFS_STAT_FIELDS : 0;
-	if ((kind == BATCH_STAT_IN && !(job->dir = arg_string(env, argv[0], "dir", NULL))) ||
-	    !batch_strings(env, argv[want - 1], job)) {
+	uint64_t width = 0;
+	if (kind == BATCH_LIST_DIGESTS
+		? !(job->dir = arg_string(env, argv[0], "dir", NULL)) || arg_u64(env, argv[1], "width", &width) != 0
+		: (kind == BATCH_STAT_IN && !(job->dir = arg_string(env, argv[0], "dir", NULL))) || !batch_strings(env, argv[want - 1], job)) {
 		batch_job_free(env, job);
 		return NULL;
 	}
+	if (kind == BATCH_LIST_DIGESTS && (width == 0 || width > 64)) {
+		batch_job_free(env, job);
+		return THROW_RANGE(env, "listDigests: width must be 1 to 64 bytes");
+	}
+	job->width = (size_t)width;
 	char label[40];
 	snprintf(label, sizeof label, "layoutfs.%s", batch_names[kind]);
 	napi_create_string_utf8(env, label, NAPI_AUTO_LENGTH, &name);
@@ -1107,7 +1132,7 @@ static napi_value init(napi_env env, napi_value exports)
 	napi_set_named_property(env, exports, "mount", fn);
 	napi_create_function(env, "detach", NAPI_AUTO_LENGTH, js_detach, NULL, &fn);
 	napi_set_named_property(env, exports, "detach", fn);
-	for (intptr_t k = BATCH_MTIMES; k <= BATCH_PREFETCH; k++) {
+	for (intptr_t k = BATCH_MTIMES; k <= BATCH_LIST_DIGESTS; k++) {
 		napi_create_function(env, batch_names[k], NAPI_AUTO_LENGTH, js_batch, (void *)k, &fn);
 		napi_set_named_property(env, exports, batch_names[k], fn);
 	}

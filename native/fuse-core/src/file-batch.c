@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 void lfs_lstat_mtimes(char *const *paths, size_t n, double *out)
@@ -53,4 +56,94 @@ void lfs_prefetch(char *const *paths, size_t n)
 			posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
 		close(fd);
 	}
+}
+
+/* getdents64's record (glibc declares no wrapper before 2.30's getdents64, which is not everywhere). */
+struct dirent64_rec {
+	unsigned long long d_ino;
+	long long d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static int nibble(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static int compare_records(const void *a, const void *b, void *width)
+{
+	return memcmp(a, b, *(size_t *)width);
+}
+
+int lfs_list_digests(const char *dir, size_t width, unsigned char **out, size_t *count)
+{
+	*out = NULL;
+	*count = 0;
+	if (width == 0 || width > 64)
+		return -EINVAL;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t cap = 4096, n = 0;
+	unsigned char *recs = malloc(cap * width);
+	char *buf = malloc(1 << 20);
+	int rc = 0;
+	if (!recs || !buf) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	for (;;) {
+		long got = syscall(SYS_getdents64, fd, buf, 1 << 20);
+		if (got < 0) {
+			rc = -errno;
+			goto done;
+		}
+		if (got == 0)
+			break;
+		for (long at = 0; at < got;) {
+			struct dirent64_rec *d = (struct dirent64_rec *)(buf + at);
+			at += d->d_reclen;
+			if (strlen(d->d_name) != 2 * width)
+				continue;
+			if (n == cap) {
+				unsigned char *more = realloc(recs, cap * 2 * width);
+				if (!more) {
+					rc = -ENOMEM;
+					goto done;
+				}
+				recs = more;
+				cap *= 2;
+			}
+			unsigned char *r = recs + n * width;
+			size_t k = 0;
+			for (; k < width; k++) {
+				int hi = nibble(d->d_name[2 * k]), lo = nibble(d->d_name[2 * k + 1]);
+				if (hi < 0 || lo < 0)
+					break;
+				r[k] = (unsigned char)(hi << 4 | lo);
+			}
+			if (k == width)
+				n++;
+		}
+	}
+	qsort_r(recs, n, width, compare_records, &width);
+	/* A directory lists each name once; equal records cannot occur, but a search must never see them. */
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (kept > 0 && memcmp(recs + (kept - 1) * width, recs + i * width, width) == 0)
+			continue;
+		if (kept != i)
+			memcpy(recs + kept * width, recs + i * width, width);
+		kept++;
+	}
+	*out = recs;
+	*count = kept;
+	recs = NULL;
+done:
+	free(recs);
+	free(buf);
+	close(fd);
+	return rc;
 }

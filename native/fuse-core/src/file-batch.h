@@ -34,4 +34,13 @@ void lfs_lstat_in(const char *dir, char *const *names, size_t n, double *out);
  */
 void lfs_prefetch(char *const *paths, size_t n);
 
+/*
+ * The names in dir that are `width` bytes of digest in lowercase hex
+ * (2 * width characters), decoded and sorted: *out (malloc'ed, the caller
+ * frees it) gets *count records of `width` bytes in ascending order, no
+ * duplicates. Other names (temp files, junk) are skipped. Returns 0, or
+ * -errno when dir cannot be listed (-ENOMEM included).
+ */
+int lfs_list_digests(const char *dir, size_t width, unsigned char **out, size_t *count);
+
 #endif

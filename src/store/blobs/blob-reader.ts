@@ -6,9 +6,10 @@ import { errnoOf, LayoutfsError } from '../../errors.js';
 import { DIGEST_ALGORITHMS, digestAlgorithm, digestEncoded, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
 import type { Descriptor } from '../../oci/descriptor.js';
 import { blobPathIn, blobRelPath } from './blob-path.js';
-import { BlobTable } from './blob-table.js';
+import { BlobTable, DIGEST_BYTES } from './blob-table.js';
 import { loadListing, LISTING_MIN_BLOBS, saveListing } from './listing-file.js';
 import { closeFd, readFd } from './fd-io.js';
+import { listDigests } from './file-batch.js';
 import { openBeneath, openBeneathSync, readInto, readIntoSync, storeFileError, type SafeRoot } from '../safe-open.js';
 
 export { storeFileError } from '../safe-open.js';
@@ -86,11 +87,11 @@ function verifyContent(descriptor: Descriptor, bytes: Buffer, file: string): Buf
  */
 export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}): BlobReader {
   const root = safe.path;
-  /** The file names under blobs/<algorithm>/ (BlobTable skips temp files and odd names). */
-  const blobNames = async (algorithm: DigestAlgorithm): Promise<string[]> => {
+  /** The digests under blobs/<algorithm>/ as sorted binary records, or the file names (BlobTable skips temp files and odd names). */
+  const blobRecords = async (algorithm: DigestAlgorithm): Promise<Uint8Array | string[]> => {
     const dirPath = join(root, 'blobs', algorithm);
     try {
-      return await readdir(dirPath);
+      return (await listDigests(dirPath, DIGEST_BYTES[algorithm])) ?? await readdir(dirPath);
     } catch (err) {
       if (errnoOf(err) === 'ENOENT') return [];
       throw storeFileError(err, dirPath, 'blob directory');
@@ -100,8 +101,10 @@ export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}
   const blobFile = blobPathIn(root);
 
   const listAllBlobs = async (): Promise<BlobTable> => {
-    const [sha256, sha512] = await Promise.all(DIGEST_ALGORITHMS.map(blobNames));
-    return BlobTable.fromNames({ sha256, sha512 });
+    const [sha256, sha512] = await Promise.all(DIGEST_ALGORITHMS.map(blobRecords));
+    const table = BlobTable.fromListings({ sha256: sha256!, sha512: sha512! });
+    if (!table) throw new LayoutfsError('INTERNAL', 'the native blob listing came back out of order', { path: join(root, 'blobs') });
+    return table;
   };
 
   return {

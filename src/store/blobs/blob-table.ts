@@ -78,6 +78,33 @@ function sortRecords(input: Uint8Array, keys: Float64Array, count: number, width
   return { records: records.subarray(0, kept * width), prefixes: prefixes.subarray(0, kept), count: kept };
 }
 
+/** A table part from file names; names that are not a digest's encoding are skipped. */
+function partFromNames(alg: DigestAlgorithm, list: readonly string[]): Omit<Part, 'base'> {
+  const width = DIGEST_BYTES[alg];
+  const input = new Uint8Array(list.length * width);
+  const keys = new Float64Array(list.length);
+  let count = 0;
+  for (const name of list) {
+    if (name.length !== width * 2 || !decodeHex(name, 0, width, input, count * width)) continue;
+    keys[count] = prefix52(input, count * width);
+    count++;
+  }
+  return { alg, width, ...sortRecords(input, keys, count, width) };
+}
+
+/** A table part from binary records; undefined unless they are whole and strictly increasing. */
+function partFromRecords(alg: DigestAlgorithm, bytes: Uint8Array): Omit<Part, 'base'> | undefined {
+  const width = DIGEST_BYTES[alg];
+  if (bytes.length % width !== 0) return undefined;
+  const count = bytes.length / width;
+  const prefixes = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    prefixes[i] = prefix52(bytes, i * width);
+    if (i > 0 && compareRecords(bytes, prefixes, i - 1, bytes, prefixes, i, width) >= 0) return undefined;
+  }
+  return { alg, width, records: bytes, prefixes, count };
+}
+
 /**
  * The blobs of a store as one compact sorted table of binary digests: 40 bytes per sha256 blob
  * (digest and its 52-bit prefix) where a Set of digest strings costs about 150, built without a string per digest, and each blob
@@ -103,19 +130,7 @@ export class BlobTable implements ReadonlySet<Digest> {
 
   /** From blob file names per algorithm; names that are not a digest's encoding (temp files, junk) are skipped. */
   static fromNames(names: Partial<Record<DigestAlgorithm, readonly string[]>>): BlobTable {
-    return new BlobTable(DIGEST_ALGORITHMS.map((alg) => {
-      const width = DIGEST_BYTES[alg];
-      const list = names[alg] ?? [];
-      const input = new Uint8Array(list.length * width);
-      const keys = new Float64Array(list.length);
-      let count = 0;
-      for (const name of list) {
-        if (name.length !== width * 2 || !decodeHex(name, 0, width, input, count * width)) continue;
-        keys[count] = prefix52(input, count * width);
-        count++;
-      }
-      return { alg, width, ...sortRecords(input, keys, count, width) };
-    }));
+    return new BlobTable(DIGEST_ALGORITHMS.map((alg) => partFromNames(alg, names[alg] ?? [])));
   }
 
   /**
@@ -123,20 +138,17 @@ export class BlobTable implements ReadonlySet<Digest> {
    * whole records in strictly increasing order, so a damaged file can never break a search.
    */
   static fromRecords(records: Partial<Record<DigestAlgorithm, Uint8Array>>): BlobTable | undefined {
-    const parts: Omit<Part, 'base'>[] = [];
-    for (const alg of DIGEST_ALGORITHMS) {
-      const width = DIGEST_BYTES[alg];
-      const bytes = records[alg] ?? new Uint8Array(0);
-      if (bytes.length % width !== 0) return undefined;
-      const count = bytes.length / width;
-      const prefixes = new Float64Array(count);
-      for (let i = 0; i < count; i++) {
-        prefixes[i] = prefix52(bytes, i * width);
-        if (i > 0 && compareRecords(bytes, prefixes, i - 1, bytes, prefixes, i, width) >= 0) return undefined;
-      }
-      parts.push({ alg, width, records: bytes, prefixes, count });
-    }
-    return new BlobTable(parts);
+    const parts = DIGEST_ALGORITHMS.map((alg) => partFromRecords(alg, records[alg] ?? new Uint8Array(0)));
+    return parts.every((p) => p !== undefined) ? new BlobTable(parts) : undefined;
+  }
+
+  /** From a listing per algorithm: file names, or sorted binary records (file-batch.ts listDigests); undefined as fromRecords. */
+  static fromListings(lists: Record<DigestAlgorithm, readonly string[] | Uint8Array>): BlobTable | undefined {
+    const parts = DIGEST_ALGORITHMS.map((alg) => {
+      const list = lists[alg];
+      return list instanceof Uint8Array ? partFromRecords(alg, list) : partFromNames(alg, list);
+    });
+    return parts.every((p) => p !== undefined) ? new BlobTable(parts) : undefined;
   }
 
   /** The sorted binary digests of one algorithm, `width` bytes each (what fromRecords takes back). */

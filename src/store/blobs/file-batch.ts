@@ -2,11 +2,13 @@ import { lstatSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { getSystemErrorName } from 'node:util';
 
 interface Batch {
   lstatMtimes(paths: string[]): Promise<Float64Array>;
   lstatIn(dir: string, names: string[]): Promise<Float64Array>;
   prefetch(paths: string[]): Promise<void>;
+  listDigests(dir: string, width: number): Promise<Uint8Array | number>;
 }
 
 let native: Batch | null | undefined;
@@ -20,7 +22,7 @@ function nativeBatch(): Batch | null {
   if (native === undefined) {
     // dist/src/store/blobs/ -> the package root.
     const core = createRequire(import.meta.url)('../../../../native/fuse-core/index.cjs') as Partial<Batch> & { available: boolean };
-    native = core.available && core.lstatMtimes && core.lstatIn && core.prefetch ? core as Batch : null;
+    native = core.available && core.lstatMtimes && core.lstatIn && core.prefetch && core.listDigests ? core as Batch : null;
   }
   return native;
 }
@@ -94,4 +96,19 @@ export async function prefetchFiles(paths: string[]): Promise<void> {
   // Interleaved, so the jobs move through the list together, just ahead of the reader.
   for (let i = 0; i < paths.length; i++) jobs[i % jobs.length]!.push(paths[i]!);
   await Promise.all(jobs.map((j) => batch.prefetch(j)));
+}
+
+/**
+ * The names in `dir` that are a digest of `width` bytes in lowercase hex, decoded into sorted
+ * binary records (BlobTable.fromRecords takes them), listed and sorted on a worker thread: no
+ * JavaScript string per blob, where a listing of 500,000 names cost seconds of this thread and
+ * its garbage collector. Undefined without the native core. Rejects like fs.readdir (with `code`).
+ */
+export async function listDigests(dir: string, width: number): Promise<Uint8Array | undefined> {
+  const batch = nativeBatch();
+  if (!batch) return undefined;
+  const got = await batch.listDigests(dir, width);
+  if (typeof got !== 'number') return got;
+  const code = getSystemErrorName(got);
+  throw Object.assign(new Error(`${code}: cannot list ${dir}`), { code, errno: got, path: dir });
 }
