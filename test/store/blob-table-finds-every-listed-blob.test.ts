@@ -60,3 +60,30 @@ test('a diff of two tables names what stayed, went and came, and carries values 
   assert.equal(moved[after.indexOf(d('new'))], 0);
   assert.equal(moved.reduce((x, y) => x + y, 0), 7);
 });
+
+test('diff and carry by shared runs agree with a digest-by-digest comparison, over random changes and both algorithms', () => {
+  let seed = 7;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  for (let round = 0; round < 30; round++) {
+    const pool = Array.from({ length: 400 }, (_, i) => `${round}-${i}`);
+    const pick = () => pool.filter(() => rand(3) > 0);
+    const [a, b] = [pick(), pick()];
+    const names = (xs: string[]) => ({ sha256: xs.filter((x) => x.length % 2 === 0).map(sha256), sha512: xs.filter((x) => x.length % 2 === 1).map(sha512) });
+    const before = BlobTable.fromNames(names(a));
+    const after = BlobTable.fromNames(names(b));
+    const inAfter = new Set(after);
+    const inBefore = new Set(before);
+    const got = { same: [] as string[], gone: [] as string[], added: [] as string[] };
+    before.diff(after, {
+      same: (i, j) => { assert.equal(before.digestAt(i), after.digestAt(j)); got.same.push(before.digestAt(i)); },
+      gone: (i) => got.gone.push(before.digestAt(i)),
+      added: (j) => got.added.push(after.digestAt(j)),
+    });
+    assert.deepEqual(got.same, [...before].filter((x) => inAfter.has(x)));
+    assert.deepEqual(got.gone, [...before].filter((x) => !inAfter.has(x)));
+    assert.deepEqual(got.added, [...after].filter((x) => !inBefore.has(x)));
+    const values = Float64Array.from({ length: before.size }, (_, i) => i + 1);
+    const moved = before.carry(values, after, new Float64Array(after.size).fill(-1));
+    [...after].forEach((x, j) => assert.equal(moved[j], inBefore.has(x) ? before.indexOf(x) + 1 : -1));
+  }
+});

@@ -116,6 +116,8 @@ export class BlobTable implements ReadonlySet<Digest> {
   /** One digest decoded for a lookup (the widest algorithm's size). */
   private readonly probe = new Uint8Array(64);
   private readonly probePrefix = new Float64Array(1);
+  /** The last sharedRuns asked of this table. */
+  private runs?: { next: BlobTable; triples: Uint32Array };
   readonly size: number;
 
   private constructor(parts: Omit<Part, 'base'>[]) {
@@ -226,37 +228,63 @@ export class BlobTable implements ReadonlySet<Digest> {
   }
 
   /**
-   * Walks this table and `next` together in order: `same(i, j)` for a digest in both, `gone(i)`
-   * for one only here, `added(j)` for one only in `next`. O(size of both).
+   * The digests this table shares with `next`, as runs of consecutive positions: triples (position
+   * here, position in `next`, length), in order. One walk of both tables for a pair, kept for the
+   * next call: a refresh moves several arrays by position (link counts, mtimes, sizes) from one
+   * table to the next, and each copies whole runs instead of calling back per blob.
    */
-  diff(next: BlobTable, on: { same?: (i: number, j: number) => void; gone?: (i: number) => void; added?: (j: number) => void }): void {
+  sharedRuns(next: BlobTable): Uint32Array {
+    if (this.runs?.next === next) return this.runs.triples;
+    const out: number[] = [];
     for (const alg of DIGEST_ALGORITHMS) {
       const a = this.partNamed(alg)!;
       const b = next.partNamed(alg)!;
       const w = a.width;
       let i = 0;
       let j = 0;
-      while (i < a.count || j < b.count) {
-        const c = i >= a.count ? 1 : j >= b.count ? -1 : compareRecords(a.records, a.prefixes, i, b.records, b.prefixes, j, w);
-        // Moved before the calls: an absent callback (`?.`) would skip evaluating its arguments.
-        if (c === 0) {
-          on.same?.(a.base + i, b.base + j);
-          i++;
-          j++;
-        } else if (c < 0) {
-          on.gone?.(a.base + i);
-          i++;
-        } else {
-          on.added?.(b.base + j);
-          j++;
+      while (i < a.count && j < b.count) {
+        const c = compareRecords(a.records, a.prefixes, i, b.records, b.prefixes, j, w);
+        if (c < 0) i++;
+        else if (c > 0) j++;
+        else {
+          const from = i;
+          const to = j;
+          for (i++, j++; i < a.count && j < b.count && compareRecords(a.records, a.prefixes, i, b.records, b.prefixes, j, w) === 0; i++, j++);
+          out.push(a.base + from, b.base + to, i - from);
         }
       }
+    }
+    const triples = Uint32Array.from(out);
+    this.runs = { next, triples };
+    return triples;
+  }
+
+  /**
+   * Walks this table and `next` together in order: `same(i, j)` for a digest in both, `gone(i)`
+   * for one only here, `added(j)` for one only in `next`. O(size of both).
+   */
+  diff(next: BlobTable, on: { same?: (i: number, j: number) => void; gone?: (i: number) => void; added?: (j: number) => void }): void {
+    const runs = this.sharedRuns(next);
+    let i = 0;
+    let j = 0;
+    for (let r = 0; r <= runs.length; r += 3) {
+      // Past the last run, the gaps reach the ends of both tables.
+      const from = r < runs.length ? runs[r]! : this.size;
+      const to = r < runs.length ? runs[r + 1]! : next.size;
+      for (; i < from; i++) on.gone?.(i);
+      for (; j < to; j++) on.added?.(j);
+      if (r === runs.length) break;
+      const length = runs[r + 2]!;
+      if (on.same) for (let k = 0; k < length; k++) on.same(from + k, to + k);
+      i = from + length;
+      j = to + length;
     }
   }
 
   /** `values` (one per position here) at the positions of `next` in `fresh`; blobs only in `next` keep what `fresh` holds. */
   carry<T extends Uint32Array | Float64Array>(values: T, next: BlobTable, fresh: T): T {
-    this.diff(next, { same: (i, j) => (fresh[j] = values[i]!) });
+    const runs = this.sharedRuns(next);
+    for (let r = 0; r < runs.length; r += 3) fresh.set(values.subarray(runs[r], runs[r]! + runs[r + 2]!), runs[r + 1]);
     return fresh;
   }
 
