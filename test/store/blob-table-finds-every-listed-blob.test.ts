@@ -87,3 +87,18 @@ test('diff and carry by shared runs agree with a digest-by-digest comparison, ov
     [...after].forEach((x, j) => assert.equal(moved[j], inBefore.has(x) ? before.indexOf(x) + 1 : -1));
   }
 });
+
+test('withChanges gives the table of the names after the change, whatever came and went', () => {
+  let seed = 11;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  for (let round = 0; round < 40; round++) {
+    const pool = Array.from({ length: 300 }, (_, i) => sha256(`${round}/${i}`));
+    const before = pool.filter(() => rand(2) === 0);
+    const came = pool.filter(() => rand(8) === 0);
+    const went = pool.filter(() => rand(8) === 0).filter((x) => !came.includes(x));
+    const after = [...new Set([...before, ...came])].filter((x) => !went.includes(x));
+    const changed = BlobTable.fromNames({ sha256: before }).withChanges({ sha256: [...came, 'junk'] }, { sha256: went });
+    assert.deepEqual([...changed], [...BlobTable.fromNames({ sha256: after })]);
+    for (const x of after) assert.ok(changed.indexOf(`sha256:${x}`) >= 0);
+  }
+});

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "blob-handles.h"
+#include "dir-watch.h"
 #include "file-batch.h"
 #include "fuse-protocol.h"
 #include "mount.h"
@@ -1073,6 +1074,87 @@ static napi_value js_batch(napi_env env, napi_callback_info info)
 	return promise;
 }
 
+/* ---------- directory watches (dir-watch.h) ---------- */
+
+/* watchDirs(dirs) → [fd, wd per dir]: each -errno where it failed (fd < 0: none made). */
+static napi_value js_watch_dirs(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1], out;
+	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+	struct batch_job paths = { 0 };
+	if (argc < 1 || !batch_strings(env, argv[0], &paths) || paths.n > 16) {
+		if (argc >= 1 && paths.n > 16)
+			THROW_RANGE(env, "watchDirs: at most 16 directories");
+		free(paths.paths);
+		free(paths.arena);
+		return argc < 1 ? THROW_TYPE(env, "watchDirs(dirs)") : NULL;
+	}
+	int wds[16];
+	int fd = lfs_watch_open(paths.paths, paths.n, wds);
+	napi_create_array_with_length(env, paths.n + 1, &out);
+	napi_set_element(env, out, 0, num(env, fd));
+	for (size_t i = 0; i < paths.n; i++)
+		napi_set_element(env, out, (uint32_t)i + 1, num(env, fd < 0 ? fd : wds[i]));
+	free(paths.paths);
+	free(paths.arena);
+	return out;
+}
+
+/* The one argument of watchDrain and watchClose; -1 after throwing. */
+static int watch_fd_arg(napi_env env, napi_callback_info info, const char *usage, int64_t *fd)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+	if (argc < 1) {
+		THROW_TYPE(env, usage);
+		return -1;
+	}
+	return arg_i64(env, argv[0], "fd", fd);
+}
+
+struct drained {
+	napi_env env;
+	napi_value out;
+	uint32_t n;
+};
+
+static void drained_name(void *ctx, int wd, const char *name)
+{
+	struct drained *d = ctx;
+	napi_value v;
+	napi_set_element(d->env, d->out, d->n++, num(d->env, wd));
+	napi_create_string_utf8(d->env, name, NAPI_AUTO_LENGTH, &v);
+	napi_set_element(d->env, d->out, d->n++, v);
+}
+
+/*
+ * watchDrain(fd) → [lost, wd, name, wd, name, …]: lost is 1 when events were
+ * lost or a watched directory went, -errno on a read error, else 0.
+ */
+static napi_value js_watch_drain(napi_env env, napi_callback_info info)
+{
+	int64_t fd;
+	if (watch_fd_arg(env, info, "watchDrain(fd)", &fd) != 0)
+		return NULL;
+	struct drained d = { env, NULL, 1 };
+	napi_create_array(env, &d.out);
+	int lost = lfs_watch_drain((int)fd, drained_name, &d);
+	napi_set_element(env, d.out, 0, num(env, lost));
+	return d.out;
+}
+
+/* watchClose(fd): closes the watch descriptor. */
+static napi_value js_watch_close(napi_env env, napi_callback_info info)
+{
+	int64_t fd;
+	if (watch_fd_arg(env, info, "watchClose(fd)", &fd) != 0)
+		return NULL;
+	close((int)fd);
+	return undef(env);
+}
+
 /* ---------- module ---------- */
 
 static void addon_data_free(napi_env env, void *data, void *hint)
@@ -1132,6 +1214,12 @@ static napi_value init(napi_env env, napi_value exports)
 	napi_set_named_property(env, exports, "mount", fn);
 	napi_create_function(env, "detach", NAPI_AUTO_LENGTH, js_detach, NULL, &fn);
 	napi_set_named_property(env, exports, "detach", fn);
+	napi_create_function(env, "watchDirs", NAPI_AUTO_LENGTH, js_watch_dirs, NULL, &fn);
+	napi_set_named_property(env, exports, "watchDirs", fn);
+	napi_create_function(env, "watchDrain", NAPI_AUTO_LENGTH, js_watch_drain, NULL, &fn);
+	napi_set_named_property(env, exports, "watchDrain", fn);
+	napi_create_function(env, "watchClose", NAPI_AUTO_LENGTH, js_watch_close, NULL, &fn);
+	napi_set_named_property(env, exports, "watchClose", fn);
 	for (intptr_t k = BATCH_MTIMES; k <= BATCH_LIST_DIGESTS; k++) {
 		napi_create_function(env, batch_names[k], NAPI_AUTO_LENGTH, js_batch, (void *)k, &fn);
 		napi_set_named_property(env, exports, batch_names[k], fn);

@@ -9,7 +9,8 @@ import { blobPathIn, blobRelPath } from './blob-path.js';
 import { BlobTable, DIGEST_BYTES } from './blob-table.js';
 import { loadListing, LISTING_MIN_BLOBS, saveListing } from './listing-file.js';
 import { closeFd, readFd } from './fd-io.js';
-import { listDigests } from './file-batch.js';
+import { fileMtimes, listDigests } from './file-batch.js';
+import { BlobWatch } from './blob-watch.js';
 import { openBeneath, openBeneathSync, readInto, readIntoSync, storeFileError, type SafeRoot } from '../safe-open.js';
 
 export { storeFileError } from '../safe-open.js';
@@ -60,6 +61,8 @@ export interface BlobListing {
   stamp: string;
   /** Whether no directory had changed within the last second: only then can the stamp vouch for the listing. */
   settled: boolean;
+  /** What came and went since (refreshes only; blob-watch.ts): the next listing applies that. */
+  watch?: BlobWatch;
 }
 
 /**
@@ -99,6 +102,16 @@ export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}
   };
   const what = (digest: Digest) => `blob ${digest}`;
   const blobFile = blobPathIn(root);
+
+  /** `table` with the blobs that `names` (from a watch) made or removed: each name is lstat'ed, so what is there now counts. */
+  const withNames = async (table: BlobTable, names: readonly { alg: DigestAlgorithm; name: string }[]): Promise<BlobTable> => {
+    const came: Record<DigestAlgorithm, string[]> = { sha256: [], sha512: [] };
+    const went: Record<DigestAlgorithm, string[]> = { sha256: [], sha512: [] };
+    const unique = [...new Map(names.map((n) => [`${n.alg}/${n.name}`, n])).values()];
+    const mtimes = await fileMtimes(unique.map((n) => join(root, 'blobs', n.alg, n.name)));
+    unique.forEach((n, i) => (Number.isNaN(mtimes[i]) ? went : came)[n.alg].push(n.name));
+    return table.withChanges(came, went);
+  };
 
   const listAllBlobs = async (): Promise<BlobTable> => {
     const [sha256, sha512] = await Promise.all(DIGEST_ALGORITHMS.map(blobRecords));
@@ -175,20 +188,27 @@ export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}
     },
     listAllBlobs,
     async listAllBlobsSince(previous) {
+      if (previous?.watch) {
+        const drained = previous.watch.drain();
+        if (!drained.lost) return drained.names.length === 0 ? previous : { ...previous, blobs: await withNames(previous.blobs, drained.names) };
+        previous.watch.close();
+      }
+      // A refresh watches from now on, from before the listing the watch brings up to date.
+      const watch = previous ? BlobWatch.open(root) : undefined;
       // Adding or removing a blob (a rename into blobs/<alg>/, an unlink) moves the directory's
       // mtime; a tag or rm does not, so a refresh after one lists nothing.
       const now = BigInt(Date.now()) * 1_000_000n;
       const stats = await Promise.all(DIGEST_ALGORITHMS.map((alg) => lstat(join(root, 'blobs', alg), { bigint: true }).catch(() => undefined)));
       const stamp = stats.map((st) => (st ? `${st.ino}:${st.mtimeNs}:${st.ctimeNs}` : '-')).join(',');
       const settled = stats.every((st) => !st || (now - st.mtimeNs > SETTLED_NS && now - st.ctimeNs > SETTLED_NS));
-      if (previous?.settled && previous.stamp === stamp) return previous;
+      if (previous?.settled && previous.stamp === stamp) return { ...previous, watch };
       if (!previous && settled) {
         const saved = await loadListing(safe, stamp, { sha256: Number(stats[0]?.size ?? 0n), sha512: Number(stats[1]?.size ?? 0n) });
         if (saved) return { blobs: saved, stamp, settled };
       }
       const blobs = await listAllBlobs();
       if (!previous && settled && blobs.size >= LISTING_MIN_BLOBS) await saveListing(root, stamp, blobs);
-      return { blobs, stamp, settled };
+      return { blobs, stamp, settled, watch };
     },
   };
 }

@@ -153,6 +153,55 @@ export class BlobTable implements ReadonlySet<Digest> {
     return parts.every((p) => p !== undefined) ? new BlobTable(parts) : undefined;
   }
 
+  /**
+   * This table with the blobs of `came` added and those of `went` removed (names of blobs/<alg>/
+   * entries; junk names are ignored, as by fromNames): the kept records are copied in runs, so a
+   * change of a few blobs costs a copy of the table, not a sort of it.
+   */
+  withChanges(came: Partial<Record<DigestAlgorithm, readonly string[]>>, went: Partial<Record<DigestAlgorithm, readonly string[]>>): BlobTable {
+    return new BlobTable(this.parts.map((p) => {
+      const w = p.width;
+      const added = partFromNames(p.alg, (came[p.alg] ?? []).filter((n) => this.indexOf(`${p.alg}:${n}`) < 0));
+      const gone = new Set<number>();
+      for (const n of went[p.alg] ?? []) {
+        const i = this.indexOf(`${p.alg}:${n}`);
+        if (i >= 0) gone.add(i - p.base);
+      }
+      const stops = [...gone];
+      // Where each added record goes among the kept ones: before the first record above it.
+      const inserts = new Uint32Array(added.count);
+      for (let a = 0; a < added.count; a++) {
+        let at = this.firstWithPrefix(p, added.prefixes[a]!);
+        while (at < p.count && compareRecords(p.records, p.prefixes, at, added.records, added.prefixes, a, w) < 0) at++;
+        inserts[a] = at;
+        stops.push(at);
+      }
+      stops.sort((x, y) => x - y);
+      const count = p.count - gone.size + added.count;
+      const records = new Uint8Array(count * w);
+      const prefixes = new Float64Array(count);
+      let out = 0;
+      let from = 0;
+      let a = 0;
+      const copyKept = (to: number) => {
+        records.set(p.records.subarray(from * w, to * w), out * w);
+        prefixes.set(p.prefixes.subarray(from, to), out);
+        out += to - from;
+        from = to;
+      };
+      for (const stop of [...stops, p.count]) {
+        if (stop < from) continue;
+        copyKept(stop);
+        for (; a < added.count && inserts[a] === stop; a++, out++) {
+          records.set(added.records.subarray(a * w, (a + 1) * w), out * w);
+          prefixes[out] = added.prefixes[a]!;
+        }
+        if (gone.has(stop)) from = stop + 1;
+      }
+      return { alg: p.alg, width: w, records, prefixes, count };
+    }));
+  }
+
   /** The sorted binary digests of one algorithm, `width` bytes each (what fromRecords takes back). */
   records(alg: DigestAlgorithm): Uint8Array {
     return this.partNamed(alg)!.records;

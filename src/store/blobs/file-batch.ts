@@ -1,8 +1,8 @@
 import { lstatSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { getSystemErrorName } from 'node:util';
+import { nativeStoreCalls } from '../native-store-calls.js';
 
 interface Batch {
   lstatMtimes(paths: string[]): Promise<Float64Array>;
@@ -11,20 +11,13 @@ interface Batch {
   listDigests(dir: string, width: number): Promise<Uint8Array | number>;
 }
 
-let native: Batch | null | undefined;
-
 /**
- * The native core's batches (native/fuse-core/API.md), loaded on first use; null when it is not
- * built. Each is one job on a worker thread for many files: one thread-pool request per file cost
- * more than the calls themselves, and the job runs beside the JavaScript thread.
+ * The native core's batches, each one job on a worker thread for many files: one thread-pool
+ * request per file cost more than the calls themselves, and the job runs beside the JavaScript
+ * thread.
  */
 function nativeBatch(): Batch | null {
-  if (native === undefined) {
-    // dist/src/store/blobs/ -> the package root.
-    const core = createRequire(import.meta.url)('../../../../native/fuse-core/index.cjs') as Partial<Batch> & { available: boolean };
-    native = core.available && core.lstatMtimes && core.lstatIn && core.prefetch && core.listDigests ? core as Batch : null;
-  }
-  return native;
+  return nativeStoreCalls<Batch>(['lstatMtimes', 'lstatIn', 'prefetch', 'listDigests']);
 }
 
 /**
