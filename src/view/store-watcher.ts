@@ -55,6 +55,10 @@ export function watchStore(view: View, log: Logger, options: WatchOptions = {}):
     log.warn({ err }, 'fs.watch unavailable; relying on polling');
   }
 
+  // At once: it catches a change made while the view was opening, and opens the watch of the
+  // blob directories (store/blobs/blob-watch.ts), so the first import is applied as a change too.
+  refresh('start');
+
   const poll = setInterval(() => {
     // A refresh under way compares against the state it is replacing: it would look changed, and
     // schedule a second whole load. Whatever lands after its read is seen at the next tick.
