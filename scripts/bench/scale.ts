@@ -10,7 +10,7 @@ import { median } from './timing.js';
  * How every operation grows with the number of references: stores of 1k, 10k and 50k references
  * (LAYOUTFS_BENCH_SCALE=1000,10000,50000,100000 to choose), 10 blobs per reference, shared
  * layers. For each: `ls --json`, `fsck`, `gc --dry-run`, `du` (wall, peak RSS); mount ready; a
- * `tag` visible in the mount (wall, and the mount's CPU for the refresh); the mount's RSS after
+ * `tag` and an `import` visible in the mount (wall, and the mount's CPU for the refresh); the mount's RSS after
  * 20 changes; the first registry blob GET by digest after a change and the p50 of 50 more; a
  * crawl of every view through the mount (find | xargs stat) and the mount's RSS after it. Each
  * size's figure is printed with its growth factor against the previous size.
@@ -161,6 +161,24 @@ async function measure(refs: number): Promise<Record<string, number>> {
     }
     fig['tag visible in mount s (median of 20)'] = median(visible);
     fig['refresh CPU s (median of 20)'] = median(cpu);
+    // An import brings blobs too: the refresh learns them from the blob directories' watch.
+    const imported: number[] = [];
+    const importCpu: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const src = mkdtempSync(join(tmpdir(), 'layoutfs-bench-src-'));
+      generateLargeStore(src, 1, 3);
+      const before = cpuSeconds(pid);
+      const t = Date.now();
+      const imp = spawnSync(process.execPath, [cli, 'import', store, src, '--ref', `bench/imported${i}:1`], { encoding: 'utf8' });
+      rmSync(src, { recursive: true, force: true });
+      if (imp.status !== 0) throw new Error(imp.stderr);
+      await until('the import in the mount', () => existsSync(join(mnt, `bench/imported${i}/1/index.json`)));
+      imported.push((Date.now() - t) / 1000);
+      await new Promise((r) => setTimeout(r, 200));
+      importCpu.push(cpuSeconds(pid) - before);
+    }
+    fig['import visible in mount s, command included (median of 5)'] = median(imported);
+    fig['import refresh CPU s (median of 5)'] = median(importCpu);
     fig['mount RSS after 20 changes MiB'] = rssMiB(pid);
     if (parts.has('crawl')) {
       // Every view walked and stat'ed once, cold (the mount's own tables fill, the cache churns).
