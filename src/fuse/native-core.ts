@@ -19,6 +19,8 @@ export interface SessionStats {
   writeErrors: number;
   notifySent: number;
   notifyFailed: number;
+  /** Readdirplus replies the core wrote from listings handed over ahead (preList). */
+  listingsServed: number;
 }
 
 /** One mounted filesystem: replies to requests, and notifications to the kernel (native/fuse-core/API.md). */
@@ -33,6 +35,15 @@ export interface FuseSession {
   /** With `nodeid` and `total`: the listing's end, so the kernel's last, empty read is answered natively. */
   dirplus(unique: number, names: string[], attrs: Float64Array, startOffset: number, size: number, nodeid?: number, total?: number): number;
   dir(unique: number, names: string[], attrs: Float64Array, startOffset: number, size: number): number;
+  /**
+   * Hands a directory's whole listing (`.` and `..` first) to the core, which answers the kernel's
+   * reads of it itself. The caller has counted its entries' lookups (native/fuse-core/src/dir-listings.h).
+   * null: not kept (too big, or the session ended). Otherwise the ids of counted entries the
+   * kernel will never get (listings replaced or evicted unread): one lookup back from each.
+   */
+  preList(nodeid: number, names: string[], attrs: Float64Array): Float64Array | null;
+  /** Drops every listing handed over, once no reply from one can still be written; ids to take a lookup back from. */
+  dropListings(): Float64Array;
   statfs(unique: number, blocks: number, bfree: number, bavail: number, files: number, ffree: number, bsize: number, namelen: number, frsize: number): void;
   notifyInvalEntry(parent: number, name: string): void;
   notifyInvalInode(nodeid: number, offset: number, length: number): void;

@@ -49,6 +49,9 @@ export class FuseRequests {
     view.onChange((change) => {
       const s = this.session;
       if (!s) return;
+      // Listings handed to the core are of the old state: dropped, with any reply being written
+      // from one, before the invalidations go out.
+      for (const id of s.dropListings()) this.nodes.forget(id, 1);
       // Only what the kernel may have cached: ids it holds.
       const held = (id: number) => id === ROOT_ID || this.nodes.has(id);
       for (const { parent, name } of change.entries) if (held(parent)) s.notifyInvalEntry(parent, name);
@@ -167,14 +170,26 @@ export class FuseRequests {
       const dir = await this.dir(id);
       if (typeof dir === 'string') return dir;
       const entries = await this.listing(dir);
-      return entries && { dir, entries };
+      // A view's first read: the listings a walk reads next (blobs, blobs/<alg>) go to the core
+      // with it, one round trip where there were three.
+      const ahead = entries && plus && offset === 0 ? await this.view.blobListings(dir) : [];
+      return entries && { dir, entries, ahead };
     });
     if (found === 'not-dir') return s.error(unique, ENOTDIR);
     if (found === 'gone' || found === undefined) return s.error(unique, ENOENT);
-    const { dir, entries } = found;
+    const { dir, entries, ahead } = found;
+    for (const l of ahead) this.preList(l.dir, l.entries);
     // Offsets count `.` and `..` first, then the entries.
     const all = entries.length + 2;
     const count = Math.max(0, Math.min(all - offset, Math.ceil(size / MIN_DIRENTPLUS) + 1));
+    const { names, attrs, ids } = this.records(dir, entries, offset, count);
+    const packed = plus ? s.dirplus(unique, names, attrs, offset, size, dir.id, all) : s.dir(unique, names, attrs, offset, size);
+    // Each readdirplus entry with a node id counts as a lookup in the kernel.
+    if (plus) for (let i = 0; i < packed; i++) if (ids[i]) this.nodes.remember(ids[i]!);
+  }
+
+  /** Records `offset` to `offset + count` of `dir`'s listing, `.` and `..` first, with the node id each gives the kernel (0: none). */
+  private records(dir: DirNode, entries: DirEntry[], offset: number, count: number): { names: string[]; attrs: Float64Array; ids: Float64Array } {
     const names: string[] = new Array<string>(count);
     const attrs = new Float64Array(count * ATTR_LEN);
     const ids = new Float64Array(count);
@@ -190,9 +205,19 @@ export class FuseRequests {
         writeAttrs(attrs, i, e.node, this.owner);
       }
     }
-    const packed = plus ? s.dirplus(unique, names, attrs, offset, size, dir.id, all) : s.dir(unique, names, attrs, offset, size);
-    // Each readdirplus entry with a node id counts as a lookup in the kernel.
-    if (plus) for (let i = 0; i < packed; i++) if (ids[i]) this.nodes.remember(ids[i]!);
+    return { names, attrs, ids };
+  }
+
+  /**
+   * Hands `dir`'s whole listing to the core, which answers the kernel's reads of it without a
+   * round trip here. Its lookups are counted first, so no FORGET can come before them; those the
+   * core will never serve (not kept, or evicted unread) are taken back.
+   */
+  private preList(dir: DirNode, entries: DirEntry[]): void {
+    const { names, attrs, ids } = this.records(dir, entries, 0, entries.length + 2);
+    for (const id of ids) if (id) this.nodes.remember(id);
+    const back = this.session!.preList(dir.id, names, attrs);
+    for (const id of back ?? ids) if (id) this.nodes.forget(id, 1);
   }
 
   private async open(unique: number, id: number, flags: number): Promise<void> {

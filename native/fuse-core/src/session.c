@@ -381,6 +381,8 @@ static void dispatch(struct lfs_session *s, struct reader *r, size_t n)
 			reply_data(s, u, NULL, 0);
 			return;
 		}
+		if (op == FUSE_READDIRPLUS && listings_serve(s, u, in.nodeid, ri.offset, ri.size))
+			return;
 		to_js(s, (int)op, u, in.nodeid, (double)ri.fh, (double)ri.offset, ri.size, NULL, 0, 1);
 		return;
 	}
@@ -624,6 +626,7 @@ void session_finish(struct lfs_session *s)
 	s->readers = NULL;
 	notify_stop(s);
 	blob_table_destroy(&s->blobs, s->devfd);
+	listings_drop(&s->listings, NULL);
 	if (s->devfd >= 0)
 		close(s->devfd);
 	s->devfd = -1;

@@ -14,6 +14,7 @@
 #include "blob-handles.h"
 #include "notify.h"
 #include "dir-ends.h"
+#include "dir-listings.h"
 
 #define LFS_OP_END (-1)
 
@@ -74,6 +75,7 @@ struct lfs_session {
 	struct blob_table blobs;
 	struct notify_queue notify;
 	struct dir_ends dir_ends;
+	struct dir_listings listings;
 	struct lfs_stats stats; /* updated with __atomic builtins */
 
 	lfs_deliver_fn deliver;
