@@ -63,6 +63,7 @@ struct lfs_session {
 	uint32_t minor;
 	uint32_t max_pages;
 	int passthrough;
+	int no_opendir;        /* the kernel opens directories itself when OPENDIR is ENOSYS */
 
 	/* threads */
 	pthread_t *threads;
