@@ -35,6 +35,12 @@ export class FuseRequests {
   readonly ended: Promise<number>;
   private session: FuseSession | undefined;
   private readonly nodes = new KernelNodes();
+  /**
+   * Entries of listings handed to the core, not yet announced as served (COUNTED) or handed back:
+   * the kernel may hold them already (an announcement still queued), so a refresh invalidates
+   * them too. Counted apart from `nodes`, which stays what the kernel was given.
+   */
+  private readonly ahead = new KernelNodes();
   private readonly files = new OpenFiles();
   private readonly attrs = new Float64Array(ATTR_LEN);
   /** The last listings, by directory id and state: the kernel reads a big directory in several replies. */
@@ -51,9 +57,9 @@ export class FuseRequests {
       if (!s) return;
       // Listings handed to the core are of the old state: dropped, with any reply being written
       // from one, before the invalidations go out.
-      for (const id of s.dropListings()) this.nodes.forget(id, 1);
+      for (const id of s.dropListings()) this.ahead.forget(id, 1);
       // Only what the kernel may have cached: ids it holds.
-      const held = (id: number) => id === ROOT_ID || this.nodes.has(id);
+      const held = (id: number) => id === ROOT_ID || this.nodes.has(id) || this.ahead.has(id);
       for (const { parent, name } of change.entries) if (held(parent)) s.notifyInvalEntry(parent, name);
       // A directory's cached listing goes with its attributes; a blob keeps its pages (only nlink moved).
       for (const id of change.dirs) if (held(id)) s.notifyInvalInode(id, 0, 0);
@@ -71,7 +77,7 @@ export class FuseRequests {
     this.session = session;
   }
 
-  readonly handle = (op: number, unique: number, nodeid: number, a: number, b: number, c: number, name: string): void => {
+  readonly handle = (op: number, unique: number, nodeid: number, a: number, b: number, c: number, name: string, ids?: Float64Array): void => {
     const O = this.op;
     if (this.traced) this.log.info({ op, unique, nodeid, a, b, c, name }, 'fuse request');
     switch (op) {
@@ -86,6 +92,7 @@ export class FuseRequests {
       case O.STATFS: return this.answer('statfs', unique, () => this.statfs(unique));
       case O.INIT: return this.granted({ minor: nodeid, maxPages: a, passthrough: b === 1 });
       case O.END: return this.finished(a);
+      case O.COUNTED: return this.counted(ids);
       default: return this.session!.error(unique, ENOSYS);
     }
   };
@@ -210,14 +217,23 @@ export class FuseRequests {
 
   /**
    * Hands `dir`'s whole listing to the core, which answers the kernel's reads of it without a
-   * round trip here. Its lookups are counted first, so no FORGET can come before them; those the
-   * core will never serve (not kept, or evicted unread) are taken back.
+   * round trip here; its entries are held ahead until the core announces them served or hands
+   * them back (not kept, replaced, evicted unread).
    */
   private preList(dir: DirNode, entries: DirEntry[]): void {
     const { names, attrs, ids } = this.records(dir, entries, 0, entries.length + 2);
-    for (const id of ids) if (id) this.nodes.remember(id);
+    for (const id of ids) if (id) this.ahead.remember(id);
     const back = this.session!.preList(dir.id, names, attrs);
-    for (const id of back ?? ids) if (id) this.nodes.forget(id, 1);
+    for (const id of back ?? ids) if (id) this.ahead.forget(id, 1);
+  }
+
+  /** The core is writing a reply from a listing handed over: its entries become lookups the kernel holds. */
+  private counted(ids: Float64Array | undefined): void {
+    this.counters.readdirplus_native = (this.counters.readdirplus_native ?? 0) + 1;
+    for (const id of ids ?? []) {
+      this.ahead.forget(id, 1);
+      this.nodes.remember(id);
+    }
   }
 
   private async open(unique: number, id: number, flags: number): Promise<void> {

@@ -286,18 +286,28 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data)
 		free(q);
 		return;
 	}
-	napi_value argv[7], name, global;
+	napi_value argv[8], name, global;
 	argv[0] = num(env, q->op);
 	argv[1] = num(env, (double)q->unique);
 	argv[2] = num(env, (double)q->nodeid);
 	argv[3] = num(env, q->a);
 	argv[4] = num(env, q->b);
 	argv[5] = num(env, q->c);
-	if (napi_create_string_utf8(env, q->name, q->namelen, &name) != napi_ok)
+	napi_get_undefined(env, &argv[7]);
+	if (q->op == LFS_OP_COUNTED) {
+		/* The node ids ride where a name would: handler(..., '', ids). */
+		void *bytes = NULL;
+		napi_value ab;
 		napi_create_string_utf8(env, "", 0, &name);
+		if (napi_create_arraybuffer(env, q->namelen, &bytes, &ab) == napi_ok &&
+		    napi_create_typedarray(env, napi_float64_array, q->namelen / sizeof(double), ab, 0, &argv[7]) == napi_ok)
+			memcpy(bytes, q->name, q->namelen);
+	} else if (napi_create_string_utf8(env, q->name, q->namelen, &name) != napi_ok) {
+		napi_create_string_utf8(env, "", 0, &name);
+	}
 	argv[6] = name;
 	napi_get_undefined(env, &global);
-	napi_status st = napi_call_function(env, global, js_cb, 7, argv, NULL);
+	napi_status st = napi_call_function(env, global, js_cb, 8, argv, NULL);
 	napi_value exc = NULL;
 	if (st == napi_pending_exception)
 		napi_get_and_clear_last_exception(env, &exc);
@@ -1134,7 +1144,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "LOOKUP", FUSE_LOOKUP }, { "FORGET", FUSE_FORGET }, { "GETATTR", FUSE_GETATTR },
 		{ "OPEN", FUSE_OPEN }, { "READ", FUSE_READ }, { "STATFS", FUSE_STATFS },
 		{ "RELEASE", FUSE_RELEASE }, { "INIT", FUSE_INIT }, { "READDIR", FUSE_READDIR },
-		{ "READDIRPLUS", FUSE_READDIRPLUS }, { "END", LFS_OP_END },
+		{ "READDIRPLUS", FUSE_READDIRPLUS }, { "END", LFS_OP_END }, { "COUNTED", LFS_OP_COUNTED },
 	};
 	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
 		set_num(env, op, ops[i].k, ops[i].v);

@@ -113,6 +113,35 @@ void listings_drop(struct dir_listings *d, struct id_list *back)
 	pthread_mutex_unlock(&d->mu);
 }
 
+/*
+ * Tells JavaScript which lookups records [from, to) give the kernel, before they are written: the
+ * threadsafe function's queue is FIFO, so any FORGET of them comes after. -1 if it cannot be told.
+ */
+static int announce(struct lfs_session *s, const struct dir_listing *l, uint32_t from, uint32_t to)
+{
+	uint32_t k = 0;
+	for (uint32_t i = from; i < to; i++)
+		k += l->ids[i] != 0;
+	if (k == 0)
+		return 0;
+	struct js_request *q = malloc(sizeof *q + (size_t)k * sizeof(double) + 1);
+	if (!q)
+		return -1;
+	memset(q, 0, sizeof *q);
+	q->op = LFS_OP_COUNTED;
+	q->nodeid = l->nodeid;
+	q->namelen = k * (uint32_t)sizeof(double);
+	double *ids = (double *)(void *)q->name;
+	for (uint32_t i = from, j = 0; i < to; i++)
+		if (l->ids[i])
+			ids[j++] = (double)l->ids[i];
+	if (s->deliver(s, q) != 0) {
+		free(q);
+		return -1;
+	}
+	return 0;
+}
+
 int listings_serve(struct lfs_session *s, uint64_t unique, uint64_t nodeid, uint64_t offset, uint32_t size)
 {
 	struct dir_listings *d = &s->listings;
@@ -123,18 +152,16 @@ int listings_serve(struct lfs_session *s, uint64_t unique, uint64_t nodeid, uint
 		uint32_t from = l->next, to = from;
 		while (to < l->n && l->at[to + 1] - l->at[from] <= size)
 			to++;
-		if (to > from) {
+		if (to > from && announce(s, l, from, to) == 0) {
 			struct iovec b = { l->data + l->at[from], l->at[to] - l->at[from] };
 			/* Written under the lock: a drop returns only after it (see dir-listings.h). */
-			int rc = reply_iov(s, unique, 0, &b, 1);
+			reply_iov(s, unique, 0, &b, 1);
 			answered = 1;
-			if (rc == 0) {
-				l->next = to;
-				d->served++;
-				if (to == l->n) {
-					dir_end_set(&s->dir_ends, nodeid, l->n);
-					remove_listing(d, l);
-				}
+			l->next = to;
+			d->served++;
+			if (to == l->n) {
+				dir_end_set(&s->dir_ends, nodeid, l->n);
+				remove_listing(d, l);
 			}
 		}
 	}

@@ -4,11 +4,13 @@
  * thread without the round trip through JavaScript.
  *
  * Lookup counts: each readdirplus entry gives the kernel one lookup, which JavaScript must know
- * before any FORGET of it arrives. So JavaScript counts a listing's entries when it hands the
- * listing over, before any reply from it can exist, and the core hands back, for it to uncount,
- * the entries it never served: when a listing is dropped (a refresh), replaced or evicted. Each
- * record is served at most once: a read must start where the last one ended (any other read goes
- * to JavaScript), and a reply the kernel refused (an interrupted request) serves nothing.
+ * before any FORGET of it arrives. A reply from a listing is announced to JavaScript first
+ * (LFS_OP_COUNTED with the node ids of its entries), through the same FIFO queue the FORGETs it
+ * makes possible take later. Until then JavaScript holds a listing's entries as "ahead", so a
+ * refresh's invalidations reach ids whose announcement is still queued; the core hands back the
+ * entries it will never serve (a listing replaced, evicted or dropped). Each record is served at
+ * most once: a read must start where the last one ended (any other read goes to JavaScript). A
+ * reply the kernel refused (an interrupted request) counts as served, as JavaScript's own do.
  *
  * Refreshes: replies are written under the table's lock, so once listings_drop returns no reply
  * from a dropped listing can still reach the kernel, and the refresh's invalidations go out after.

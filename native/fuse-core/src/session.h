@@ -17,6 +17,8 @@
 #include "dir-listings.h"
 
 #define LFS_OP_END (-1)
+/* A reply from a listing handed over ahead: name holds the node ids (doubles) it gives lookups to. */
+#define LFS_OP_COUNTED (-2)
 
 struct js_request {
 	int32_t op;

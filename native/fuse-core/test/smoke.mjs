@@ -81,7 +81,7 @@ function makeFs(dir) {
   b.children.set('blob', 5);
 
   const st = {
-    session: null, init: null, end: undefined, lookups: [], forgets: 0, reads: new Map(),
+    session: null, init: null, end: undefined, lookups: [], forgets: 0, counted: [], reads: new Map(),
     opens: [], jsHandles: new Map(), nextFh: 1, ops: new Map(), nodes, index,
   };
   const size = (n) => (n.content ? n.content.length : n.size);
@@ -110,7 +110,7 @@ function makeFs(dir) {
   };
 
   st.fill = fill;
-  st.handler = (op, unique, nodeid, x, y, z, name) => {
+  st.handler = (op, unique, nodeid, x, y, z, name, ids) => {
     const s = st.session;
     st.ops.set(op, (st.ops.get(op) || 0) + 1);
     const n = nodes.get(nodeid);
@@ -120,6 +120,9 @@ function makeFs(dir) {
         return;
       case core.OP.END:
         st.end = x;
+        return;
+      case core.OP.COUNTED:
+        st.counted.push(`${nodeid}:${[...ids].join(',')}`);
         return;
       case core.OP.FORGET:
         st.forgets++;
@@ -248,6 +251,7 @@ async function partRoot(dir) {
   check(r.code === 0 && r.stdout === 'blob\n', 'ls b/', JSON.stringify(r));
   check((st.ops.get(core.OP.READDIRPLUS) || 0) === listingsBefore && st.session.stats().listingsServed === served + 1,
     'ls b/ answered from the listing handed over, no READDIRPLUS in JS', JSON.stringify(st.session.stats()));
+  check(st.counted.join(' ') === '3:5', 'the reply was announced with the lookup it gives (COUNTED 3: 5)', st.counted.join(' '));
   check(ids(st.session.dropListings()) === '[]', 'a listing served to its end leaves');
   r = await run('stat', ['-c', '%i', join(mnt, 'a/missing')]);
   check(r.code !== 0 && /No such file/.test(r.stderr), 'missing name gives ENOENT (negative entry)', r.stderr);
