@@ -125,38 +125,42 @@ export class FuseRequests {
   }
 
   /**
-   * Runs `find` against one state: an answer the kernel may cache must not come from a state a
-   * refresh replaced while it awaited (the refresh's invalidations went out before it).
+   * Runs `find` against one state and answers from it in the same turn: an answer the kernel may
+   * cache must not come from a state a refresh replaced meanwhile (the refresh's invalidations
+   * went out before it), and a refresh can land between two turns, after `find` resolved.
    */
-  private async stable<T>(find: () => Promise<T>): Promise<T> {
+  private async stable<T>(find: () => Promise<T>, answer: (found: T) => void): Promise<void> {
     for (;;) {
       const generation = this.view.generation;
       const found = await find();
-      if (generation === this.view.generation) return found;
+      if (generation === this.view.generation) return answer(found);
     }
   }
 
-  private async lookup(unique: number, parentId: number, name: string): Promise<void> {
+  private lookup(unique: number, parentId: number, name: string): Promise<void> {
     const s = this.session!;
-    const node = await this.stable(async () => {
+    return this.stable(async () => {
       // "." of any node is the node itself: the kernel asks so to turn a file handle back into a node.
       if (name === '.') return (await this.node(parentId)) ?? 'gone';
       const parent = await this.dir(parentId);
       return typeof parent === 'string' ? parent : this.view.child(parent, name);
+    }, (node) => {
+      if (node === 'not-dir') return s.error(unique, ENOTDIR);
+      if (node === undefined || node === 'gone') return s.error(unique, ENOENT);
+      writeAttrs(this.attrs, 0, node, this.owner);
+      this.nodes.remember(node.id);
+      s.entry(unique, this.attrs);
     });
-    if (node === 'not-dir') return s.error(unique, ENOTDIR);
-    if (node === undefined || node === 'gone') return s.error(unique, ENOENT);
-    writeAttrs(this.attrs, 0, node, this.owner);
-    this.nodes.remember(node.id);
-    s.entry(unique, this.attrs);
   }
 
-  private async getattr(unique: number, id: number): Promise<void> {
-    // A file removed from the store while open answers from what it was opened as, as an unlinked file does.
-    const node = (await this.stable(() => this.node(id))) ?? this.files.nodeOf(id);
-    if (!node) return this.session!.error(unique, ENOENT);
-    writeAttrs(this.attrs, 0, node, this.owner);
-    this.session!.attr(unique, this.attrs);
+  private getattr(unique: number, id: number): Promise<void> {
+    return this.stable(() => this.node(id), (found) => {
+      // A file removed from the store while open answers from what it was opened as, as an unlinked file does.
+      const node = found ?? this.files.nodeOf(id);
+      if (!node) return this.session!.error(unique, ENOENT);
+      writeAttrs(this.attrs, 0, node, this.owner);
+      this.session!.attr(unique, this.attrs);
+    });
   }
 
   private async listing(dir: DirNode): Promise<DirEntry[] | undefined> {
@@ -171,9 +175,9 @@ export class FuseRequests {
     return entries;
   }
 
-  private async readdir(unique: number, id: number, offset: number, size: number, plus: boolean): Promise<void> {
+  private readdir(unique: number, id: number, offset: number, size: number, plus: boolean): Promise<void> {
     const s = this.session!;
-    const found = await this.stable(async () => {
+    return this.stable(async () => {
       const dir = await this.dir(id);
       if (typeof dir === 'string') return dir;
       const entries = await this.listing(dir);
@@ -181,18 +185,19 @@ export class FuseRequests {
       // with it, one round trip where there were three.
       const ahead = entries && plus && offset === 0 ? await this.view.blobListings(dir) : [];
       return entries && { dir, entries, ahead };
+    }, (found) => {
+      if (found === 'not-dir') return s.error(unique, ENOTDIR);
+      if (found === 'gone' || found === undefined) return s.error(unique, ENOENT);
+      const { dir, entries, ahead } = found;
+      for (const l of ahead) this.preList(l.dir, l.entries);
+      // Offsets count `.` and `..` first, then the entries.
+      const all = entries.length + 2;
+      const count = Math.max(0, Math.min(all - offset, Math.ceil(size / MIN_DIRENTPLUS) + 1));
+      const { names, attrs, ids } = this.records(dir, entries, offset, count);
+      const packed = plus ? s.dirplus(unique, names, attrs, offset, size, dir.id, all) : s.dir(unique, names, attrs, offset, size);
+      // Each readdirplus entry with a node id counts as a lookup in the kernel.
+      if (plus) for (let i = 0; i < packed; i++) if (ids[i]) this.nodes.remember(ids[i]!);
     });
-    if (found === 'not-dir') return s.error(unique, ENOTDIR);
-    if (found === 'gone' || found === undefined) return s.error(unique, ENOENT);
-    const { dir, entries, ahead } = found;
-    for (const l of ahead) this.preList(l.dir, l.entries);
-    // Offsets count `.` and `..` first, then the entries.
-    const all = entries.length + 2;
-    const count = Math.max(0, Math.min(all - offset, Math.ceil(size / MIN_DIRENTPLUS) + 1));
-    const { names, attrs, ids } = this.records(dir, entries, offset, count);
-    const packed = plus ? s.dirplus(unique, names, attrs, offset, size, dir.id, all) : s.dir(unique, names, attrs, offset, size);
-    // Each readdirplus entry with a node id counts as a lookup in the kernel.
-    if (plus) for (let i = 0; i < packed; i++) if (ids[i]) this.nodes.remember(ids[i]!);
   }
 
   /** Records `offset` to `offset + count` of `dir`'s listing, `.` and `..` first, with the node id each gives the kernel (0: none). */
