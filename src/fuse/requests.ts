@@ -9,7 +9,10 @@ import { KernelNodes } from './kernel-nodes.js';
 import type { FuseSession, Ops } from './native-core.js';
 import { OpenFiles } from './open-files.js';
 
-/** Calls per FUSE request kind that reached JavaScript, for the metrics endpoint. */
+/**
+ * Calls per FUSE request kind that reached JavaScript, and readdirplus_native: replies the core
+ * wrote from listings handed over (announced by COUNTED). For the metrics endpoint.
+ */
 export type FuseCounters = Record<string, number>;
 
 /** What the kernel granted at INIT. */

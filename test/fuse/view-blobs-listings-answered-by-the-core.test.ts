@@ -51,6 +51,7 @@ test('a walk whose blobs listings the core answers shows what lookups show, and 
   assert.ok(blobDirs.length >= 4, 'the fixture has views to walk');
   assert.equal(await fuseOpCount(url, 'readdirplus'), dirs.length - blobDirs.length,
     'one listing in JavaScript per directory but the views\' blobs listings');
+  assert.equal(await fuseOpCount(url, 'readdirplus_native'), blobDirs.length, 'those answered by the core, one reply each');
   const inodes = new Set([...listed.values()].map((st) => st.split(' ')[0])).size;
   assert.equal(await kernelNodes(url), inodes - 1, 'the node table holds exactly the kernel\'s nodes (the root aside)');
 
