@@ -154,15 +154,16 @@ int listings_serve(struct lfs_session *s, uint64_t unique, uint64_t nodeid, uint
 			to++;
 		if (to > from && announce(s, l, from, to) == 0) {
 			struct iovec b = { l->data + l->at[from], l->at[to] - l->at[from] };
+			/* The end first: the kernel's next, empty read may reach another reader as soon as this is written. */
+			if (to == l->n)
+				dir_end_set(&s->dir_ends, nodeid, l->n);
 			/* Written under the lock: a drop returns only after it (see dir-listings.h). */
 			reply_iov(s, unique, 0, &b, 1);
 			answered = 1;
 			l->next = to;
 			d->served++;
-			if (to == l->n) {
-				dir_end_set(&s->dir_ends, nodeid, l->n);
+			if (to == l->n)
 				remove_listing(d, l);
-			}
 		}
 	}
 	pthread_mutex_unlock(&d->mu);
