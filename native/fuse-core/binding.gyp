@@ -5,12 +5,12 @@
       "sources": [
         "src/addon.c",
         "src/session.c",
+        "src/dir-listings.c",
         "src/reply.c",
         "src/mount.c",
         "src/blob-handles.c",
         "src/notify.c",
-        "src/file-times.c",
-        "src/dir-listings.c"
+        "src/file-times.c"
       ],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags!": ["-O3", "-fno-exceptions"],
