@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.c",
         "src/session.c",
+        "src/dir-listings.c",
         "src/reply.c",
         "src/mount.c",
         "src/blob-handles.c",

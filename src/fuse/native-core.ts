@@ -2,10 +2,13 @@ import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 
-/** Kernel opcodes the native core hands to JavaScript (END is its own: the session ended). */
+/**
+ * Kernel opcodes the native core hands to JavaScript, and two of its own: END (the session
+ * ended) and COUNTED (a reply from a listing handed over ahead gives the kernel lookups of `ids`).
+ */
 export interface Ops {
   LOOKUP: number; FORGET: number; GETATTR: number; OPEN: number; READ: number; STATFS: number; RELEASE: number;
-  INIT: number; READDIR: number; READDIRPLUS: number; END: number;
+  INIT: number; READDIR: number; READDIRPLUS: number; END: number; COUNTED: number;
 }
 
 export interface SessionStats {
@@ -19,6 +22,8 @@ export interface SessionStats {
   writeErrors: number;
   notifySent: number;
   notifyFailed: number;
+  /** Readdirplus replies the core wrote from listings handed over ahead (preList). */
+  listingsServed: number;
 }
 
 /** One mounted filesystem: replies to requests, and notifications to the kernel (native/fuse-core/API.md). */
@@ -33,6 +38,15 @@ export interface FuseSession {
   /** With `nodeid` and `total`: the listing's end, so the kernel's last, empty read is answered natively. */
   dirplus(unique: number, names: string[], attrs: Float64Array, startOffset: number, size: number, nodeid?: number, total?: number): number;
   dir(unique: number, names: string[], attrs: Float64Array, startOffset: number, size: number): number;
+  /**
+   * Hands a directory's whole listing (`.` and `..` first) to the core, which answers the kernel's
+   * reads of it itself, each announced by COUNTED before it is written
+   * (native/fuse-core/src/dir-listings.h). null: not kept (too big, or the session ended).
+   * Otherwise the ids of entries the kernel will never get from listings replaced or evicted.
+   */
+  preList(nodeid: number, names: string[], attrs: Float64Array): Float64Array | null;
+  /** Drops every listing handed over, once no reply from one can still be written; the ids of entries never served. */
+  dropListings(): Float64Array;
   statfs(unique: number, blocks: number, bfree: number, bavail: number, files: number, ffree: number, bsize: number, namelen: number, frsize: number): void;
   notifyInvalEntry(parent: number, name: string): void;
   notifyInvalInode(nodeid: number, offset: number, length: number): void;
@@ -53,7 +67,8 @@ export interface MountRequest {
   fusermount: string | undefined;
 }
 
-export type RequestHandler = (op: number, unique: number, nodeid: number, a: number, b: number, c: number, name: string) => void;
+export type RequestHandler = (op: number, unique: number, nodeid: number, a: number, b: number, c: number, name: string,
+  ids?: Float64Array) => void;
 
 export interface NativeCore {
   available: true;

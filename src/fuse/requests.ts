@@ -9,7 +9,10 @@ import { KernelNodes } from './kernel-nodes.js';
 import type { FuseSession, Ops } from './native-core.js';
 import { OpenFiles } from './open-files.js';
 
-/** Calls per FUSE request kind that reached JavaScript, for the metrics endpoint. */
+/**
+ * Calls per FUSE request kind that reached JavaScript, and readdirplus_native: replies the core
+ * wrote from listings handed over (announced by COUNTED). For the metrics endpoint.
+ */
 export type FuseCounters = Record<string, number>;
 
 /** What the kernel granted at INIT. */
@@ -35,6 +38,12 @@ export class FuseRequests {
   readonly ended: Promise<number>;
   private session: FuseSession | undefined;
   private readonly nodes = new KernelNodes();
+  /**
+   * Entries of listings handed to the core, not yet announced as served (COUNTED) or handed back:
+   * the kernel may hold them already (an announcement still queued), so a refresh invalidates
+   * them too. Counted apart from `nodes`, which stays what the kernel was given.
+   */
+  private readonly ahead = new KernelNodes();
   private readonly files = new OpenFiles();
   private readonly attrs = new Float64Array(ATTR_LEN);
   /** The last listings, by directory id and state: the kernel reads a big directory in several replies. */
@@ -49,8 +58,11 @@ export class FuseRequests {
     view.onChange((change) => {
       const s = this.session;
       if (!s) return;
+      // Listings handed to the core are of the old state: dropped, with any reply being written
+      // from one, before the invalidations go out.
+      for (const id of s.dropListings()) this.ahead.forget(id, 1);
       // Only what the kernel may have cached: ids it holds.
-      const held = (id: number) => id === ROOT_ID || this.nodes.has(id);
+      const held = (id: number) => id === ROOT_ID || this.nodes.has(id) || this.ahead.has(id);
       for (const { parent, name } of change.entries) if (held(parent)) s.notifyInvalEntry(parent, name);
       // A directory's cached listing goes with its attributes; a blob keeps its pages (only nlink moved).
       for (const id of change.dirs) if (held(id)) s.notifyInvalInode(id, 0, 0);
@@ -68,7 +80,7 @@ export class FuseRequests {
     this.session = session;
   }
 
-  readonly handle = (op: number, unique: number, nodeid: number, a: number, b: number, c: number, name: string): void => {
+  readonly handle = (op: number, unique: number, nodeid: number, a: number, b: number, c: number, name: string, ids?: Float64Array): void => {
     const O = this.op;
     if (this.traced) this.log.info({ op, unique, nodeid, a, b, c, name }, 'fuse request');
     switch (op) {
@@ -83,6 +95,7 @@ export class FuseRequests {
       case O.STATFS: return this.answer('statfs', unique, () => this.statfs(unique));
       case O.INIT: return this.granted({ minor: nodeid, maxPages: a, passthrough: b === 1 });
       case O.END: return this.finished(a);
+      case O.COUNTED: return this.counted(ids);
       default: return this.session!.error(unique, ENOSYS);
     }
   };
@@ -115,38 +128,42 @@ export class FuseRequests {
   }
 
   /**
-   * Runs `find` against one state: an answer the kernel may cache must not come from a state a
-   * refresh replaced while it awaited (the refresh's invalidations went out before it).
+   * Runs `find` against one state and answers from it in the same turn: an answer the kernel may
+   * cache must not come from a state a refresh replaced meanwhile (the refresh's invalidations
+   * went out before it), and a refresh can land between two turns, after `find` resolved.
    */
-  private async stable<T>(find: () => Promise<T>): Promise<T> {
+  private async stable<T>(find: () => Promise<T>, answer: (found: T) => void): Promise<void> {
     for (;;) {
       const generation = this.view.generation;
       const found = await find();
-      if (generation === this.view.generation) return found;
+      if (generation === this.view.generation) return answer(found);
     }
   }
 
-  private async lookup(unique: number, parentId: number, name: string): Promise<void> {
+  private lookup(unique: number, parentId: number, name: string): Promise<void> {
     const s = this.session!;
-    const node = await this.stable(async () => {
+    return this.stable(async () => {
       // "." of any node is the node itself: the kernel asks so to turn a file handle back into a node.
       if (name === '.') return (await this.node(parentId)) ?? 'gone';
       const parent = await this.dir(parentId);
       return typeof parent === 'string' ? parent : this.view.child(parent, name);
+    }, (node) => {
+      if (node === 'not-dir') return s.error(unique, ENOTDIR);
+      if (node === undefined || node === 'gone') return s.error(unique, ENOENT);
+      writeAttrs(this.attrs, 0, node, this.owner);
+      this.nodes.remember(node.id);
+      s.entry(unique, this.attrs);
     });
-    if (node === 'not-dir') return s.error(unique, ENOTDIR);
-    if (node === undefined || node === 'gone') return s.error(unique, ENOENT);
-    writeAttrs(this.attrs, 0, node, this.owner);
-    this.nodes.remember(node.id);
-    s.entry(unique, this.attrs);
   }
 
-  private async getattr(unique: number, id: number): Promise<void> {
-    // A file removed from the store while open answers from what it was opened as, as an unlinked file does.
-    const node = (await this.stable(() => this.node(id))) ?? this.files.nodeOf(id);
-    if (!node) return this.session!.error(unique, ENOENT);
-    writeAttrs(this.attrs, 0, node, this.owner);
-    this.session!.attr(unique, this.attrs);
+  private getattr(unique: number, id: number): Promise<void> {
+    return this.stable(() => this.node(id), (found) => {
+      // A file removed from the store while open answers from what it was opened as, as an unlinked file does.
+      const node = found ?? this.files.nodeOf(id);
+      if (!node) return this.session!.error(unique, ENOENT);
+      writeAttrs(this.attrs, 0, node, this.owner);
+      this.session!.attr(unique, this.attrs);
+    });
   }
 
   private async listing(dir: DirNode): Promise<DirEntry[] | undefined> {
@@ -161,20 +178,33 @@ export class FuseRequests {
     return entries;
   }
 
-  private async readdir(unique: number, id: number, offset: number, size: number, plus: boolean): Promise<void> {
+  private readdir(unique: number, id: number, offset: number, size: number, plus: boolean): Promise<void> {
     const s = this.session!;
-    const found = await this.stable(async () => {
+    return this.stable(async () => {
       const dir = await this.dir(id);
       if (typeof dir === 'string') return dir;
       const entries = await this.listing(dir);
-      return entries && { dir, entries };
+      // A view's first read: the listings a walk reads next (blobs, blobs/<alg>) go to the core
+      // with it, one round trip where there were three.
+      const ahead = entries && plus && offset === 0 ? await this.view.blobListings(dir) : [];
+      return entries && { dir, entries, ahead };
+    }, (found) => {
+      if (found === 'not-dir') return s.error(unique, ENOTDIR);
+      if (found === 'gone' || found === undefined) return s.error(unique, ENOENT);
+      const { dir, entries, ahead } = found;
+      for (const l of ahead) this.preList(l.dir, l.entries);
+      // Offsets count `.` and `..` first, then the entries.
+      const all = entries.length + 2;
+      const count = Math.max(0, Math.min(all - offset, Math.ceil(size / MIN_DIRENTPLUS) + 1));
+      const { names, attrs, ids } = this.records(dir, entries, offset, count);
+      const packed = plus ? s.dirplus(unique, names, attrs, offset, size, dir.id, all) : s.dir(unique, names, attrs, offset, size);
+      // Each readdirplus entry with a node id counts as a lookup in the kernel.
+      if (plus) for (let i = 0; i < packed; i++) if (ids[i]) this.nodes.remember(ids[i]!);
     });
-    if (found === 'not-dir') return s.error(unique, ENOTDIR);
-    if (found === 'gone' || found === undefined) return s.error(unique, ENOENT);
-    const { dir, entries } = found;
-    // Offsets count `.` and `..` first, then the entries.
-    const all = entries.length + 2;
-    const count = Math.max(0, Math.min(all - offset, Math.ceil(size / MIN_DIRENTPLUS) + 1));
+  }
+
+  /** Records `offset` to `offset + count` of `dir`'s listing, `.` and `..` first, with the node id each gives the kernel (0: none). */
+  private records(dir: DirNode, entries: DirEntry[], offset: number, count: number): { names: string[]; attrs: Float64Array; ids: Float64Array } {
     const names: string[] = new Array<string>(count);
     const attrs = new Float64Array(count * ATTR_LEN);
     const ids = new Float64Array(count);
@@ -190,9 +220,28 @@ export class FuseRequests {
         writeAttrs(attrs, i, e.node, this.owner);
       }
     }
-    const packed = plus ? s.dirplus(unique, names, attrs, offset, size, dir.id, all) : s.dir(unique, names, attrs, offset, size);
-    // Each readdirplus entry with a node id counts as a lookup in the kernel.
-    if (plus) for (let i = 0; i < packed; i++) if (ids[i]) this.nodes.remember(ids[i]!);
+    return { names, attrs, ids };
+  }
+
+  /**
+   * Hands `dir`'s whole listing to the core, which answers the kernel's reads of it without a
+   * round trip here; its entries are held ahead until the core announces them served or hands
+   * them back (not kept, replaced, evicted unread).
+   */
+  private preList(dir: DirNode, entries: DirEntry[]): void {
+    const { names, attrs, ids } = this.records(dir, entries, 0, entries.length + 2);
+    for (const id of ids) if (id) this.ahead.remember(id);
+    const back = this.session!.preList(dir.id, names, attrs);
+    for (const id of back ?? ids) if (id) this.ahead.forget(id, 1);
+  }
+
+  /** The core is writing a reply from a listing handed over: its entries become lookups the kernel holds. */
+  private counted(ids: Float64Array | undefined): void {
+    this.counters.readdirplus_native = (this.counters.readdirplus_native ?? 0) + 1;
+    for (const id of ids ?? []) {
+      this.ahead.forget(id, 1);
+      this.nodes.remember(id);
+    }
   }
 
   private async open(unique: number, id: number, flags: number): Promise<void> {

@@ -518,6 +518,26 @@ export class View {
     return out;
   }
 
+  /**
+   * The listings under view directory `dir`: its `blobs`, then each `blobs/<alg>`, what a walk
+   * that lists the view reads next (FUSE hands them to its native core ahead). None when `dir` is
+   * not a view. The caller checks they are of one state (generation).
+   */
+  async blobListings(dir: DirNode): Promise<{ dir: DirNode; entries: DirEntry[] }[]> {
+    if (!this.state.snapshot.views.has(dir.path)) return [];
+    const blobs = await this.lookup(childPath(dir.path, 'blobs'));
+    if (blobs?.type !== 'dir') return [];
+    const entries = await this.entries(blobs);
+    if (!entries) return [];
+    const out = [{ dir: blobs, entries }];
+    for (const { node } of entries) {
+      if (node.type !== 'dir') continue;
+      const listed = await this.entries(node);
+      if (listed) out.push({ dir: node, entries: listed });
+    }
+    return out;
+  }
+
   /** The view whose blobs directory `path` (`<view>/blobs/<alg>`, known to be a directory) is; undefined for any other. */
   private blobDirOwner(snapshot: Snapshot, path: string): ViewEntry | undefined {
     if (snapshot.views.has(path) || snapshot.dirs().has(path) || path === 'blobs' || path.endsWith('/blobs')) return undefined;

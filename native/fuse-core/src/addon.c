@@ -220,6 +220,8 @@ static void session_free(struct addon_session *as)
 	free(as->dirbuf);
 	pthread_mutex_destroy(&as->core.blobs.mu);
 	pthread_mutex_destroy(&as->core.dir_ends.mu);
+	listings_drop(&as->core.listings, NULL);
+	pthread_mutex_destroy(&as->core.listings.mu);
 	free(as);
 }
 
@@ -285,18 +287,28 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data)
 		free(q);
 		return;
 	}
-	napi_value argv[7], name, global;
+	napi_value argv[8], name, global;
 	argv[0] = num(env, q->op);
 	argv[1] = num(env, (double)q->unique);
 	argv[2] = num(env, (double)q->nodeid);
 	argv[3] = num(env, q->a);
 	argv[4] = num(env, q->b);
 	argv[5] = num(env, q->c);
-	if (napi_create_string_utf8(env, q->name, q->namelen, &name) != napi_ok)
+	napi_get_undefined(env, &argv[7]);
+	if (q->op == LFS_OP_COUNTED) {
+		/* The node ids ride where a name would: handler(..., '', ids). */
+		void *bytes = NULL;
+		napi_value ab;
 		napi_create_string_utf8(env, "", 0, &name);
+		if (napi_create_arraybuffer(env, q->namelen, &bytes, &ab) == napi_ok &&
+		    napi_create_typedarray(env, napi_float64_array, q->namelen / sizeof(double), ab, 0, &argv[7]) == napi_ok)
+			memcpy(bytes, q->name, q->namelen);
+	} else if (napi_create_string_utf8(env, q->name, q->namelen, &name) != napi_ok) {
+		napi_create_string_utf8(env, "", 0, &name);
+	}
 	argv[6] = name;
 	napi_get_undefined(env, &global);
-	napi_status st = napi_call_function(env, global, js_cb, 7, argv, NULL);
+	napi_status st = napi_call_function(env, global, js_cb, 8, argv, NULL);
 	napi_value exc = NULL;
 	if (st == napi_pending_exception)
 		napi_get_and_clear_last_exception(env, &exc);
@@ -454,6 +466,40 @@ static napi_value m_data(napi_env env, napi_callback_info info)
 	return undef(env);
 }
 
+/* names[i]: a directory entry name of 1…1024 bytes without '/' or NUL, copied into buf (NAME_MAX_BYTES + 1). */
+static int arg_name(napi_env env, napi_value names, uint32_t i, char *buf, size_t *len)
+{
+	napi_value v;
+	if (napi_get_element(env, names, i, &v) != napi_ok || !is_type(env, v, napi_string) ||
+	    napi_get_value_string_utf8(env, v, NULL, 0, len) != napi_ok) {
+		THROW_TYPE(env, "names must be an array of strings");
+		return -1;
+	}
+	if (*len == 0 || *len > NAME_MAX_BYTES) {
+		THROW_RANGE(env, "a directory entry name is empty or longer than 1024 bytes");
+		return -1;
+	}
+	napi_get_value_string_utf8(env, v, buf, NAME_MAX_BYTES + 1, len);
+	if (memchr(buf, '/', *len) || strlen(buf) != *len) {
+		THROW_TYPE(env, "a directory entry name contains '/' or NUL");
+		return -1;
+	}
+	return 0;
+}
+
+/* argv[1] names (an array), argv[2] attrs (ATTR_LEN numbers for each): how many, and the records. */
+static int arg_listing(napi_env env, size_t argc, napi_value *argv, uint32_t *n, const double **attrs)
+{
+	bool isarr = false;
+	*n = 0;
+	if (argc < 2 || napi_is_array(env, argv[1], &isarr) != napi_ok || !isarr ||
+	    napi_get_array_length(env, argv[1], n) != napi_ok) {
+		THROW_TYPE(env, "names must be an array of strings");
+		return -1;
+	}
+	return arg_attrs(env, argc > 2 ? argv[2] : NULL, (size_t)*n * ATTR_LEN, attrs);
+}
+
 static napi_value dir_common(napi_env env, napi_callback_info info, int plus)
 {
 	size_t argc = 7;
@@ -462,13 +508,9 @@ static napi_value dir_common(napi_env env, napi_callback_info info, int plus)
 	uint64_t unique, start, size;
 	if (!as || arg_u64(env, argc > 0 ? argv[0] : NULL, "unique", &unique))
 		return NULL;
-	bool isarr = false;
-	uint32_t n = 0;
-	if (argc < 2 || napi_is_array(env, argv[1], &isarr) != napi_ok || !isarr ||
-	    napi_get_array_length(env, argv[1], &n) != napi_ok)
-		return THROW_TYPE(env, "names must be an array of strings");
+	uint32_t n;
 	const double *attrs;
-	if (arg_attrs(env, argc > 2 ? argv[2] : NULL, (size_t)n * ATTR_LEN, &attrs) ||
+	if (arg_listing(env, argc, argv, &n, &attrs) ||
 	    arg_u64(env, argc > 3 ? argv[3] : NULL, "startOffset", &start) ||
 	    arg_u64(env, argc > 4 ? argv[4] : NULL, "size", &size))
 		return NULL;
@@ -486,16 +528,9 @@ static napi_value dir_common(napi_env env, napi_callback_info info, int plus)
 	uint32_t packed = 0;
 	char name[NAME_MAX_BYTES + 1];
 	for (uint32_t i = 0; i < n; i++) {
-		napi_value v;
 		size_t len;
-		if (napi_get_element(env, argv[1], i, &v) != napi_ok || !is_type(env, v, napi_string) ||
-		    napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok)
-			return THROW_TYPE(env, "names must be an array of strings");
-		if (len == 0 || len > NAME_MAX_BYTES)
-			return THROW_RANGE(env, "a directory entry name is empty or longer than 1024 bytes");
-		napi_get_value_string_utf8(env, v, name, sizeof name, &len);
-		if (memchr(name, '/', len) || strlen(name) != len)
-			return THROW_TYPE(env, "a directory entry name contains '/' or NUL");
+		if (arg_name(env, argv[1], i, name, &len))
+			return NULL;
 		if (!pack_dirent(as->dirbuf, cap, &used, plus, name, len,
 				 attrs + (size_t)i * ATTR_LEN, start + i + 1))
 			break;
@@ -514,6 +549,84 @@ static napi_value dir_common(napi_env env, napi_callback_info info, int plus)
 
 static napi_value m_dirplus(napi_env env, napi_callback_info info) { return dir_common(env, info, 1); }
 static napi_value m_dir(napi_env env, napi_callback_info info) { return dir_common(env, info, 0); }
+
+/* Node ids as a Float64Array (they are below 2^53); frees the list. */
+static napi_value id_array(napi_env env, struct id_list *ids)
+{
+	napi_value ab, ta;
+	void *bytes = NULL;
+	if (napi_create_arraybuffer(env, ids->n * sizeof(double), &bytes, &ab) != napi_ok ||
+	    napi_create_typedarray(env, napi_float64_array, ids->n, ab, 0, &ta) != napi_ok) {
+		free(ids->v);
+		return THROW(env, "out of memory");
+	}
+	for (size_t i = 0; i < ids->n; i++)
+		((double *)bytes)[i] = (double)ids->v[i];
+	free(ids->v);
+	return ta;
+}
+
+/*
+ * preList(nodeid, names, attrs) → Float64Array | null: the whole listing of `nodeid`, `.` and
+ * `..` first, kept to answer the kernel's reads of it natively (src/dir-listings.h). null: not
+ * kept (too big, or the session ended). Otherwise the node ids of entries whose lookups were
+ * counted and will never be served (a listing replaced or evicted): one lookup each to take back.
+ */
+static napi_value m_pre_list(napi_env env, napi_callback_info info)
+{
+	size_t argc = 3;
+	napi_value argv[3], res;
+	struct addon_session *as = this_session(env, info, &argc, argv);
+	uint64_t nodeid;
+	if (!as || arg_u64(env, argc > 0 ? argv[0] : NULL, "nodeid", &nodeid))
+		return NULL;
+	uint32_t n;
+	const double *attrs;
+	if (arg_listing(env, argc, argv, &n, &attrs))
+		return NULL;
+	/* The names twice: their lengths size the listing, then they are packed into it. */
+	char name[NAME_MAX_BYTES + 1];
+	size_t len, total = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (arg_name(env, argv[1], i, name, &len))
+			return NULL;
+		total += FUSE_DIRENT_ALIGN(sizeof(struct fuse_direntplus) + len);
+	}
+	if (as->closed || nodeid == 0 || n == 0 || total > LISTING_MAX_BYTES) {
+		napi_get_null(env, &res);
+		return res;
+	}
+	struct dir_listing *l = listing_new(nodeid, n, total);
+	if (!l)
+		return THROW(env, "out of memory");
+	size_t used = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		arg_name(env, argv[1], i, name, &len);
+		const double *a = attrs + (size_t)i * ATTR_LEN;
+		l->at[i] = (uint32_t)used;
+		pack_dirent(l->data, total, &used, 1, name, len, a, (uint64_t)i + 1);
+		/* The kernel takes a lookup for every entry with a node id but `.` and `..`. */
+		int dot = name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.'));
+		l->ids[i] = dot ? 0 : d2u64(a[ATTR_NODEID]);
+	}
+	l->at[n] = (uint32_t)used;
+	struct id_list back = { 0 };
+	listings_put(&as->core.listings, l, &back);
+	return id_array(env, &back);
+}
+
+/* dropListings() → Float64Array: drops every listing (a refresh); the ids to take a lookup back from. */
+static napi_value m_drop_listings(napi_env env, napi_callback_info info)
+{
+	size_t argc = 0;
+	struct addon_session *as = this_session(env, info, &argc, NULL);
+	if (!as)
+		return NULL;
+	struct id_list back = { 0 };
+	if (!as->closed)
+		listings_drop(&as->core.listings, &back);
+	return id_array(env, &back);
+}
 
 static napi_value m_statfs(napi_env env, napi_callback_info info)
 {
@@ -630,6 +743,9 @@ static napi_value m_stats(napi_env env, napi_callback_info info)
 	set_num(env, o, "writeErrors", (double)__atomic_load_n(&s->stats.write_errors, __ATOMIC_RELAXED));
 	set_num(env, o, "notifySent", (double)__atomic_load_n(&s->stats.notify_sent, __ATOMIC_RELAXED));
 	set_num(env, o, "notifyFailed", (double)__atomic_load_n(&s->stats.notify_failed, __ATOMIC_RELAXED));
+	pthread_mutex_lock(&s->listings.mu);
+	set_num(env, o, "listingsServed", (double)s->listings.served);
+	pthread_mutex_unlock(&s->listings.mu);
 	return o;
 }
 
@@ -775,6 +891,7 @@ static napi_value js_mount(napi_env env, napi_callback_info info)
 		goto out;
 	}
 	pthread_mutex_init(&s->dir_ends.mu, NULL);
+	pthread_mutex_init(&s->listings.mu, NULL);
 	s->mountpoint = mp;
 	s->fusermount = fm;
 	mp = fm = NULL;
@@ -1179,6 +1296,8 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "data", NULL, m_data, NULL, NULL, NULL, napi_default_method, NULL },
 		{ "dirplus", NULL, m_dirplus, NULL, NULL, NULL, napi_default_method, NULL },
 		{ "dir", NULL, m_dir, NULL, NULL, NULL, napi_default_method, NULL },
+		{ "preList", NULL, m_pre_list, NULL, NULL, NULL, napi_default_method, NULL },
+		{ "dropListings", NULL, m_drop_listings, NULL, NULL, NULL, napi_default_method, NULL },
 		{ "statfs", NULL, m_statfs, NULL, NULL, NULL, napi_default_method, NULL },
 		{ "notifyInvalEntry", NULL, m_notify_entry, NULL, NULL, NULL, napi_default_method, NULL },
 		{ "notifyInvalInode", NULL, m_notify_inode, NULL, NULL, NULL, napi_default_method, NULL },
@@ -1200,7 +1319,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "LOOKUP", FUSE_LOOKUP }, { "FORGET", FUSE_FORGET }, { "GETATTR", FUSE_GETATTR },
 		{ "OPEN", FUSE_OPEN }, { "READ", FUSE_READ }, { "STATFS", FUSE_STATFS },
 		{ "RELEASE", FUSE_RELEASE }, { "INIT", FUSE_INIT }, { "READDIR", FUSE_READDIR },
-		{ "READDIRPLUS", FUSE_READDIRPLUS }, { "END", LFS_OP_END },
+		{ "READDIRPLUS", FUSE_READDIRPLUS }, { "END", LFS_OP_END }, { "COUNTED", LFS_OP_COUNTED },
 	};
 	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
 		set_num(env, op, ops[i].k, ops[i].v);

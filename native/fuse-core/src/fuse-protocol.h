@@ -25,6 +25,7 @@
 #define FUSE_READDIRPLUS_AUTO    (1ULL << 14)
 #define FUSE_PARALLEL_DIROPS     (1ULL << 18)
 #define FUSE_MAX_PAGES           (1ULL << 22)
+#define FUSE_NO_OPENDIR_SUPPORT  (1ULL << 24)
 #define FUSE_EXPLICIT_INVAL_DATA (1ULL << 25)
 #define FUSE_INIT_EXT            (1ULL << 30)
 #define FUSE_PASSTHROUGH         (1ULL << 37)

@@ -153,6 +153,7 @@ static void do_init(struct lfs_session *s, const struct fuse_in_header *in,
 	s->minor = out.minor;
 	s->max_pages = pages;
 	s->passthrough = pt;
+	s->no_opendir = (offered & FUSE_NO_OPENDIR_SUPPORT) != 0;
 	__atomic_store_n(&s->initialized, 1, __ATOMIC_RELEASE);
 
 	/* JS hears INIT before any request that the reply lets in. */
@@ -381,6 +382,8 @@ static void dispatch(struct lfs_session *s, struct reader *r, size_t n)
 			reply_data(s, u, NULL, 0);
 			return;
 		}
+		if (op == FUSE_READDIRPLUS && listings_serve(s, u, in.nodeid, ri.offset, ri.size))
+			return;
 		to_js(s, (int)op, u, in.nodeid, (double)ri.fh, (double)ri.offset, ri.size, NULL, 0, 1);
 		return;
 	}
@@ -410,9 +413,14 @@ static void dispatch(struct lfs_session *s, struct reader *r, size_t n)
 		/*
 		 * The kernel keeps a directory's listing in its page cache across opens (a warm
 		 * walk costs no request); a store change that alters a listing drops it with
-		 * notifyInvalInode(dir, 0, 0).
+		 * notifyInvalInode(dir, 0, 0). A kernel offering NO_OPENDIR_SUPPORT takes ENOSYS
+		 * as "open every directory so yourself": FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE, fh 0,
+		 * and no OPENDIR or RELEASEDIR again (two requests a directory a walk saves).
 		 */
-		reply_open(s, u, 0, FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE, 0);
+		if (s->no_opendir)
+			reply_error(s, u, ENOSYS);
+		else
+			reply_open(s, u, 0, FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE, 0);
 		return;
 
 	case FUSE_RELEASEDIR:
@@ -624,6 +632,7 @@ void session_finish(struct lfs_session *s)
 	s->readers = NULL;
 	notify_stop(s);
 	blob_table_destroy(&s->blobs, s->devfd);
+	listings_drop(&s->listings, NULL);
 	if (s->devfd >= 0)
 		close(s->devfd);
 	s->devfd = -1;

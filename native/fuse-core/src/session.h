@@ -14,8 +14,11 @@
 #include "blob-handles.h"
 #include "notify.h"
 #include "dir-ends.h"
+#include "dir-listings.h"
 
 #define LFS_OP_END (-1)
+/* A reply from a listing handed over ahead: name holds the node ids (doubles) it gives lookups to. */
+#define LFS_OP_COUNTED (-2)
 
 struct js_request {
 	int32_t op;
@@ -62,6 +65,7 @@ struct lfs_session {
 	uint32_t minor;
 	uint32_t max_pages;
 	int passthrough;
+	int no_opendir;        /* the kernel opens directories itself when OPENDIR is ENOSYS */
 
 	/* threads */
 	pthread_t *threads;
@@ -74,6 +78,7 @@ struct lfs_session {
 	struct blob_table blobs;
 	struct notify_queue notify;
 	struct dir_ends dir_ends;
+	struct dir_listings listings;
 	struct lfs_stats stats; /* updated with __atomic builtins */
 
 	lfs_deliver_fn deliver;

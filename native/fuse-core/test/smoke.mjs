@@ -81,7 +81,7 @@ function makeFs(dir) {
   b.children.set('blob', 5);
 
   const st = {
-    session: null, init: null, end: undefined, lookups: [], forgets: 0, reads: new Map(),
+    session: null, init: null, end: undefined, lookups: [], forgets: 0, counted: [], reads: new Map(),
     opens: [], jsHandles: new Map(), nextFh: 1, ops: new Map(), nodes, index,
   };
   const size = (n) => (n.content ? n.content.length : n.size);
@@ -109,7 +109,8 @@ function makeFs(dir) {
     return r;
   };
 
-  st.handler = (op, unique, nodeid, x, y, z, name) => {
+  st.fill = fill;
+  st.handler = (op, unique, nodeid, x, y, z, name, ids) => {
     const s = st.session;
     st.ops.set(op, (st.ops.get(op) || 0) + 1);
     const n = nodes.get(nodeid);
@@ -119,6 +120,9 @@ function makeFs(dir) {
         return;
       case core.OP.END:
         st.end = x;
+        return;
+      case core.OP.COUNTED:
+        st.counted.push(`${nodeid}:${[...ids].join(',')}`);
         return;
       case core.OP.FORGET:
         st.forgets++;
@@ -230,8 +234,25 @@ async function partRoot(dir) {
     'a/blob and b/blob: same st_ino above 2^32, nlink 2, mode 0444', JSON.stringify(lines));
   r = await run('ls', ['-la', mnt]);
   check(r.code === 0 && /\ba$/m.test(r.stdout) && /\bb$/m.test(r.stdout), 'ls -la /', r.stderr);
+  // Listings handed over ahead: answered natively, unserved entries handed back to uncount.
+  const bListing = new Float64Array(3 * core.ATTR_LEN);
+  st.fill(bListing, 2, st.nodes.get(5));
+  const ids = (a) => JSON.stringify(a && [...a]);
+  check(ids(st.session.preList(3, ['.', '..', 'blob'], bListing)) === '[]', 'preList keeps a listing, hands nothing back');
+  check(ids(st.session.preList(3, ['.', '..', 'blob'], bListing)) === '[5]', 'preList of the same directory hands back the unserved entry');
+  check(ids(st.session.dropListings()) === '[5]', 'dropListings hands back the unserved entry');
+  check(ids(st.session.preList(3, ['.', '..', 'x'.repeat(1000)], bListing)) === '[]', 'preList again after a drop');
+  check(ids(st.session.preList(3, ['.', '..', 'blob'], bListing)) === '[5]', 'the replaced listing is handed back');
+  const big = Array.from({ length: 600 }, (_, i) => `${i}`.padEnd(1000, 'x'));
+  check(st.session.preList(2, big, new Float64Array(600 * core.ATTR_LEN)) === null, 'a listing above the bound is not kept (null)');
+  const listingsBefore = st.ops.get(core.OP.READDIRPLUS) || 0;
+  const served = st.session.stats().listingsServed;
   r = await run('ls', [join(mnt, 'b')]);
   check(r.code === 0 && r.stdout === 'blob\n', 'ls b/', JSON.stringify(r));
+  check((st.ops.get(core.OP.READDIRPLUS) || 0) === listingsBefore && st.session.stats().listingsServed === served + 1,
+    'ls b/ answered from the listing handed over, no READDIRPLUS in JS', JSON.stringify(st.session.stats()));
+  check(st.counted.join(' ') === '3:5', 'the reply was announced with the lookup it gives (COUNTED 3: 5)', st.counted.join(' '));
+  check(ids(st.session.dropListings()) === '[]', 'a listing served to its end leaves');
   r = await run('stat', ['-c', '%i', join(mnt, 'a/missing')]);
   check(r.code !== 0 && /No such file/.test(r.stderr), 'missing name gives ENOENT (negative entry)', r.stderr);
   r = await run('stat', ['-f', '-c', '%b %s', mnt]);
