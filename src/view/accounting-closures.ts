@@ -29,12 +29,6 @@ interface Known {
   complete: boolean;
 }
 
-function sum(sizes: Float64Array): number {
-  let bytes = 0;
-  for (const s of sizes) bytes += s;
-  return bytes;
-}
-
 /** `closure` in `snapshot`'s blob table's terms, and whether it is complete there. */
 function tallyOf(closure: Closure, snapshot: Snapshot): { tally: Tally; complete: boolean } {
   const positions = new Uint32Array(closure.blobs.size);
@@ -130,8 +124,8 @@ export class AccountingClosures {
   private async load(root: Descriptor): Promise<Known> {
     const recorded = this.records.find(root, this.snapshot.present);
     if (recorded) {
-      const { positions, sizes, platforms } = recorded;
-      return { tally: { positions, sizes, bytes: sum(sizes), missing: [], problems: [] }, platforms, complete: true };
+      const { positions, sizes, bytes, platforms } = recorded;
+      return { tally: { positions, sizes, bytes, missing: [], problems: [] }, platforms, complete: true };
     }
     const { tally, complete } = tallyOf(await this.compute(root), this.snapshot);
     if (complete) this.learned = true;
