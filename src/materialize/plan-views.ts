@@ -3,7 +3,7 @@ import { pathToRef } from '../oci/path-mapping.js';
 import { parseReference } from '../oci/reference.js';
 import type { IndexFile } from '../store/index/index-model.js';
 import { viewPathOf } from '../store/index/reference-table.js';
-import { ViewEntry, type NamedView } from '../view/snapshot.js';
+import { ViewEntry, type NamedView } from '../view/view-entry.js';
 import { entryIdentity, isViewPath, type MadeViews } from './materialize-state.js';
 
 /** What a run is to do. */
