@@ -30,6 +30,9 @@ interface Known {
   complete: boolean;
 }
 
+/** What a recorded closure lacks: nothing (one array for all). */
+const NONE: readonly never[] = Object.freeze([]);
+
 /** `closure` in `snapshot`'s blob table's terms, and whether it is complete there. */
 function tallyOf(closure: Closure, snapshot: Snapshot): { tally: Tally; complete: boolean } {
   const positions = new Uint32Array(closure.blobs.size);
@@ -135,7 +138,7 @@ export class AccountingClosures {
     const recorded = this.records.find(root, this.snapshot.present);
     if (recorded) {
       const { positions, sizes, bytes, platforms } = recorded;
-      return { tally: { positions, sizes, bytes, missing: [], problems: [] }, platforms, complete: true };
+      return { tally: { positions, sizes, bytes, missing: NONE, problems: NONE }, platforms, complete: true };
     }
     const { tally, complete } = tallyOf(await this.compute(root), this.snapshot);
     if (complete) this.learned = true;
