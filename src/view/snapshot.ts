@@ -1,6 +1,5 @@
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
-import { parseReference } from '../oci/reference.js';
 import type { Finding } from '../store/findings.js';
 import type { IndexFile } from '../store/index/index-model.js';
 import { referenceTable, referenceTableAfter, type ReferenceTable, type TableChange } from '../store/index/reference-table.js';
@@ -110,7 +109,7 @@ async function platformViews(named: readonly ViewEntry[], present: ReadonlySet<D
         // The first manifest of a platform wins, as containerd picks it.
         if (!/^[a-z0-9._-]+$/.test(dir) || seen.has(dir)) continue;
         seen.add(dir);
-        out[i].push(new ViewEntry(`${PLATFORMS_DIR}/${dir}/${v.path}`, v.name, v.reference, child, dir));
+        out[i].push(new ViewEntry(`${PLATFORMS_DIR}/${dir}/${v.path}`, v.name, child, dir));
       }
     }
   };
@@ -139,7 +138,7 @@ function sameRoot(old: Descriptor, root: Descriptor): boolean {
 function viewFor(previous: Snapshot | undefined, path: string, name: string, root: Descriptor): NamedView {
   const old = previous?.views.kept.get(path);
   if (old?.name === name && sameRoot(old.root, root)) return old as NamedView;
-  return new ViewEntry(path, name, parseReference(name), root) as NamedView;
+  return new ViewEntry(path, name, root) as NamedView;
 }
 
 /**

@@ -1,19 +1,25 @@
 import type { Descriptor } from '../oci/descriptor.js';
-import type { Reference } from '../oci/reference.js';
+import { parseReference, type Reference } from '../oci/reference.js';
 import { viewIndexJson } from './index-json.js';
 
 /** One view directory: a named reference, an entry by digest under `_digests/`, or a platform of a named reference. */
 export class ViewEntry {
+  private parsed: Reference | undefined;
+
   constructor(
     /** View path, no leading `/`. */
     readonly path: string,
     /** The reference name; undefined for `_digests/` views. */
     readonly name: string | undefined,
-    readonly reference: Reference | undefined,
     readonly root: Descriptor,
-    /** For a view under `_platforms/`: the platform directory (`linux-arm64-v8`); its reference is held by its named view. */
+    /** For a view under `_platforms/`: the platform directory (`linux-arm64-v8`); its name is its named view's. */
     readonly platform?: string,
   ) {}
+
+  /** The name parsed, when first asked for (index.json, the registry): ls and du never ask. */
+  get reference(): Reference | undefined {
+    return this.name === undefined ? undefined : (this.parsed ??= parseReference(this.name));
+  }
 
   /**
    * The view's index.json, built each time it is asked for (a few microseconds; see

@@ -12,7 +12,7 @@ export function digestViewPath(digest: Digest): string {
 
 /** The view of the entries of `digest` under `_digests/`: `root` (its first entry's descriptor), less the name. */
 export function digestView(digest: Digest, root: Descriptor): ViewEntry {
-  return new ViewEntry(digestViewPath(digest), undefined, undefined, root);
+  return new ViewEntry(digestViewPath(digest), undefined, root);
 }
 
 /** The digest whose `_digests/` view would live at `path`; undefined for any other path. */
