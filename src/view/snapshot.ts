@@ -37,8 +37,11 @@ export interface Snapshot {
   index: IndexFile;
   /** Its entries named (reference-table.ts): the next refresh names only the entries that changed. */
   table: ReferenceTable;
-  /** How many valid entries have each digest as their root (a `_digests/` view goes with the last). */
-  rootCounts: Map<Digest, number>;
+  /**
+   * How many valid entries have each digest as their root, for the digests more than one has (a
+   * `_digests/` view goes with the last); the others have one, their `views.digestRoots` entry.
+   */
+  repeatedRoots: Map<Digest, number>;
   /** Every view by path (`_digests/` ones made when asked for). */
   views: ViewsByPath;
   /** Named views in index.json order. */
@@ -202,7 +205,7 @@ function lazyDirectories(views: ViewsByPath, built: Map<string, DirEntry> | unde
 }
 
 /** What loadSnapshot builds of the views, either way. */
-type Views = Pick<Snapshot, 'views' | 'named' | 'byName' | 'platformsOf' | 'rootCounts' | 'otherRoots'>;
+type Views = Pick<Snapshot, 'views' | 'named' | 'byName' | 'platformsOf' | 'repeatedRoots' | 'otherRoots'>;
 
 /**
  * Every view of `table`, each kept from `previous` when its entry did not change; what came and
@@ -211,29 +214,22 @@ type Views = Pick<Snapshot, 'views' | 'named' | 'byName' | 'platformsOf' | 'root
  */
 async function allViews(index: IndexFile, table: ReferenceTable, previous: Snapshot | undefined, present: BlobTable,
   docs: DocumentReader | undefined, delta: SnapshotDelta): Promise<Views> {
-  const kept = new Map<string, ViewEntry>();
   const named: NamedView[] = [];
   const byName = new Map<string, NamedView>();
-  const rootCounts = new Map<Digest, number>();
+  const repeatedRoots = new Map<Digest, number>();
   const digestRoots = new Map<Digest, Descriptor>();
   const before = previous?.views;
-  // Views kept from `previous`, counted as they are placed: when all of them are, none went.
-  let same = 0;
-  const place = (v: ViewEntry) => {
-    kept.set(v.path, v);
-    if (before?.kept.get(v.path) === v) same++;
-  };
   for (const n of table.named) {
     const v = viewFor(previous, n.viewPath, n.name, n.descriptor);
     named.push(v);
     byName.set(n.name, v);
-    place(v);
   }
   for (const { descriptor } of index.valid) {
     const { digest } = descriptor;
-    const count = rootCounts.get(digest) ?? 0;
-    rootCounts.set(digest, count + 1);
-    if (count > 0) continue;
+    if (digestRoots.has(digest)) {
+      repeatedRoots.set(digest, (repeatedRoots.get(digest) ?? 1) + 1);
+      continue;
+    }
     const old = before?.digestRoots.get(digest);
     digestRoots.set(digest, old && sameRoot(old, descriptor) ? old : descriptor);
   }
@@ -247,18 +243,23 @@ async function allViews(index: IndexFile, table: ReferenceTable, previous: Snaps
       if (list && before!.kept.get(v.path) === v) platformsOf.set(v.path, list);
     }
   }
-  for (const list of platformsOf.values()) for (const v of list) place(v);
-
+  const views = new ViewsByPath(named, platformsOf, digestRoots);
   if (before) {
-    if (same < before.kept.size) for (const [path, v] of before.kept) if (kept.get(path) !== v) delta.gone.push(v);
-    if (same < kept.size) for (const [path, v] of kept) if (before.kept.get(path) !== v) delta.came.push(v);
+    const { kept } = views;
+    for (const [path, v] of before.kept) if (kept.get(path) !== v) delta.gone.push(v);
+    for (const [path, v] of kept) if (before.kept.get(path) !== v) delta.came.push(v);
     // A digest's root object is kept while it shows the same: another object is another view.
     for (const [digest, root] of before.digestRoots) if (digestRoots.get(digest) !== root) delta.gone.push(digestView(digest, root));
     for (const [digest, root] of digestRoots) if (before.digestRoots.get(digest) !== root) delta.came.push(digestView(digest, root));
   }
-  const winners = new Set(table.named.map((n) => n.position));
-  const otherRoots = index.valid.filter((e) => !winners.has(e.position)).map((e) => e.descriptor.digest);
-  return { views: new ViewsByPath(kept, digestRoots), named, byName, platformsOf, rootCounts, otherRoots };
+  // The named entries are some of the valid ones, both in index order: one walk finds the others.
+  const otherRoots: Digest[] = [];
+  let w = 0;
+  for (const e of index.valid) {
+    if (table.named[w]?.position === e.position) w++;
+    else otherRoots.push(e.descriptor.digest);
+  }
+  return { views, named, byName, platformsOf, repeatedRoots, otherRoots };
 }
 
 /**
@@ -274,7 +275,9 @@ async function viewsAfter(index: IndexFile, change: TableChange, previous: Snaps
   const digestRoots = new Map(previous.views.digestRoots);
   const byName = new Map(previous.byName);
   const platformsOf = new Map(previous.platformsOf);
-  const rootCounts = new Map(previous.rootCounts);
+  const repeatedRoots = new Map(previous.repeatedRoots);
+  const countOf = (digest: Digest) => repeatedRoots.get(digest) ?? (digestRoots.has(digest) ? 1 : 0);
+  const setCount = (digest: Digest, count: number) => (count > 1 ? repeatedRoots.set(digest, count) : repeatedRoots.delete(digest));
   const gone = new Set<ViewEntry>();
   const came: ViewEntry[] = [];
   const drop = (v: ViewEntry) => {
@@ -291,14 +294,13 @@ async function viewsAfter(index: IndexFile, change: TableChange, previous: Snaps
   const shows = (root: Descriptor) => viewIndexJson(root, undefined);
   for (const e of change.validGone) {
     const { digest } = e.descriptor;
-    const count = rootCounts.get(digest)! - 1;
+    const count = countOf(digest) - 1;
     const root = previous.views.digestRoots.get(digest)!;
+    setCount(digest, count);
     if (count > 0) {
       // Still shown, through its first entry: if the one that went showed the same, which is first now is unknown.
       if (shows(root).equals(shows(e.descriptor))) return undefined;
-      rootCounts.set(digest, count);
     } else {
-      rootCounts.delete(digest);
       digestRoots.delete(digest);
       digestsGone.set(digest, root);
     }
@@ -313,8 +315,8 @@ async function viewsAfter(index: IndexFile, change: TableChange, previous: Snaps
   const appended = index.changed!.to === previous.index.entries.length;
   for (const e of change.validCame) {
     const { digest } = e.descriptor;
-    const count = rootCounts.get(digest) ?? 0;
-    rootCounts.set(digest, count + 1);
+    const count = countOf(digest);
+    setCount(digest, count + 1);
     if (count === 0) {
       const was = digestsGone.get(digest);
       if (was && sameRoot(was, e.descriptor)) {
@@ -351,7 +353,7 @@ async function viewsAfter(index: IndexFile, change: TableChange, previous: Snaps
   }
   delta.gone.push(...gone, ...[...digestsGone].map(([digest, root]) => digestView(digest, root)));
   delta.came.push(...came, ...digestsCame.map((digest) => digestView(digest, digestRoots.get(digest)!)));
-  return { views: new ViewsByPath(kept, digestRoots), named, byName, platformsOf, rootCounts,
+  return { views: new ViewsByPath(named, platformsOf, digestRoots, kept), named, byName, platformsOf, repeatedRoots,
     otherRoots: change.table.unnamed.map((e) => e.descriptor.digest) };
 }
 

@@ -28,20 +28,43 @@ function digestAt(path: string): Digest | undefined {
  * Every view of one store state, by path. Named and platform views are kept; a `_digests/` view
  * is made when asked for, from its digest's descriptor, since most readers never look at one: ls
  * and du count roots, not views, and a mount is asked for the few a walk reaches. Keeping them
- * was half the views (one per distinct index.json digest), each with its path string.
+ * was half the views (one per distinct index.json digest), each with its path string. The map of
+ * kept views by path is built on the first lookup (ls never looks one up).
  * Iteration gives named views, then `_digests/` views, then platform views (the order they were
  * kept in before: the closures file lists roots in it).
  */
 export class ViewsByPath implements ReadonlyMap<string, ViewEntry> {
+  private keptByPath: Map<string, ViewEntry> | undefined;
+  private readonly platformCount: number;
+
   constructor(
-    /** Named and platform views by path. */
-    readonly kept: ReadonlyMap<string, ViewEntry>,
+    /** Named views, in index.json order. */
+    private readonly named: readonly ViewEntry[],
+    /** Platform views, by the path of their named view. */
+    private readonly platforms: ReadonlyMap<string, readonly ViewEntry[]>,
     /** For each digest of a valid index.json entry, its first entry's descriptor: what its `_digests/` view shows. */
     readonly digestRoots: ReadonlyMap<Digest, Descriptor>,
-  ) {}
+    /** The named and platform views by path, when the caller made that map already. */
+    kept?: Map<string, ViewEntry>,
+  ) {
+    this.keptByPath = kept;
+    let count = 0;
+    for (const list of platforms.values()) count += list.length;
+    this.platformCount = count;
+  }
+
+  /** Named and platform views by path. */
+  get kept(): ReadonlyMap<string, ViewEntry> {
+    if (!this.keptByPath) {
+      this.keptByPath = new Map();
+      for (const v of this.named) this.keptByPath.set(v.path, v);
+      for (const list of this.platforms.values()) for (const v of list) this.keptByPath.set(v.path, v);
+    }
+    return this.keptByPath;
+  }
 
   get size(): number {
-    return this.kept.size + this.digestRoots.size;
+    return this.named.length + this.platformCount + this.digestRoots.size;
   }
 
   get(path: string): ViewEntry | undefined {
@@ -59,9 +82,9 @@ export class ViewsByPath implements ReadonlyMap<string, ViewEntry> {
   }
 
   *values(): MapIterator<ViewEntry> {
-    for (const v of this.kept.values()) if (v.platform === undefined) yield v;
+    yield* this.named;
     for (const [digest, root] of this.digestRoots) yield digestView(digest, root);
-    for (const v of this.kept.values()) if (v.platform !== undefined) yield v;
+    for (const list of this.platforms.values()) yield* list;
   }
 
   *keys(): MapIterator<string> {
