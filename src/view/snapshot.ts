@@ -1,5 +1,5 @@
 import type { Descriptor } from '../oci/descriptor.js';
-import type { Digest } from '../oci/digest.js';
+import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import type { Finding } from '../store/findings.js';
 import type { IndexFile } from '../store/index/index-model.js';
 import { referenceTable, referenceTableAfter, type ReferenceTable, type TableChange } from '../store/index/reference-table.js';
@@ -12,7 +12,7 @@ import type { StoreReader } from '../store/store-reader.js';
 import { viewIndexJson } from './index-json.js';
 import { ViewEntry, type NamedView } from './view-entry.js';
 import { parentPath } from './view-paths.js';
-import { digestView, ViewsByPath } from './views-by-path.js';
+import { DIGESTS_DIR, digestView, ViewsByPath } from './views-by-path.js';
 
 /** `_platforms/<os-arch[-variant]>/<view path>/`: one single-manifest view per platform of each multi-platform reference. */
 export const PLATFORMS_DIR = '_platforms';
@@ -193,13 +193,36 @@ function directories(views: ViewsByPath, previous: Map<string, DirEntry> | undef
 }
 
 /**
+ * Every directory of `views`: those of the named and platform views by their paths, and
+ * `_digests/<alg>/` listed straight from the digests (a path and a view made for each to be taken
+ * apart again made the first listing of a 50,000-reference mount 0.27 s slower).
+ */
+function allDirectories(views: ViewsByPath): Map<string, DirEntry> {
+  const dirs = directories(views, undefined, { ...emptyDelta(), came: [...views.kept.values()] });
+  const byAlgorithm = new Map<string, string[]>();
+  for (const digest of views.digestRoots.keys()) {
+    const alg = digestAlgorithm(digest);
+    let list = byAlgorithm.get(alg);
+    if (!list) byAlgorithm.set(alg, (list = []));
+    list.push(digestEncoded(digest));
+  }
+  if (byAlgorithm.size === 0) return dirs;
+  for (const [alg, children] of byAlgorithm) dirs.set(`${DIGESTS_DIR}/${alg}`, { children: children.sort(), subdirs: children.length });
+  const algorithms = [...byAlgorithm.keys()].sort();
+  dirs.set(DIGESTS_DIR, { children: algorithms, subdirs: algorithms.length });
+  const root = [...dirs.get('')!.children, DIGESTS_DIR].sort();
+  dirs.set('', { children: root, subdirs: root.length });
+  return dirs;
+}
+
+/**
  * The directories of `views`, `built` or built whole on first use. Its own function, so the
  * closures hold only these two (one made inside loadSnapshot would keep the previous snapshot alive).
  */
 function lazyDirectories(views: ViewsByPath, built: Map<string, DirEntry> | undefined): Pick<Snapshot, 'dirs' | 'builtDirs'> {
   let dirs = built;
   return {
-    dirs: () => (dirs ??= directories(views, undefined, { ...emptyDelta(), came: [...views.values()] })),
+    dirs: () => (dirs ??= allDirectories(views)),
     builtDirs: () => dirs,
   };
 }
