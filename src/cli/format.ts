@@ -42,5 +42,7 @@ export function formatNameChange(c: NameChange): string {
 
 /** Prints `value` as JSON with --json, else the human lines. */
 export function printResult(json: boolean | undefined, value: unknown, human: () => string): void {
-  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : escapeControls(human(), true) + '\n');
+  // The newline written on its own: joined to ls's JSON (47 MB at 100,000 references), the whole was copied once more.
+  process.stdout.write(json ? JSON.stringify(value, null, 2) : escapeControls(human(), true));
+  process.stdout.write('\n');
 }

@@ -10,7 +10,7 @@ import { blobRelPath } from '../store/blobs/blob-path.js';
 import { descriptorChunks, openBeneathSync } from '../store/safe-open.js';
 import type { Closure } from '../store/graph/closure.js';
 import type { StoreReader } from '../store/store-reader.js';
-import type { NamedView } from '../view/snapshot.js';
+import type { NamedView } from '../view/view-entry.js';
 import { makeDurable } from './make-durable.js';
 import { readState, writeState } from './materialize-state.js';
 import { OutputDirectories, REMEMBERED } from './output-directories.js';

@@ -1,9 +1,8 @@
 import { LayoutfsError } from '../errors.js';
 import { pathToRef } from '../oci/path-mapping.js';
-import { parseReference } from '../oci/reference.js';
 import type { IndexFile } from '../store/index/index-model.js';
 import { viewPathOf } from '../store/index/reference-table.js';
-import { ViewEntry, type NamedView } from '../view/snapshot.js';
+import { ViewEntry, type NamedView } from '../view/view-entry.js';
 import { entryIdentity, isViewPath, type MadeViews } from './materialize-state.js';
 
 /** What a run is to do. */
@@ -46,7 +45,7 @@ export function planViews(index: Pick<IndexFile, 'file' | 'valid'>, previous: Ma
     const mapped = viewPathOf(name);
     if ('unmappable' in mapped) continue;
     shown.add(name);
-    todo.push({ v: new ViewEntry(mapped.viewPath, name, parseReference(name), descriptor) as NamedView, identity });
+    todo.push({ v: new ViewEntry(mapped.viewPath, name, descriptor) as NamedView, identity });
   }
   for (const name of wanted ?? []) {
     if (!shown.has(name)) throw new LayoutfsError('NOT_FOUND', `no reference named ${JSON.stringify(name)} in the store (see layoutfs ls)`, { path: index.file });

@@ -4,7 +4,9 @@ import type { BlobTable } from '../store/blobs/blob-table.js';
 import type { Finding } from '../store/findings.js';
 import type { Closure } from '../store/graph/closure.js';
 import type { Tally } from './accounting-closures.js';
-import type { Snapshot, ViewEntry } from './snapshot.js';
+import type { Snapshot } from './snapshot.js';
+import type { ViewEntry } from './view-entry.js';
+import { digestViewPath } from './views-by-path.js';
 
 /** A count per blob of the store's table: 4 bytes each, where a map of digest strings cost about 100. */
 export class BlobCounts {
@@ -181,16 +183,20 @@ export async function countHolders(snapshot: Snapshot, referrers: ReadonlyMap<Di
   const referrerRoots = new Set<Digest>();
   for (const list of referrers.values()) for (const r of list) referrerRoots.add(r.root.digest);
   const roots = new Map<Digest, { view: ViewEntry; holders: number }>();
-  for (const v of snapshot.views.values()) {
-    const holder = v.name === undefined || v.platform !== undefined ? 0 : 1;
+  for (const v of snapshot.named) {
     const r = roots.get(v.root.digest);
-    if (r) r.holders += holder;
-    else roots.set(v.root.digest, { view: v, holders: holder });
+    if (r) r.holders++;
+    else roots.set(v.root.digest, { view: v, holders: 1 });
   }
-  // Every other entry's digest has a view under _digests/, so its root is in the map.
-  for (const digest of snapshot.otherRoots) if (!referrerRoots.has(digest)) roots.get(digest)!.holders++;
+  // Every other entry holds what its digest's view under _digests/ shows.
+  for (const digest of snapshot.otherRoots) {
+    if (referrerRoots.has(digest)) continue;
+    const r = roots.get(digest);
+    if (r) r.holders++;
+    else roots.set(digest, { view: snapshot.views.get(digestViewPath(digest))!, holders: 1 });
+  }
   const holders = new BlobCounts(snapshot.present);
-  await eachConcurrently([...roots.values()].filter((r) => r.holders > 0), async (r) => {
+  await eachConcurrently([...roots.values()], async (r) => {
     const { positions } = await holdingOf(r.view);
     for (const i of positions) holders.counts[i] = holders.counts[i]! + r.holders;
   });

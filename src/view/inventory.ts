@@ -1,6 +1,7 @@
 import type { Finding } from '../store/findings.js';
 import { exclusiveBytes } from './census.js';
 import type { View } from './view.js';
+import { digestViewPath } from './views-by-path.js';
 
 /** One line of `layoutfs ls`. */
 export interface ReferenceReport {
@@ -50,9 +51,10 @@ export async function inventory(view: View): Promise<Inventory> {
   }
   const namedRoots = new Set(snapshot.named.map((n) => n.root.digest));
   const referrerRoots = new Set([...view.referrers.values()].flat().map((r) => r.root.digest));
-  const unnamed = [...snapshot.views.values()]
-    .filter((v) => v.name === undefined && !namedRoots.has(v.root.digest) && !referrerRoots.has(v.root.digest))
-    .map((v) => ({ digest: v.root.digest, viewPath: v.path }));
+  // The views with no name are those under _digests/: one per digest.
+  const unnamed = [...snapshot.views.digestRoots.keys()]
+    .filter((digest) => !namedRoots.has(digest) && !referrerRoots.has(digest))
+    .map((digest) => ({ digest, viewPath: digestViewPath(digest) }));
   await view.saveClosures();
   return { store: view.store.root, references, unnamed, findings };
 }

@@ -1,7 +1,9 @@
 import type { Digest } from '../oci/digest.js';
 import { isWalkableType } from '../oci/media-types.js';
 import type { Closure, ClosureBlob, DocumentReader } from '../store/graph/closure.js';
-import { digestViewPath, type Snapshot, type ViewEntry } from './snapshot.js';
+import type { Snapshot } from './snapshot.js';
+import type { ViewEntry } from './view-entry.js';
+import { digestViewPath } from './views-by-path.js';
 
 /**
  * Unnamed index.json entries that are artifacts about something (a manifest with a `subject`:

@@ -1,6 +1,5 @@
 import type { Descriptor } from '../oci/descriptor.js';
 import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
-import { parseReference, type Reference } from '../oci/reference.js';
 import type { Finding } from '../store/findings.js';
 import type { IndexFile } from '../store/index/index-model.js';
 import { referenceTable, referenceTableAfter, type ReferenceTable, type TableChange } from '../store/index/reference-table.js';
@@ -11,39 +10,13 @@ import { isIndexType, isManifestType } from '../oci/media-types.js';
 import { isRealPlatform, normalizePlatform, platformDirName } from '../oci/platform.js';
 import type { StoreReader } from '../store/store-reader.js';
 import { viewIndexJson } from './index-json.js';
+import { ViewEntry, type NamedView } from './view-entry.js';
 import { parentPath } from './view-paths.js';
+import { DIGESTS_DIR, digestView, ViewsByPath } from './views-by-path.js';
 
-export const DIGESTS_DIR = '_digests';
 /** `_platforms/<os-arch[-variant]>/<view path>/`: one single-manifest view per platform of each multi-platform reference. */
 export const PLATFORMS_DIR = '_platforms';
 const PLATFORM_CONCURRENCY = 16;
-
-/** One view directory: a named reference, or an entry by digest under `_digests/`. */
-export class ViewEntry {
-  constructor(
-    /** View path, no leading `/`. */
-    readonly path: string,
-    /** The reference name; undefined for `_digests/` views. */
-    readonly name: string | undefined,
-    readonly reference: Reference | undefined,
-    readonly root: Descriptor,
-    /** For a view under `_platforms/`: the platform directory (`linux-arm64-v8`); its reference is held by its named view. */
-    readonly platform?: string,
-  ) {}
-
-  /**
-   * The view's index.json, built each time it is asked for (a few microseconds; see
-   * scripts/bench/README.md). Not kept: after a crawl of 50,000 references, 100,000 kept buffers of
-   * ~600 bytes held 28,000 of Buffer's 8 KiB pool slabs (each shared with buffers long gone),
-   * 246 MiB, a fifth of the mount's RSS.
-   */
-  get indexJson(): Buffer {
-    return viewIndexJson(this.root, this.reference);
-  }
-}
-
-/** A view of a named reference: its name and parsed reference are always there. */
-export type NamedView = ViewEntry & { readonly name: string; readonly reference: Reference };
 
 /** A directory that exists because of view paths (the root, repositories, `_digests/...`). */
 export interface DirEntry {
@@ -64,9 +37,13 @@ export interface Snapshot {
   index: IndexFile;
   /** Its entries named (reference-table.ts): the next refresh names only the entries that changed. */
   table: ReferenceTable;
-  /** How many valid entries have each digest as their root (a `_digests/` view goes with the last). */
-  rootCounts: Map<Digest, number>;
-  views: Map<string, ViewEntry>;
+  /**
+   * How many valid entries have each digest as their root, for the digests more than one has (a
+   * `_digests/` view goes with the last); the others have one, their `views.digestRoots` entry.
+   */
+  repeatedRoots: Map<Digest, number>;
+  /** Every view by path (`_digests/` ones made when asked for). */
+  views: ViewsByPath;
   /** Named views in index.json order. */
   named: NamedView[];
   /** Named views by reference name. */
@@ -90,7 +67,7 @@ export interface Snapshot {
   findings: Finding[];
   /** Platform views by the path of their named view (only multi-platform references have any). */
   platformsOf: Map<string, ViewEntry[]>;
-  /** What changed since the snapshot this one was loaded after; everything, for a first load. */
+  /** What changed since the snapshot this one was loaded after; nothing, for a first load (no one compares with it). */
   delta: SnapshotDelta;
 }
 
@@ -110,11 +87,6 @@ export interface SnapshotDelta {
 
 function emptyDelta(): SnapshotDelta {
   return { gone: [], came: [], dirsGone: [], dirsCame: [], blobsGone: [], blobsAdded: 0 };
-}
-
-/** Where the view of index.json entry `digest` lives: `_digests/<alg>/<hex>`. */
-export function digestViewPath(digest: Digest): string {
-  return `${DIGESTS_DIR}/${digestAlgorithm(digest)}/${digestEncoded(digest)}`;
 }
 
 /**
@@ -140,7 +112,7 @@ async function platformViews(named: readonly ViewEntry[], present: ReadonlySet<D
         // The first manifest of a platform wins, as containerd picks it.
         if (!/^[a-z0-9._-]+$/.test(dir) || seen.has(dir)) continue;
         seen.add(dir);
-        out[i].push(new ViewEntry(`${PLATFORMS_DIR}/${dir}/${v.path}`, v.name, v.reference, child, dir));
+        out[i].push(new ViewEntry(`${PLATFORMS_DIR}/${dir}/${v.path}`, v.name, child, dir));
       }
     }
   };
@@ -160,18 +132,23 @@ function sameJson(a: unknown, b: unknown): boolean {
   return true;
 }
 
-/** A view of `previous` still right for `name` and `root`, or a new one: unchanged entries keep their objects (and built index.json). */
-function viewFor(previous: Snapshot | undefined, path: string, name: string | undefined, root: Descriptor): ViewEntry {
-  const old = previous?.views.get(path);
-  if (old && old.name === name && (old.root === root || (old.root.digest === root.digest && sameJson(old.root.raw, root.raw)))) return old;
-  return new ViewEntry(path, name, name === undefined ? undefined : parseReference(name), root);
+/** Whether `root` shows as `old` does (same digest, same descriptor fields). */
+function sameRoot(old: Descriptor, root: Descriptor): boolean {
+  return old === root || (old.digest === root.digest && sameJson(old.raw, root.raw));
+}
+
+/** A kept view of `previous` still right for `name` and `root`, or a new one: unchanged entries keep their objects. */
+function viewFor(previous: Snapshot | undefined, path: string, name: string, root: Descriptor): NamedView {
+  const old = previous?.views.kept.get(path);
+  if (old?.name === name && sameRoot(old.root, root)) return old as NamedView;
+  return new ViewEntry(path, name, root) as NamedView;
 }
 
 /**
  * The directories of `views`: every ancestor of a view path. After `previous`, only the parents
  * of paths that came or went are touched (one tag in 50,000 does not rebuild 50,000 listings).
  */
-function directories(views: Map<string, ViewEntry>, previous: Map<string, DirEntry> | undefined, delta: SnapshotDelta): Map<string, DirEntry> {
+function directories(views: ViewsByPath, previous: Map<string, DirEntry> | undefined, delta: SnapshotDelta): Map<string, DirEntry> {
   const touched = new Map<string, Set<string>>();
   const dirs = new Map(previous ?? []);
   if (!previous) dirs.set('', { children: [], subdirs: 0 });
@@ -216,65 +193,96 @@ function directories(views: Map<string, ViewEntry>, previous: Map<string, DirEnt
 }
 
 /**
+ * Every directory of `views`: those of the named and platform views by their paths, and
+ * `_digests/<alg>/` listed straight from the digests (a path and a view made for each to be taken
+ * apart again made the first listing of a 50,000-reference mount 0.27 s slower).
+ */
+function allDirectories(views: ViewsByPath): Map<string, DirEntry> {
+  const dirs = directories(views, undefined, { ...emptyDelta(), came: [...views.kept.values()] });
+  const byAlgorithm = new Map<string, string[]>();
+  for (const digest of views.digestRoots.keys()) {
+    const alg = digestAlgorithm(digest);
+    let list = byAlgorithm.get(alg);
+    if (!list) byAlgorithm.set(alg, (list = []));
+    list.push(digestEncoded(digest));
+  }
+  if (byAlgorithm.size === 0) return dirs;
+  for (const [alg, children] of byAlgorithm) dirs.set(`${DIGESTS_DIR}/${alg}`, { children: children.sort(), subdirs: children.length });
+  const algorithms = [...byAlgorithm.keys()].sort();
+  dirs.set(DIGESTS_DIR, { children: algorithms, subdirs: algorithms.length });
+  const root = [...dirs.get('')!.children, DIGESTS_DIR].sort();
+  dirs.set('', { children: root, subdirs: root.length });
+  return dirs;
+}
+
+/**
  * The directories of `views`, `built` or built whole on first use. Its own function, so the
  * closures hold only these two (one made inside loadSnapshot would keep the previous snapshot alive).
  */
-function lazyDirectories(views: Map<string, ViewEntry>, built: Map<string, DirEntry> | undefined): Pick<Snapshot, 'dirs' | 'builtDirs'> {
+function lazyDirectories(views: ViewsByPath, built: Map<string, DirEntry> | undefined): Pick<Snapshot, 'dirs' | 'builtDirs'> {
   let dirs = built;
   return {
-    dirs: () => (dirs ??= directories(views, undefined, { ...emptyDelta(), came: [...views.values()] })),
+    dirs: () => (dirs ??= allDirectories(views)),
     builtDirs: () => dirs,
   };
 }
 
 /** What loadSnapshot builds of the views, either way. */
-type Views = Pick<Snapshot, 'views' | 'named' | 'byName' | 'platformsOf' | 'rootCounts' | 'otherRoots'>;
+type Views = Pick<Snapshot, 'views' | 'named' | 'byName' | 'platformsOf' | 'repeatedRoots' | 'otherRoots'>;
 
 /**
  * Every view of `table`, each kept from `previous` when its entry did not change; what came and
- * went goes to `delta`. Platform views of unchanged references are kept while the store's blobs
- * are (an index root arriving adds some).
+ * went goes to `delta` (a first load has nothing before it). Platform views of unchanged
+ * references are kept while the store's blobs are (an index root arriving adds some).
  */
 async function allViews(index: IndexFile, table: ReferenceTable, previous: Snapshot | undefined, present: BlobTable,
   docs: DocumentReader | undefined, delta: SnapshotDelta): Promise<Views> {
-  const views = new Map<string, ViewEntry>();
   const named: NamedView[] = [];
   const byName = new Map<string, NamedView>();
-  const rootCounts = new Map<Digest, number>();
-  // Views kept from `previous`, counted as they are placed: when all of them are, none went.
-  let kept = 0;
-  const place = (v: ViewEntry) => {
-    views.set(v.path, v);
-    if (previous?.views.get(v.path) === v) kept++;
-  };
+  const repeatedRoots = new Map<Digest, number>();
+  const digestRoots = new Map<Digest, Descriptor>();
+  const before = previous?.views;
   for (const n of table.named) {
-    const v = viewFor(previous, n.viewPath, n.name, n.descriptor) as NamedView;
+    const v = viewFor(previous, n.viewPath, n.name, n.descriptor);
     named.push(v);
     byName.set(n.name, v);
-    place(v);
   }
   for (const { descriptor } of index.valid) {
-    const count = rootCounts.get(descriptor.digest) ?? 0;
-    rootCounts.set(descriptor.digest, count + 1);
-    if (count === 0) place(viewFor(previous, digestViewPath(descriptor.digest), undefined, descriptor));
+    const { digest } = descriptor;
+    if (digestRoots.has(digest)) {
+      repeatedRoots.set(digest, (repeatedRoots.get(digest) ?? 1) + 1);
+      continue;
+    }
+    const old = before?.digestRoots.get(digest);
+    digestRoots.set(digest, old && sameRoot(old, descriptor) ? old : descriptor);
   }
   const platformsOf = new Map<string, ViewEntry[]>();
   const samePresence = previous?.present === present;
-  const fresh = named.filter((v) => !samePresence || previous.views.get(v.path) !== v);
+  const fresh = named.filter((v) => !samePresence || before!.kept.get(v.path) !== v);
   if (docs) for (const [path, list] of await platformViews(fresh, present, docs)) platformsOf.set(path, list);
   if (samePresence) {
     for (const v of named) {
-      const kept = previous.platformsOf.get(v.path);
-      if (kept && previous.views.get(v.path) === v) platformsOf.set(v.path, kept);
+      const list = previous.platformsOf.get(v.path);
+      if (list && before!.kept.get(v.path) === v) platformsOf.set(v.path, list);
     }
   }
-  for (const list of platformsOf.values()) for (const v of list) place(v);
-
-  if (previous && kept < previous.views.size) for (const [path, v] of previous.views) if (views.get(path) !== v) delta.gone.push(v);
-  if (kept < views.size) for (const [path, v] of views) if (previous?.views.get(path) !== v) delta.came.push(v);
-  const winners = new Set(table.named.map((n) => n.position));
-  const otherRoots = index.valid.filter((e) => !winners.has(e.position)).map((e) => e.descriptor.digest);
-  return { views, named, byName, platformsOf, rootCounts, otherRoots };
+  const views = new ViewsByPath(named, platformsOf, digestRoots);
+  if (before) {
+    const { kept } = views;
+    for (const [path, v] of before.kept) if (kept.get(path) !== v) delta.gone.push(v);
+    for (const [path, v] of kept) if (before.kept.get(path) !== v) delta.came.push(v);
+    // A digest's root object is kept while it shows the same: another object is another view.
+    for (const [digest, root] of before.digestRoots) if (digestRoots.get(digest) !== root) delta.gone.push(digestView(digest, root));
+    for (const [digest, root] of digestRoots) if (before.digestRoots.get(digest) !== root) delta.came.push(digestView(digest, root));
+  }
+  // The named entries are some of the valid ones, both in index order: one walk finds the others.
+  const otherRoots: Digest[] = [];
+  let w = 0;
+  for (const e of index.valid) {
+    if (table.named[w]?.position === e.position) w++;
+    else otherRoots.push(e.descriptor.digest);
+  }
+  return { views, named, byName, platformsOf, repeatedRoots, otherRoots };
 }
 
 /**
@@ -286,31 +294,38 @@ async function allViews(index: IndexFile, table: ReferenceTable, previous: Snaps
  */
 async function viewsAfter(index: IndexFile, change: TableChange, previous: Snapshot, present: BlobTable, docs: DocumentReader | undefined,
   delta: SnapshotDelta): Promise<Views | undefined> {
-  const views = new Map(previous.views);
+  const kept = new Map(previous.views.kept);
+  const digestRoots = new Map(previous.views.digestRoots);
   const byName = new Map(previous.byName);
   const platformsOf = new Map(previous.platformsOf);
-  const rootCounts = new Map(previous.rootCounts);
+  const repeatedRoots = new Map(previous.repeatedRoots);
+  const countOf = (digest: Digest) => repeatedRoots.get(digest) ?? (digestRoots.has(digest) ? 1 : 0);
+  const setCount = (digest: Digest, count: number) => (count > 1 ? repeatedRoots.set(digest, count) : repeatedRoots.delete(digest));
   const gone = new Set<ViewEntry>();
   const came: ViewEntry[] = [];
   const drop = (v: ViewEntry) => {
-    views.delete(v.path);
+    kept.delete(v.path);
     gone.add(v);
   };
   const place = (v: ViewEntry) => {
-    views.set(v.path, v);
+    kept.set(v.path, v);
     if (!gone.delete(v)) came.push(v);
   };
+  // `_digests/` views whose digest lost its last entry, by the root they showed: one that comes back the same is no change.
+  const digestsGone = new Map<Digest, Descriptor>();
+  const digestsCame: Digest[] = [];
+  const shows = (root: Descriptor) => viewIndexJson(root, undefined);
   for (const e of change.validGone) {
     const { digest } = e.descriptor;
-    const count = rootCounts.get(digest)! - 1;
-    const v = previous.views.get(digestViewPath(digest))!;
+    const count = countOf(digest) - 1;
+    const root = previous.views.digestRoots.get(digest)!;
+    setCount(digest, count);
     if (count > 0) {
       // Still shown, through its first entry: if the one that went showed the same, which is first now is unknown.
-      if (v.indexJson.equals(viewIndexJson(e.descriptor, undefined))) return undefined;
-      rootCounts.set(digest, count);
+      if (shows(root).equals(shows(e.descriptor))) return undefined;
     } else {
-      rootCounts.delete(digest);
-      drop(v);
+      digestRoots.delete(digest);
+      digestsGone.set(digest, root);
     }
   }
   for (const v of previous.named.slice(change.named.from, change.named.to)) {
@@ -323,21 +338,29 @@ async function viewsAfter(index: IndexFile, change: TableChange, previous: Snaps
   const appended = index.changed!.to === previous.index.entries.length;
   for (const e of change.validCame) {
     const { digest } = e.descriptor;
-    const count = rootCounts.get(digest) ?? 0;
-    rootCounts.set(digest, count + 1);
-    if (count === 0) place(viewFor(previous, digestViewPath(digest), undefined, e.descriptor));
-    else if (!appended && !views.get(digestViewPath(digest))!.indexJson.equals(viewIndexJson(e.descriptor, undefined))) return undefined;
+    const count = countOf(digest);
+    setCount(digest, count + 1);
+    if (count === 0) {
+      const was = digestsGone.get(digest);
+      if (was && sameRoot(was, e.descriptor)) {
+        digestsGone.delete(digest);
+        digestRoots.set(digest, was);
+      } else {
+        digestRoots.set(digest, e.descriptor);
+        digestsCame.push(digest);
+      }
+    } else if (!appended && !shows(digestRoots.get(digest)!).equals(shows(e.descriptor))) return undefined;
   }
   const cameNamed = change.table.named.slice(change.named.from, change.named.from + change.named.came)
-    .map((n) => viewFor(previous, n.viewPath, n.name, n.descriptor) as NamedView);
+    .map((n) => viewFor(previous, n.viewPath, n.name, n.descriptor));
   const fresh = new Set<NamedView>();
   for (const v of cameNamed) {
     byName.set(v.name, v);
     place(v);
-    const kept = previous.views.get(v.path) === v ? previous.platformsOf.get(v.path) : undefined;
-    if (kept) {
-      platformsOf.set(v.path, kept);
-      for (const p of kept) place(p);
+    const list = previous.views.kept.get(v.path) === v ? previous.platformsOf.get(v.path) : undefined;
+    if (list) {
+      platformsOf.set(v.path, list);
+      for (const p of list) place(p);
     } else fresh.add(v);
   }
   const named = [...previous.named.slice(0, change.named.from), ...cameNamed, ...previous.named.slice(change.named.to)];
@@ -351,9 +374,10 @@ async function viewsAfter(index: IndexFile, change: TableChange, previous: Snaps
       for (const p of list) place(p);
     }
   }
-  delta.gone.push(...gone);
-  delta.came.push(...came);
-  return { views, named, byName, platformsOf, rootCounts, otherRoots: change.table.unnamed.map((e) => e.descriptor.digest) };
+  delta.gone.push(...gone, ...[...digestsGone].map(([digest, root]) => digestView(digest, root)));
+  delta.came.push(...came, ...digestsCame.map((digest) => digestView(digest, digestRoots.get(digest)!)));
+  return { views: new ViewsByPath(named, platformsOf, digestRoots, kept), named, byName, platformsOf, repeatedRoots,
+    otherRoots: change.table.unnamed.map((e) => e.descriptor.digest) };
 }
 
 /**

@@ -18,7 +18,8 @@ import { blobIdPrefix, blobSpaceId, isBlobSpace, parseSlotKey, Part, ROOT_ID, Sl
 import type { ArchiveNode, BlobNode, DirEntry, DirNode, FileLikeNode, FileNode, Node } from './nodes.js';
 import { openReader, type ByteReader } from './open-file.js';
 import { attachReferrers, attachReferrersTo, loadReferrers } from './referrers.js';
-import { loadSnapshot, type NamedView, type Snapshot, type ViewEntry } from './snapshot.js';
+import { loadSnapshot, type Snapshot } from './snapshot.js';
+import type { NamedView, ViewEntry } from './view-entry.js';
 import { treeChange, type TreeChange } from './tree-change.js';
 import { childPath, parentPath } from './view-paths.js';
 import { VirtualArchives, archivedViewPath, archivePathOf } from './virtual-archives.js';

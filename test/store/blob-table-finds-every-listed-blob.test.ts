@@ -39,6 +39,20 @@ test('digests sharing their first 52 bits are found together, across algorithms 
   assert.deepEqual(BlobTable.fromNames({ sha256: [a, c] }).sharedPrefixes52(), []);
 });
 
+test('digests laid out in order are found in one walk, those sharing 52 bits told apart by their bytes', () => {
+  const shared = `${'ab'.repeat(6)}c`;
+  const [a, b, c, d] = ['0', '1', '2', '3'].map((x) => `${shared}${x.repeat(51)}`) as [string, string, string, string];
+  const other = `${'cd'.repeat(6)}c${'0'.repeat(51)}`;
+  const table = BlobTable.fromNames({ sha256: [a, c, other] });
+  // The dictionary's layout: a digest and 8 more bytes each, as the closures file has them.
+  const laid = (list: string[]) => Buffer.concat(list.map((h) => Buffer.concat([Buffer.from(h, 'hex'), Buffer.alloc(8)])));
+  const at = (h: string) => table.indexOf(`sha256:${h}` as Digest);
+  assert.deepEqual([...table.indexOfSorted('sha256', laid([a, b, c, d, other]), 0, 40, 5)!], [at(a), -1, at(c), -1, at(other)]);
+  assert.deepEqual([...table.indexOfSorted('sha256', laid([a, a, other]), 0, 40, 3)!], [at(a), at(a), at(other)], 'a repeat is found again');
+  assert.equal(table.indexOfSorted('sha256', laid([c, a]), 0, 40, 2), undefined, 'out of order within a prefix');
+  assert.equal(table.indexOfSorted('sha256', laid([other, a]), 0, 40, 2), undefined, 'out of order');
+});
+
 test('a diff of two tables names what stayed, went and came, and carries values by digest', () => {
   const d = (s: string) => `sha256:${sha256(s)}` as Digest;
   const before = BlobTable.fromNames({ sha256: ['kept', 'gone', 'kept2'].map(sha256) });

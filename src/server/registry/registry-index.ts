@@ -1,6 +1,7 @@
 import type { Descriptor } from '../../oci/descriptor.js';
 import type { Digest } from '../../oci/digest.js';
-import type { NamedView, Snapshot, ViewEntry } from '../../view/snapshot.js';
+import type { Snapshot } from '../../view/snapshot.js';
+import type { NamedView, ViewEntry } from '../../view/view-entry.js';
 import type { ClosureBlob, View } from '../../view/view.js';
 import { registryNameOf } from './registry-names.js';
 import { RepositoryBlobs } from './repository-blobs.js';

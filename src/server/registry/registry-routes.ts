@@ -3,7 +3,7 @@ import type { Descriptor } from '../../oci/descriptor.js';
 import { parseDigest, type Digest } from '../../oci/digest.js';
 import { isIndexType, isWalkableType, MediaTypes } from '../../oci/media-types.js';
 import { isConformingRepository } from '../../oci/reference.js';
-import type { ViewEntry } from '../../view/snapshot.js';
+import type { ViewEntry } from '../../view/view-entry.js';
 import type { View } from '../../view/view.js';
 import { HttpError } from '../errors.js';
 import { decodePathSegments } from '../request-path.js';

@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { Digest } from '../../oci/digest.js';
 import { attachReferrers } from '../../view/referrers.js';
-import type { Snapshot, ViewEntry } from '../../view/snapshot.js';
+import type { Snapshot } from '../../view/snapshot.js';
+import type { ViewEntry } from '../../view/view-entry.js';
 import type { Closure, ClosureBlob, View } from '../../view/view.js';
 import type { Repository } from './registry-index.js';
 

@@ -62,6 +62,14 @@ export function validEntry(json: unknown, position: number): ValidEntry {
   return { position, json, descriptor: parseDescriptor(json, `manifests[${position}]`), name: refNameOf(json) };
 }
 
+/**
+ * `entry` at another position (entries before it came or went), written out field by field: a
+ * spread copy gives each object a hidden class of its own (V8), 200 bytes more each.
+ */
+export function movedEntry(entry: IndexEntry, position: number): IndexEntry {
+  return { position, json: entry.json, descriptor: entry.descriptor, name: entry.name };
+}
+
 /** The entry of a value that is no valid descriptor (it keeps its name: `rm` of that name drops it). */
 export function invalidEntry(json: unknown, position: number): IndexEntry {
   return { position, json, descriptor: undefined, name: refNameOf(json) };

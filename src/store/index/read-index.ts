@@ -4,7 +4,7 @@ import { errnoOf, fileError, isLayoutfsError, LayoutfsError, parseJson } from '.
 import { readBeneath, safeRoot, type SafeRoot } from '../safe-open.js';
 import type { Finding } from '../findings.js';
 import { entriesChange, manifestsSeparators } from './entry-spans.js';
-import { invalidEntry, isValidEntry, validEntry, type IndexEntry, type IndexFile, type IndexJson } from './index-model.js';
+import { invalidEntry, isValidEntry, movedEntry, validEntry, type IndexEntry, type IndexFile, type IndexJson } from './index-model.js';
 
 export const DEFAULT_MAX_INDEX_BYTES = 64 * 1024 * 1024;
 
@@ -77,7 +77,7 @@ function entriesAfter(previous: IndexFile, file: string, bytes: Buffer): Pick<In
   const moved = values.length - (to - from);
   const entries = old.slice(0, from);
   for (const [k, value] of values.entries()) entries.push(entryAt(file, value, from + k));
-  for (let k = to; k < old.length; k++) entries.push(moved === 0 ? old[k]! : { ...old[k]!, position: k + moved });
+  for (let k = to; k < old.length; k++) entries.push(moved === 0 ? old[k]! : movedEntry(old[k]!, k + moved));
   // Findings name positions: those of invalid entries are made again, in order (a store has few, if any).
   const findings: Finding[] = [];
   for (const e of entries) if (!isValidEntry(e)) entryAt(file, e.json, e.position, findings);

@@ -2,7 +2,7 @@ import { LayoutfsError } from '../../errors.js';
 import { REF_NAME_ANNOTATION } from '../../oci/descriptor.js';
 import { refToPath } from '../../oci/path-mapping.js';
 import type { Finding } from '../findings.js';
-import { isValidEntry, type IndexFile, type ValidEntry } from './index-model.js';
+import { isValidEntry, movedEntry, type IndexFile, type ValidEntry } from './index-model.js';
 
 /** The longest file name (one path component) Linux filesystems take, in bytes. */
 export const MAX_COMPONENT_BYTES = 255;
@@ -19,6 +19,15 @@ export interface ReferenceTable {
   /** Entries without a ref.name: still roots (for `_digests/` and gc), not named views. */
   unnamed: ValidEntry[];
   findings: Finding[];
+}
+
+/**
+ * `entry` named `name` at `viewPath`, written out field by field: a spread copy
+ * (`{ ...entry, name, viewPath }`) gave every entry its own hidden class, 200 bytes more each
+ * and slower collections (a heap snapshot of ls at 50,000 references: 50,000 maps and descriptor arrays).
+ */
+function namedAt(entry: ValidEntry, name: string, viewPath: string, position = entry.position): NamedEntry {
+  return { position, json: entry.json, descriptor: entry.descriptor, name, viewPath };
 }
 
 /** Where the view of `name` lives, or why no path can show it (said after the entry's position in its finding). */
@@ -72,7 +81,7 @@ export function referenceTable(index: Pick<IndexFile, 'file' | 'valid'>, known?:
       findings.push(unnamedFinding(indexFile, entry, mapped.unmappable));
       continue;
     }
-    const n: NamedEntry = { ...entry, name, viewPath: mapped.viewPath };
+    const n = namedAt(entry, name, mapped.viewPath);
     byName.set(name, n);
     named.push(n);
   }
@@ -123,16 +132,16 @@ export function referenceTableAfter(previous: ReferenceTable, before: Pick<Index
   if (middle.findings.some((f) => f.kind === 'DUPLICATE_NAME')) return undefined;
   // A name that came must be new, or one whose entry went: else it is given twice now.
   for (const e of middle.named) if (named(e.name) && !goneNames.has(e.name)) return undefined;
-  const shift = <T extends ValidEntry>(e: T): T => (moved === 0 ? e : { ...e, position: e.position + moved });
   const u0 = countBefore(previous.unnamed, from);
   const u1 = countBefore(previous.unnamed, to);
-  const after = previous.unnamed.slice(u1).map(shift);
+  const after = previous.unnamed.slice(u1).map((e) => (moved === 0 ? e : movedEntry(e, e.position + moved) as ValidEntry));
   // With no name given twice, each unnamed entry has one finding, in order: those after the change are made again when they moved.
   const afterFindings = moved === 0 ? previous.findings.slice(u1)
     : after.map((e) => unnamedFinding(index.file, e, e.name === undefined ? undefined : (viewPathOf(e.name) as { unmappable: string }).unmappable));
   return {
     table: {
-      named: [...previous.named.slice(0, n0), ...middle.named, ...previous.named.slice(n1).map(shift)],
+      named: [...previous.named.slice(0, n0), ...middle.named,
+        ...previous.named.slice(n1).map((e) => (moved === 0 ? e : namedAt(e, e.name, e.viewPath, e.position + moved)))],
       unnamed: [...previous.unnamed.slice(0, u0), ...middle.unnamed, ...after],
       findings: [...previous.findings.slice(0, u0), ...middle.findings, ...afterFindings],
     },
@@ -165,5 +174,5 @@ export function namedEntry(index: Pick<IndexFile, 'file' | 'valid'>, name: strin
   const entry = index.valid.find((e) => e.name === name);
   const mapped = entry && viewPathOf(name);
   if (!mapped || 'unmappable' in mapped) throw notFound(name, { path: index.file });
-  return { ...entry, name, viewPath: mapped.viewPath };
+  return namedAt(entry, name, mapped.viewPath);
 }
