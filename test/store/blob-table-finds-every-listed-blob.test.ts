@@ -111,8 +111,12 @@ test('withChanges gives the table of the names after the change, whatever came a
     const came = pool.filter(() => rand(8) === 0);
     const went = pool.filter(() => rand(8) === 0).filter((x) => !came.includes(x));
     const after = [...new Set([...before, ...came])].filter((x) => !went.includes(x));
-    const changed = BlobTable.fromNames({ sha256: before }).withChanges({ sha256: [...came, 'junk'] }, { sha256: went });
+    const table = BlobTable.fromNames({ sha256: before });
+    const changed = table.withChanges({ sha256: [...came, 'junk'] }, { sha256: went });
     assert.deepEqual([...changed], [...BlobTable.fromNames({ sha256: after })]);
+    // The runs it copied are the shared runs a walk of both tables finds.
+    const copied = [...table.sharedRuns(changed)];
+    assert.deepEqual(copied, [...table.sharedRuns(BlobTable.fromNames({ sha256: after }))]);
     for (const x of after) assert.ok(changed.indexOf(`sha256:${x}`) >= 0);
   }
 });

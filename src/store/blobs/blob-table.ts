@@ -173,10 +173,13 @@ export class BlobTable implements ReadonlySet<Digest> {
   /**
    * This table with the blobs of `came` added and those of `went` removed (names of blobs/<alg>/
    * entries; junk names are ignored, as by fromNames): the kept records are copied in runs, so a
-   * change of a few blobs costs a copy of the table, not a sort of it.
+   * change of a few blobs costs a copy of the table, not a sort of it. Those runs are the tables'
+   * shared runs: sharedRuns has them without comparing a record.
    */
   withChanges(came: Partial<Record<DigestAlgorithm, readonly string[]>>, went: Partial<Record<DigestAlgorithm, readonly string[]>>): BlobTable {
-    return new BlobTable(this.parts.map((p) => {
+    const runs: number[] = [];
+    let base = 0;
+    const next = new BlobTable(this.parts.map((p) => {
       const w = p.width;
       const added = partFromNames(p.alg, (came[p.alg] ?? []).filter((n) => this.indexOf(`${p.alg}:${n}`) < 0));
       const gone = new Set<number>();
@@ -201,6 +204,7 @@ export class BlobTable implements ReadonlySet<Digest> {
       let from = 0;
       let a = 0;
       const copyKept = (to: number) => {
+        if (to > from) runs.push(p.base + from, base + out, to - from);
         records.set(p.records.subarray(from * w, to * w), out * w);
         prefixes.set(p.prefixes.subarray(from, to), out);
         out += to - from;
@@ -215,8 +219,11 @@ export class BlobTable implements ReadonlySet<Digest> {
         }
         if (gone.has(stop)) from = stop + 1;
       }
+      base += count;
       return { alg: p.alg, width: w, records, prefixes, count };
     }));
+    this.runs = { next, triples: Uint32Array.from(runs) };
+    return next;
   }
 
   /** The sorted binary digests of one algorithm, `width` bytes each (what fromRecords takes back). */
