@@ -2,6 +2,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import type { Finding } from '../store/findings.js';
 import type { IndexFile } from '../store/index/index-model.js';
+import { LayeredMap } from './layered-map.js';
 import { referenceTable, referenceTableAfter, type ReferenceTable, type TableChange } from '../store/index/reference-table.js';
 import type { BlobListing } from '../store/blobs/blob-reader.js';
 import type { BlobTable } from '../store/blobs/blob-table.js';
@@ -294,11 +295,12 @@ async function allViews(index: IndexFile, table: ReferenceTable, previous: Snaps
  */
 async function viewsAfter(index: IndexFile, change: TableChange, previous: Snapshot, present: BlobTable, docs: DocumentReader | undefined,
   delta: SnapshotDelta): Promise<Views | undefined> {
-  const kept = new Map(previous.views.kept);
-  const digestRoots = new Map(previous.views.digestRoots);
-  const byName = new Map(previous.byName);
-  const platformsOf = new Map(previous.platformsOf);
-  const repeatedRoots = new Map(previous.repeatedRoots);
+  // Layers over the previous snapshot's maps, which nothing changes any more.
+  const kept = new LayeredMap(previous.views.kept);
+  const digestRoots = new LayeredMap(previous.views.digestRoots);
+  const byName = new LayeredMap(previous.byName);
+  const platformsOf = new LayeredMap(previous.platformsOf);
+  const repeatedRoots = new LayeredMap(previous.repeatedRoots);
   const countOf = (digest: Digest) => repeatedRoots.get(digest) ?? (digestRoots.has(digest) ? 1 : 0);
   const setCount = (digest: Digest, count: number) => (count > 1 ? repeatedRoots.set(digest, count) : repeatedRoots.delete(digest));
   const gone = new Set<ViewEntry>();
