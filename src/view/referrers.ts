@@ -13,9 +13,11 @@ import { digestViewPath } from './views-by-path.js';
  * per state, through the metadata cache.
  */
 export async function loadReferrers(snapshot: Snapshot, docs: DocumentReader): Promise<Map<Digest, ViewEntry[]>> {
+  const bySubject = new Map<Digest, ViewEntry[]>();
+  // Most stores have no unnamed entry: no set of every named digest per refresh (50 ms at 100k).
+  if (snapshot.otherRoots.length === 0) return bySubject;
   const named = new Set(snapshot.named.map((v) => v.root.digest));
   const candidates = [...new Set(snapshot.otherRoots)].filter((d) => !named.has(d));
-  const bySubject = new Map<Digest, ViewEntry[]>();
   await Promise.all(candidates.map(async (digest) => {
     const v = snapshot.views.get(digestViewPath(digest));
     if (!v || !snapshot.present.has(digest) || !isWalkableType(v.root.mediaType)) return;
