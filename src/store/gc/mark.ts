@@ -19,7 +19,6 @@ export interface Marking {
   marked: number;
   /** Whether the blob is present and marked. */
   has(digest: Digest): boolean;
-  present: ReadonlyMap<Digest, number>;
   /**
    * The present blobs nothing reaches (what gc deletes and fsck calls orphans), so callers need
    * not go over `present` again; each with its file's size and mtime from the probe for referrers,
@@ -170,5 +169,5 @@ export async function markReachable(store: BlobReader, roots: readonly Descripto
   }
   if (referrers > 0) unmarked = unmarked.filter((u) => !has(u.digest));
   await Promise.all(prefetching);
-  return { sizes, marked, has, present, unmarked, missing, problems, referrers };
+  return { sizes, marked, has, unmarked, missing, problems, referrers };
 }
