@@ -2,6 +2,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { digestAlgorithm, digestEncoded, type Digest } from '../oci/digest.js';
 import type { Finding } from '../store/findings.js';
 import type { IndexFile } from '../store/index/index-model.js';
+import { DirChildren } from './dir-children.js';
 import { LayeredMap } from './layered-map.js';
 import { referenceTable, referenceTableAfter, type ReferenceTable, type TableChange } from '../store/index/reference-table.js';
 import type { BlobListing } from '../store/blobs/blob-reader.js';
@@ -22,7 +23,7 @@ const PLATFORM_CONCURRENCY = 16;
 /** A directory that exists because of view paths (the root, repositories, `_digests/...`). */
 export interface DirEntry {
   /** Sorted child names. */
-  children: string[];
+  children: readonly string[];
   /** Subdirectory count, for nlink. */
   subdirs: number;
 }
@@ -59,9 +60,9 @@ export interface Snapshot {
    * view directories that are also parents of other views (`foo` and `foo/bar:1`). Built on first
    * use: ls, du and materialize never walk the tree.
    */
-  dirs(): Map<string, DirEntry>;
+  dirs(): ReadonlyMap<string, DirEntry>;
   /** The directories if built already (a refresh moves them; no one was shown any otherwise). */
-  builtDirs(): Map<string, DirEntry> | undefined;
+  builtDirs(): ReadonlyMap<string, DirEntry> | undefined;
   /** Blobs in the store, by digest (one readdir per algorithm, when a blobs/ directory changed). */
   present: BlobTable;
   blobListing: BlobListing;
@@ -149,16 +150,16 @@ function viewFor(previous: Snapshot | undefined, path: string, name: string, roo
  * The directories of `views`: every ancestor of a view path. After `previous`, only the parents
  * of paths that came or went are touched (one tag in 50,000 does not rebuild 50,000 listings).
  */
-function directories(views: ViewsByPath, previous: Map<string, DirEntry> | undefined, delta: SnapshotDelta): Map<string, DirEntry> {
-  const touched = new Map<string, Set<string>>();
-  const dirs = new Map(previous ?? []);
-  if (!previous) dirs.set('', { children: [], subdirs: 0 });
+function directories(views: ViewsByPath, previous: ReadonlyMap<string, DirEntry> | undefined, delta: SnapshotDelta): Map<string, DirEntry> {
+  const touched = new Map<string, DirChildren>();
+  // Layered over the previous snapshot's, which nothing changes any more: a copy was 30-60 ms at 100k.
+  const dirs: Map<string, DirEntry> = previous ? new LayeredMap(previous) : new Map([['', { children: [], subdirs: 0 }]]);
   const childrenOf = (path: string) => {
     let set = touched.get(path);
     if (!set) {
       const d = dirs.get(path);
       if (!d) return undefined;
-      touched.set(path, (set = new Set(d.children)));
+      touched.set(path, (set = new DirChildren(d.children)));
     }
     return set;
   };
@@ -175,7 +176,7 @@ function directories(views: ViewsByPath, previous: Map<string, DirEntry> | undef
       let set = childrenOf(parent);
       // A directory emptied above was unlinked from its own parent: link it again too.
       const linked = parent === '' || (set !== undefined && set.size > 0);
-      if (!set) touched.set(parent, (set = new Set()));
+      if (!set) touched.set(parent, (set = new DirChildren()));
       set.add(child.slice(parent === '' ? 0 : parent.length + 1));
       if (linked) break;
       child = parent;
@@ -187,7 +188,7 @@ function directories(views: ViewsByPath, previous: Map<string, DirEntry> | undef
       continue;
     }
     if (!dirs.has(path)) delta.dirsCame.push(path);
-    const children = [...set].sort();
+    const children = set.sorted();
     dirs.set(path, { children, subdirs: children.length });
   }
   return dirs;
