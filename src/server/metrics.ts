@@ -51,6 +51,12 @@ export class ServerMetrics {
       metric('layoutfs_fuse_kernel_nodes', 'gauge', 'Node ids the kernel holds (looked up and not yet forgotten): the rows of the mount\'s node table.',
         [['', fuseKernelNodes]]);
     }
+    // The names prom-client gives these, so dashboards made for Node processes read them as they are.
+    const memory = process.memoryUsage();
+    metric('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', [['', memory.rss]]);
+    metric('nodejs_heap_size_total_bytes', 'gauge', 'V8 heap size in bytes, used and free.', [['', memory.heapTotal]]);
+    metric('nodejs_heap_size_used_bytes', 'gauge', 'V8 heap bytes in use.', [['', memory.heapUsed]]);
+    metric('nodejs_external_memory_bytes', 'gauge', 'Bytes outside the V8 heap that its objects hold (buffers, typed arrays).', [['', memory.external]]);
     return lines.join('\n') + '\n';
   }
 }

@@ -70,4 +70,9 @@ test('/_layoutfs/metrics counts requests by route and status, bytes served, cach
   assert.match(text, /^layoutfs_cache_misses_total [1-9]\d*$/m);
   assert.match(text, /^layoutfs_fuse_operations_total\{op="getattr"\} 3$/m);
   assert.match(text, /^layoutfs_fuse_operations_total\{op="read"\} 8$/m, 'counters are read live');
+  // The process's memory, as prom-client names it: resident, and the V8 heap's size and use.
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+  assert.ok(gauge('process_resident_memory_bytes') > gauge('nodejs_heap_size_used_bytes'));
+  assert.ok(gauge('nodejs_heap_size_total_bytes') >= gauge('nodejs_heap_size_used_bytes'));
+  assert.ok(gauge('nodejs_heap_size_used_bytes') > 0 && gauge('nodejs_external_memory_bytes') > 0);
 });
