@@ -1,16 +1,21 @@
-/** Whether sorted `list` holds `name` (binary search, in the order Array.prototype.sort gives strings). */
-function holds(list: readonly string[], name: string): boolean {
+/** Where `name` is or would go in sorted `list` (in the order Array.prototype.sort gives strings). */
+function placeOf(list: readonly string[], name: string): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const at = list[mid]!;
-    if (at === name) return true;
-    if (at < name) lo = mid + 1;
+    if (list[mid]! < name) lo = mid + 1;
     else hi = mid;
   }
-  return false;
+  return lo;
 }
+
+function holds(list: readonly string[], name: string): boolean {
+  return list[placeOf(list, name)] === name;
+}
+
+/** Past this many changes to one directory, its list is sorted whole again (and pieces would not fit one call's arguments). */
+const MANY_CHANGES = 1024;
 
 /**
  * The children of one directory while a refresh changes them: names added and deleted beside its
@@ -37,16 +42,28 @@ export class DirChildren {
     this.deleted.add(name);
   }
 
-  /** The children now, sorted (the list it started from when nothing changed). */
+  /**
+   * The children now, sorted (the list it started from when nothing changed): the kept runs
+   * between the places of the few changes are copied whole, no name compared but at those places.
+   */
   sorted(): readonly string[] {
     if (this.added.size === 0 && this.deleted.size === 0) return this.before;
-    const kept = this.deleted.size === 0 ? this.before : this.before.filter((name) => !this.deleted.has(name));
-    if (this.added.size === 0) return kept;
-    const added = [...this.added].sort();
-    const out: string[] = new Array<string>(kept.length + added.length);
-    let i = 0;
-    let j = 0;
-    for (let k = 0; k < out.length; k++) out[k] = j >= added.length || (i < kept.length && kept[i]! < added[j]!) ? kept[i++]! : added[j++]!;
-    return out;
+    // A first build, or a change as large: one sort.
+    if (this.added.size + this.deleted.size > MANY_CHANGES) return [...this.before.filter((n) => !this.deleted.has(n)), ...this.added].sort();
+    // Each change at its place in `before`. At one place, additions (which sort before the name
+    // there) go first, then the deletion of that name.
+    const changes = [...[...this.deleted].map((name) => ({ at: placeOf(this.before, name), name, add: false })),
+      ...[...this.added].map((name) => ({ at: placeOf(this.before, name), name, add: true }))]
+      .sort((a, b) => a.at - b.at || Number(b.add) - Number(a.add) || (a.name < b.name ? -1 : 1));
+    const pieces: (readonly string[])[] = [];
+    let from = 0;
+    for (const c of changes) {
+      pieces.push(this.before.slice(from, c.at));
+      from = c.at;
+      if (c.add) pieces.push([c.name]);
+      else from++;
+    }
+    pieces.push(this.before.slice(from));
+    return ([] as string[]).concat(...pieces);
   }
 }
