@@ -83,12 +83,12 @@ export interface SnapshotDelta {
   dirsCame: string[];
   /** Blobs of the previous snapshot's listing not in this one. */
   blobsGone: Digest[];
-  /** How many blobs this listing has that the previous one did not. */
-  blobsAdded: number;
+  /** Blobs of this listing not in the previous one. */
+  blobsCame: Digest[];
 }
 
 function emptyDelta(): SnapshotDelta {
-  return { gone: [], came: [], dirsGone: [], dirsCame: [], blobsGone: [], blobsAdded: 0 };
+  return { gone: [], came: [], dirsGone: [], dirsCame: [], blobsGone: [], blobsCame: [] };
 }
 
 /**
@@ -367,8 +367,10 @@ async function viewsAfter(index: IndexFile, change: TableChange, previous: Snaps
     } else fresh.add(v);
   }
   const named = [...previous.named.slice(0, change.named.from), ...cameNamed, ...previous.named.slice(change.named.to)];
-  // Blobs only arrived (else the caller loads all): an index root that arrived brings platform views.
-  if (previous.present !== present) {
+  // Blobs only arrived (else the caller loads all): an index root that arrived brings platform
+  // views. An import's blobs come with its entries, whose views are fresh already: the walk is
+  // for a root that arrived after an entry of the previous state.
+  if (delta.blobsCame.some((d) => previous.views.digestRoots.has(d))) {
     for (const v of named) if (isIndexType(v.root.mediaType) && !previous.present.has(v.root.digest) && present.has(v.root.digest)) fresh.add(v);
   }
   if (docs) {
@@ -398,7 +400,7 @@ export async function loadSnapshot(store: StoreReader, generation: number, docs?
 
   const delta = emptyDelta();
   if (previous && previous.present !== present) {
-    previous.present.diff(present, { gone: (i) => delta.blobsGone.push(previous.present.digestAt(i)), added: () => delta.blobsAdded++ });
+    previous.present.diff(present, { gone: (i) => delta.blobsGone.push(previous.present.digestAt(i)), added: (j) => delta.blobsCame.push(present.digestAt(j)) });
   }
   const afterChange = change && delta.blobsGone.length === 0 ? await viewsAfter(index, change, previous, present, docs, delta) : undefined;
   const built = afterChange ?? await allViews(index, table, previous, present, docs, delta);

@@ -183,13 +183,13 @@ export class View {
   /** The state after `before`, without its census (see moveCensus). */
   private async loadNext(before: State): Promise<State> {
     const snapshot = await loadSnapshot(this.store, before.snapshot.generation + 1, this.cache, before.snapshot);
-    const { blobsGone, blobsAdded } = snapshot.delta;
-    if (blobsGone.length > 0 || blobsAdded > 0) {
+    const { blobsGone, blobsCame } = snapshot.delta;
+    if (blobsGone.length > 0 || blobsCame.length > 0) {
       // Census or not (serve never counts links), cached closures must follow the blobs: one still
       // listing a blob gone behind layoutfs's back would serve it (gc removes only what no closure
       // holds), and an incomplete one would keep hiding a blob that arrived.
       const gone = new Set(blobsGone);
-      this.cache.dropClosures((c) => (blobsAdded > 0 && (c.missing.length > 0 || c.problems.length > 0))
+      this.cache.dropClosures((c) => (blobsCame.length > 0 && (c.missing.length > 0 || c.problems.length > 0))
         || (gone.size > 0 && [...c.blobs.keys()].some((d) => gone.has(d))));
     }
     const referrers = await loadReferrers(snapshot, this.cache);
@@ -207,7 +207,7 @@ export class View {
   private async moveCensus(census: Census, before: State, next: State): Promise<{ census: Census; changedBlobs: Iterable<Digest> }> {
     const { snapshot } = next;
     const was = before.snapshot.present;
-    const { blobsGone, blobsAdded } = snapshot.delta;
+    const { blobsGone, blobsCame } = snapshot.delta;
     // The closures that held a vanished blob went with it (loadNext); the rest are still right.
     if (blobsGone.some((d) => census.count(d) > 0)) {
       const fresh = await censusWith(snapshot, this.openAccounting(snapshot));
@@ -224,7 +224,7 @@ export class View {
     const closureBefore = (root: Descriptor) => Promise.resolve(this.cache.cachedClosure(root)
       ?? computeClosure(root, this.cache, was, this.store));
     const recount = new Map<Digest, Descriptor>();
-    if (blobsAdded > 0 && census.incomplete.size > 0) {
+    if (blobsCame.length > 0 && census.incomplete.size > 0) {
       for (const v of before.snapshot.views.values()) if (census.incomplete.has(v.root.digest)) recount.set(v.root.digest, v.root);
     }
     // Incomplete closures were dropped when the blobs arrived (loadNext): these are the old blobs' ones.

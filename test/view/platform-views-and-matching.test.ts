@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { normalizePlatform, parsePlatformSpec, platformMatches } from '../../src/oci/platform.js';
+import { openStore } from '../../src/store/store-reader.js';
+import { View } from '../../src/view/view.js';
 import { runCli, runCliJson } from '../fixtures/cli.js';
 import { buildFixtureStore } from '../fixtures/layout-builder.js';
 import { requireFuse, startMount } from '../fixtures/mount.js';
@@ -77,4 +79,26 @@ test('platform views: a single-manifest view per platform of each multi-platform
   // Platform views hold no bytes of their own: ls and du are as before.
   const ls = runCliJson(['ls', store]);
   assert.ok(ls.references.every((r: { viewPath: string }) => !r.viewPath.startsWith('_platforms')));
+});
+
+test('platform views appear when a multi-platform index arrives after its entry, without index.json changing', async (t) => {
+  const store = join(tempDir(t), 'store');
+  const { multi } = buildFixtureStore(store);
+  const blob = join(store, 'blobs', 'sha256', multi.digest.slice(7));
+  const away = `${blob}.away`;
+  renameSync(blob, away);
+  const view = await View.open(await openStore(store));
+  const platforms = () => [...view.snapshot.views.keys()].filter((p) => p.startsWith('_platforms/')).sort();
+  assert.deepEqual(platforms(), [], 'no index, no platforms');
+  // The other reference names the same root: both get their platform views.
+  const index = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8'));
+  index.manifests.push({ ...index.manifests.find((m: { digest: string }) => m.digest === multi.digest),
+    annotations: { 'org.opencontainers.image.ref.name': 'docker.io/library/multi:3' } });
+  writeFileSync(join(store, 'index.json'), JSON.stringify(index));
+  await view.refresh();
+  assert.deepEqual(platforms(), []);
+  renameSync(away, blob);
+  await view.refresh();
+  assert.deepEqual(platforms(), ['linux-amd64', 'linux-arm64-v8'].flatMap((p) =>
+    [`_platforms/${p}/docker.io/library/multi/2`, `_platforms/${p}/docker.io/library/multi/3`]).sort());
 });
