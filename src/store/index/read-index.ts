@@ -75,14 +75,31 @@ function entriesAfter(previous: IndexFile, file: string, bytes: Buffer): Pick<In
   const { from, to, values } = change;
   const old = previous.entries;
   const moved = values.length - (to - from);
-  const entries = old.slice(0, from);
-  for (const [k, value] of values.entries()) entries.push(entryAt(file, value, from + k));
-  for (let k = to; k < old.length; k++) entries.push(moved === 0 ? old[k]! : movedEntry(old[k]!, k + moved));
+  const came = values.map((value, k) => entryAt(file, value, from + k));
+  // The entries before and after the change are the old ones (moved when the count changed):
+  // arrays are spliced from slices, which copy whole runs, not entry by entry.
+  const after = (list: IndexEntry[]) => (moved === 0 ? list : list.map((e) => movedEntry(e, e.position + moved)));
+  const entries = old.slice(0, from).concat(came, after(old.slice(to)));
+  const firstValidFrom = (position: number) => {
+    let lo = 0;
+    let hi = previous.valid.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (previous.valid[mid]!.position < position) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  // `after` made new objects for the moved ones: valid takes those, by position.
+  const validAfter = moved === 0 ? previous.valid.slice(firstValidFrom(to)) : entries.slice(from + came.length).filter(isValidEntry);
+  const valid = previous.valid.slice(0, firstValidFrom(from)).concat(came.filter(isValidEntry), validAfter);
   // Findings name positions: those of invalid entries are made again, in order (a store has few, if any).
   const findings: Finding[] = [];
-  for (const e of entries) if (!isValidEntry(e)) entryAt(file, e.json, e.position, findings);
-  return { json: { ...previous.json, manifests: entries.map((e) => e.json) }, entries, valid: entries.filter(isValidEntry), findings,
-    changed: { from, to, count: values.length } };
+  if (previous.findings.length > 0 || valid.length < entries.length) {
+    for (const e of entries) if (!isValidEntry(e)) entryAt(file, e.json, e.position, findings);
+  }
+  const manifests = previous.json.manifests.slice(0, from).concat(values, previous.json.manifests.slice(to));
+  return { json: { ...previous.json, manifests }, entries, valid, findings, changed: { from, to, count: values.length } };
 }
 
 /**
