@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { BlobTable } from '../../src/store/blobs/blob-table.js';
 import type { Digest } from '../../src/oci/digest.js';
 
@@ -119,4 +121,30 @@ test('withChanges gives the table of the names after the change, whatever came a
     assert.deepEqual(copied, [...table.sharedRuns(BlobTable.fromNames({ sha256: after }))]);
     for (const x of after) assert.ok(changed.indexOf(`sha256:${x}`) >= 0);
   }
+});
+
+/** Five tables made one from the other, as refreshes make them, and weak references to them. */
+function tablesAfter(first: BlobTable): WeakRef<BlobTable>[] {
+  let latest = first;
+  const made: WeakRef<BlobTable>[] = [];
+  for (let k = 0; k < 5; k++) {
+    const next = latest.withChanges({ sha256: [sha256(`new ${k}`)] }, {});
+    // What a refresh does: the runs move values from one table to the next, cached on the older.
+    latest.carry(new Float64Array(latest.size), next, new Float64Array(next.size));
+    made.push(new WeakRef(next));
+    latest = next;
+  }
+  return made;
+}
+
+test('a table does not keep the tables made from it alive (a closure file may hold an old one for long)', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const first = BlobTable.fromNames({ sha256: Array.from({ length: 1000 }, (_, i) => sha256(String(i))) });
+  const made = tablesAfter(first);
+  // A WeakRef holds its target until the job that made it ends: collect after that.
+  await new Promise((r) => setImmediate(r));
+  gc();
+  assert.deepEqual(made.map((w) => w.deref() === undefined), [true, true, true, true, true]);
+  assert.equal(first.size, 1000);
 });

@@ -133,8 +133,11 @@ export class BlobTable implements ReadonlySet<Digest> {
   /** One digest decoded for a lookup (the widest algorithm's size). */
   private readonly probe = new Uint8Array(64);
   private readonly probePrefix = new Float64Array(1);
-  /** The last sharedRuns asked of this table. */
-  private runs?: { next: BlobTable; triples: Uint32Array };
+  /**
+   * The last sharedRuns asked of this table. Weakly: an old table someone still holds (a closure
+   * file mapped onto it) would otherwise keep every table made after it alive, 19 MiB each at 50k.
+   */
+  private runs?: { next: WeakRef<BlobTable>; triples: Uint32Array };
   readonly size: number;
 
   private constructor(parts: Omit<Part, 'base' | 'buckets'>[]) {
@@ -222,7 +225,7 @@ export class BlobTable implements ReadonlySet<Digest> {
       base += count;
       return { alg: p.alg, width: w, records, prefixes, count };
     }));
-    this.runs = { next, triples: Uint32Array.from(runs) };
+    this.runs = { next: new WeakRef(next), triples: Uint32Array.from(runs) };
     return next;
   }
 
@@ -312,7 +315,7 @@ export class BlobTable implements ReadonlySet<Digest> {
    * table to the next, and each copies whole runs instead of calling back per blob.
    */
   sharedRuns(next: BlobTable): Uint32Array {
-    if (this.runs?.next === next) return this.runs.triples;
+    if (this.runs?.next.deref() === next) return this.runs.triples;
     const out: number[] = [];
     for (const alg of DIGEST_ALGORITHMS) {
       const a = this.partNamed(alg)!;
@@ -333,7 +336,7 @@ export class BlobTable implements ReadonlySet<Digest> {
       }
     }
     const triples = Uint32Array.from(out);
-    this.runs = { next, triples };
+    this.runs = { next: new WeakRef(next), triples };
     return triples;
   }
 
