@@ -202,6 +202,8 @@ export class ClosureRecords {
    * records: read only.
    */
   find(root: Pick<Descriptor, 'digest' | 'size' | 'mediaType'>, table: BlobTable): (RecordedClosure & { bytes: number }) | undefined {
+    // No records (no file, or a bad one): nothing to map, and no table to hold on to.
+    if (this.size === 0) return undefined;
     const mapped = this.mappedTo(table);
     const at = table.indexOf(root.digest);
     const i = at < 0 ? -1 : mapped.recordAt[at]!;
