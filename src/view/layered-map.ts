@@ -41,12 +41,15 @@ export class LayeredMap<K, V> implements Map<K, V> {
   }
 
   get(key: K): V | undefined {
+    // A refresh that changed nothing (the one at a mount's start) leaves an empty layer: one lookup, not three.
+    if (this.over.size === 0) return this.base.get(key);
     const v = this.over.get(key);
     if (v !== undefined || this.over.has(key)) return v === GONE ? undefined : v;
     return this.base.get(key);
   }
 
   has(key: K): boolean {
+    if (this.over.size === 0) return this.base.has(key);
     return this.over.has(key) ? this.over.get(key) !== GONE : this.base.has(key);
   }
 
