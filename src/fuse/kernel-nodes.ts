@@ -1,6 +1,8 @@
 const EMPTY = 0;
 const MIN_CAPACITY = 1024;
 const TWO_32 = 2 ** 32;
+/** Linear probing stays short below this load (about 6 probes for an absent id at 0.7). */
+const MAX_LOAD = 0.7;
 
 /** A slot for `id` (an integer below 2^53, never 0) in a table of `mask + 1` slots. */
 function slotOf(id: number, mask: number): number {
@@ -16,7 +18,8 @@ function slotOf(id: number, mask: number): number {
  * million ids at 50,000 references), so this is an open-addressing table in two typed arrays,
  * 12 bytes a slot outside the JavaScript heap: a Map of as many was 64 MiB of heap (blob ids are
  * above 2^31, so each key was a heap number too), and every full collection walked it. Sized by
- * what the kernel caches, not by the store: it grows at half full and shrinks at an eighth.
+ * what the kernel caches, not by the store: it grows at 70% full (a million ids fit 2^21 slots,
+ * 24 MiB) and shrinks at an eighth.
  */
 export class KernelNodes {
   private ids = new Float64Array(MIN_CAPACITY);
@@ -33,7 +36,7 @@ export class KernelNodes {
     }
     this.ids[s] = id;
     this.counts[s] = 1;
-    if (++this.count * 2 > this.ids.length) this.resize(this.ids.length * 2);
+    if (++this.count > this.ids.length * MAX_LOAD) this.resize(this.ids.length * 2);
   }
 
   forget(id: number, lookups: number): void {
