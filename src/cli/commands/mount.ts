@@ -7,6 +7,7 @@ import { commandLogger } from '../logger.js';
 import { openView } from '../open-view.js';
 import { cacheSizeOption, parseId, parseListenOption, parseRepositoryOption } from '../options.js';
 import { untilSignal } from '../signals.js';
+import { trimFreedMemory } from '../trim-freed-memory.js';
 
 interface MountCommandOptions {
   allowOther?: boolean;
@@ -49,10 +50,12 @@ export function registerMount(program: Command): void {
           throw err;
         });
       const watcher = watchStore(view, log);
+      const stopTrimming = trimFreedMemory();
       // Ctrl-C or SIGTERM, or an unmount from outside (fusermount -u): either way the command ends.
       const signal = await Promise.race([signalled, mounted.gone.then(() => 'unmounted from outside' as const)]);
       log.info({ signal }, 'unmounting');
       watcher.close();
+      stopTrimming();
       await server?.close();
       await mounted.unmount();
       // A lazily detached mount's session may still hold the process (files open in it).

@@ -7,6 +7,7 @@ import { commandLogger } from '../logger.js';
 import { openView } from '../open-view.js';
 import { cacheSizeOption, parseListenOption, parseRepositoryOption } from '../options.js';
 import { untilSignal } from '../signals.js';
+import { trimFreedMemory } from '../trim-freed-memory.js';
 
 /** How long `serve` waits after SIGTERM/SIGINT for connections to close before it exits anyway. */
 const STOP_TIMEOUT_MS = 3000;
@@ -27,11 +28,13 @@ export function registerServe(program: Command): void {
       const server = await startServer(view, { listen: opts.listen ?? DEFAULT_LISTEN, log,
         bareRepository: opts.bareRepository ?? DEFAULT_BARE_REPOSITORY });
       const watcher = watchStore(view, log);
+      const stopTrimming = trimFreedMemory();
       const signal = await signalled;
       log.info({ signal }, 'stopping');
       // Stalled clients or a stuck disk must not keep the process: it ends within seconds.
       setTimeout(() => process.exit(0), STOP_TIMEOUT_MS).unref();
       watcher.close();
+      stopTrimming();
       await server.close();
     });
 }
