@@ -1,5 +1,5 @@
 /** Where `name` is or would go in sorted `list` (in the order Array.prototype.sort gives strings). */
-function placeOf(list: readonly string[], name: string): number {
+export function sortedPosition(list: readonly string[], name: string): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
@@ -11,7 +11,7 @@ function placeOf(list: readonly string[], name: string): number {
 }
 
 function holds(list: readonly string[], name: string): boolean {
-  return list[placeOf(list, name)] === name;
+  return list[sortedPosition(list, name)] === name;
 }
 
 /** Past this many changes to one directory, its list is sorted whole again (and pieces would not fit one call's arguments). */
@@ -52,8 +52,8 @@ export class DirChildren {
     if (this.added.size + this.deleted.size > MANY_CHANGES) return [...this.before.filter((n) => !this.deleted.has(n)), ...this.added].sort();
     // Each change at its place in `before`. At one place, additions (which sort before the name
     // there) go first, then the deletion of that name.
-    const changes = [...[...this.deleted].map((name) => ({ at: placeOf(this.before, name), name, add: false })),
-      ...[...this.added].map((name) => ({ at: placeOf(this.before, name), name, add: true }))]
+    const changes = [...[...this.deleted].map((name) => ({ at: sortedPosition(this.before, name), name, add: false })),
+      ...[...this.added].map((name) => ({ at: sortedPosition(this.before, name), name, add: true }))]
       .sort((a, b) => a.at - b.at || Number(b.add) - Number(a.add) || (a.name < b.name ? -1 : 1));
     const pieces: (readonly string[])[] = [];
     let from = 0;

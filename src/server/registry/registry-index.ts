@@ -1,5 +1,6 @@
 import type { Descriptor } from '../../oci/descriptor.js';
 import type { Digest } from '../../oci/digest.js';
+import { sortedPosition } from '../../view/dir-children.js';
 import type { Snapshot } from '../../view/snapshot.js';
 import type { NamedView, ViewEntry } from '../../view/view-entry.js';
 import type { ClosureBlob, View } from '../../view/view.js';
@@ -74,18 +75,6 @@ function changedSubjects(before: Referrers, after: Referrers): Digest[] {
   }
   for (const subject of before.keys()) if (!after.has(subject)) out.push(subject);
   return out;
-}
-
-/** Where `name` is or would go in the sorted list `names`. */
-function sortedPosition(names: readonly string[], name: string): number {
-  let lo = 0;
-  let hi = names.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (names[mid]! < name) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

@@ -70,6 +70,18 @@ export function movedEntry(entry: IndexEntry, position: number): IndexEntry {
   return { position, json: entry.json, descriptor: entry.descriptor, name: entry.name };
 }
 
+/** How many of `entries` (in index order) lie before `position`. */
+export function countBefore(entries: readonly { position: number }[], position: number): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]!.position < position) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The entry of a value that is no valid descriptor (it keeps its name: `rm` of that name drops it). */
 export function invalidEntry(json: unknown, position: number): IndexEntry {
   return { position, json, descriptor: undefined, name: refNameOf(json) };

@@ -4,7 +4,7 @@ import { errnoOf, fileError, isLayoutfsError, LayoutfsError, parseJson } from '.
 import { readBeneath, safeRoot, type SafeRoot } from '../safe-open.js';
 import type { Finding } from '../findings.js';
 import { entriesChange, manifestsSeparators } from './entry-spans.js';
-import { invalidEntry, isValidEntry, movedEntry, validEntry, type IndexEntry, type IndexFile, type IndexJson } from './index-model.js';
+import { countBefore, invalidEntry, isValidEntry, movedEntry, validEntry, type IndexEntry, type IndexFile, type IndexJson } from './index-model.js';
 
 export const DEFAULT_MAX_INDEX_BYTES = 64 * 1024 * 1024;
 
@@ -80,19 +80,9 @@ function entriesAfter(previous: IndexFile, file: string, bytes: Buffer): Pick<In
   // arrays are spliced from slices, which copy whole runs, not entry by entry.
   const after = (list: IndexEntry[]) => (moved === 0 ? list : list.map((e) => movedEntry(e, e.position + moved)));
   const entries = old.slice(0, from).concat(came, after(old.slice(to)));
-  const firstValidFrom = (position: number) => {
-    let lo = 0;
-    let hi = previous.valid.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (previous.valid[mid]!.position < position) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
   // `after` made new objects for the moved ones: valid takes those, by position.
-  const validAfter = moved === 0 ? previous.valid.slice(firstValidFrom(to)) : entries.slice(from + came.length).filter(isValidEntry);
-  const valid = previous.valid.slice(0, firstValidFrom(from)).concat(came.filter(isValidEntry), validAfter);
+  const validAfter = moved === 0 ? previous.valid.slice(countBefore(previous.valid, to)) : entries.slice(from + came.length).filter(isValidEntry);
+  const valid = previous.valid.slice(0, countBefore(previous.valid, from)).concat(came.filter(isValidEntry), validAfter);
   // Findings name positions: those of invalid entries are made again, in order (a store has few, if any).
   const findings: Finding[] = [];
   if (previous.findings.length > 0 || valid.length < entries.length) {

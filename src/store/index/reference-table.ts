@@ -2,7 +2,7 @@ import { LayoutfsError } from '../../errors.js';
 import { REF_NAME_ANNOTATION } from '../../oci/descriptor.js';
 import { refToPath } from '../../oci/path-mapping.js';
 import type { Finding } from '../findings.js';
-import { isValidEntry, movedEntry, type IndexFile, type ValidEntry } from './index-model.js';
+import { countBefore, isValidEntry, movedEntry, type IndexFile, type ValidEntry } from './index-model.js';
 
 /** The longest file name (one path component) Linux filesystems take, in bytes. */
 export const MAX_COMPONENT_BYTES = 255;
@@ -96,18 +96,6 @@ export interface TableChange {
   /** The valid entries that went (of the previous index) and came (of this one). */
   validGone: ValidEntry[];
   validCame: ValidEntry[];
-}
-
-/** How many of `entries` (in index order) lie before `position`. */
-function countBefore(entries: readonly { position: number }[], position: number): number {
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (entries[mid]!.position < position) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**
