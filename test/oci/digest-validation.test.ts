@@ -16,6 +16,8 @@ test('rejects everything else before it can name a path', () => {
     `sha256:../../etc/passwd`, `sha256:${'a'.repeat(62)}/.`, `../sha256:${HEX64}`, `md5:${'a'.repeat(32)}`,
     `blake3:${HEX64}`, `sha256${HEX64}`, `sha256:${HEX64}\n`, '', 'sha256:', 42, null, undefined,
     `sha256:${'g'.repeat(64)}`, `SHA256:${HEX64}`,
+    // Characters whose low 7 bits are a hex digit's code.
+    `sha256:${'a'.repeat(63)}\u00e1`, `sha256:${'a'.repeat(63)}\u0161`,
   ];
   for (const s of bad) {
     assert.equal(isDigest(s), false, String(s));

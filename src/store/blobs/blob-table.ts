@@ -1,11 +1,8 @@
-import { DIGEST_ALGORITHMS, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
+import { DIGEST_ALGORITHMS, HEX_VALUE, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
 
 /** Bytes of a binary digest, by algorithm. */
 export const DIGEST_BYTES: Record<DigestAlgorithm, number> = { sha256: 32, sha512: 64 };
 const BUCKETS = 65536;
-/** Nibble values of lowercase hex digits by char code; -1 for anything else (digests are lowercase). */
-const NIBBLE = new Int8Array(128).fill(-1);
-for (let c = 0; c < 16; c++) NIBBLE['0123456789abcdef'.charCodeAt(c)] = c;
 
 interface Part {
   readonly alg: DigestAlgorithm;
@@ -39,8 +36,8 @@ function bucketStarts(prefixes: Float64Array, count: number): Uint32Array {
 /** Decodes `width` bytes of lowercase hex from `hex` at `from` into `out` at `at`; false on a non-hex character. */
 function decodeHex(hex: string, from: number, width: number, out: Uint8Array, at: number): boolean {
   for (let k = 0; k < width; k++) {
-    const hi = NIBBLE[hex.charCodeAt(from + 2 * k)] ?? -1;
-    const lo = NIBBLE[hex.charCodeAt(from + 2 * k + 1)] ?? -1;
+    const hi = HEX_VALUE[hex.charCodeAt(from + 2 * k)] ?? -1;
+    const lo = HEX_VALUE[hex.charCodeAt(from + 2 * k + 1)] ?? -1;
     if (hi < 0 || lo < 0) return false;
     out[at + k] = (hi << 4) | lo;
   }
