@@ -1,10 +1,11 @@
 import { lstat, readdir } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { DIGEST_ALGORITHMS, digestOfBlobFile, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
+import { DIGEST_ALGORITHMS, isEncodedDigest, type DigestAlgorithm } from '../../oci/digest.js';
 import { isTempName } from '../atomic-file.js';
 import type { Finding } from '../findings.js';
 import { isLeaseName } from '../leases.js';
+import { BlobPositions } from './blob-positions.js';
 
 /** One blobs/<alg>/ directory as listed. */
 export interface BlobDir {
@@ -26,7 +27,7 @@ export interface BlobScan {
    * Every digest-named entry of blobs/<alg>/, whatever its type (as the store's readers list
    * them), with its position: gc and fsck keep what they learn of each blob in arrays by position.
    */
-  present: Map<Digest, number>;
+  present: BlobPositions;
   dirs: BlobDir[];
   /** Temp files a killed writer left beside index.json or among the blobs. */
   temps: string[];
@@ -51,7 +52,7 @@ async function lstatIf(path: string): Promise<Stats | undefined> {
  * and listed, but nothing under it is checked by path.
  */
 export async function scanBlobs(root: string): Promise<BlobScan> {
-  const scan: BlobScan = { present: new Map(), dirs: [], temps: [], leases: [], findings: [] };
+  const scan: BlobScan = { present: new BlobPositions(), dirs: [], temps: [], leases: [], findings: [] };
   for (const name of await namesIn(root)) {
     if (isTempName(name)) scan.temps.push(join(root, name));
     else if (isLeaseName(name)) scan.leases.push(name);
@@ -70,14 +71,10 @@ export async function scanBlobs(root: string): Promise<BlobScan> {
     }
     const dir: BlobDir = { alg, path, names: [], first: scan.present.size, real: real && st.isDirectory() };
     for (const name of await namesIn(path)) {
-      const digest = digestOfBlobFile(alg, name);
-      if (digest) {
-        scan.present.set(digest, scan.present.size);
-        dir.names.push(name);
-      } else if (isTempName(name)) {
-        scan.temps.push(join(path, name));
-      }
+      if (isEncodedDigest(alg, name)) dir.names.push(name);
+      else if (isTempName(name)) scan.temps.push(join(path, name));
     }
+    scan.present.add(alg, dir.names);
     scan.dirs.push(dir);
   }
   return scan;

@@ -6,6 +6,7 @@ import type { Finding } from '../findings.js';
 import type { BlobReader } from '../blobs/blob-reader.js';
 import { storeDocuments } from '../blobs/store-documents.js';
 import { prefetchFiles } from '../blobs/file-batch.js';
+import type { BlobPositions } from '../blobs/blob-positions.js';
 
 export interface Marking {
   /**
@@ -64,7 +65,7 @@ interface DocumentNode {
  * prefetched on worker threads in the order the walk reads them: when the page cache does not
  * hold them, the disk serves several at once instead of one after the other.
  */
-export async function markReachable(store: BlobReader, roots: readonly Descriptor[], listing: Promise<ReadonlyMap<Digest, number>>): Promise<Marking> {
+export async function markReachable(store: BlobReader, roots: readonly Descriptor[], listing: Promise<BlobPositions>): Promise<Marking> {
   const prefetching: Promise<void>[] = [];
   const prefetch = (digests: Digest[]) => {
     if (digests.length > 1) prefetching.push(prefetchFiles(digests.map((d) => store.blobFile(d))).catch(() => undefined));
@@ -77,7 +78,7 @@ export async function markReachable(store: BlobReader, roots: readonly Descripto
   let marked = 0;
   const has = (digest: Digest) => {
     const at = present.get(digest);
-    return at !== undefined && sizes[at]! >= 0;
+    return at >= 0 && sizes[at]! >= 0;
   };
   const missing: Finding[] = [];
   const reported = new Set<Digest>();
@@ -86,7 +87,7 @@ export async function markReachable(store: BlobReader, roots: readonly Descripto
   const mark = (descriptor: Descriptor, root: Digest): boolean => {
     const { digest } = descriptor;
     const at = present.get(digest);
-    if (at !== undefined) {
+    if (at >= 0) {
       if (sizes[at]! < 0) {
         sizes[at] = descriptor.size;
         marked++;
@@ -149,8 +150,9 @@ export async function markReachable(store: BlobReader, roots: readonly Descripto
   // never read); referrers of referrers are found by looping over the few found.
   let unmarked: UnmarkedBlob[] = [];
   const candidates: { descriptor: Descriptor; subject: Digest }[] = [];
-  for (const [digest, at] of present) {
+  for (let at = 0; at < present.size; at++) {
     if (sizes[at]! >= 0) continue;
+    const digest = present.digestAt(at);
     const probe = await store.probeBlob(digest).catch(() => undefined);
     unmarked.push(probe ? { digest, stat: { size: probe.size, mtimeMs: probe.mtimeMs } } : { digest });
     const r = probe?.json && referrerSubject(digest, probe.json);
