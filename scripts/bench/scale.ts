@@ -20,7 +20,6 @@ import { median } from './timing.js';
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const base = process.env.LAYOUTFS_BENCH_DIR ?? join(tmpdir(), 'layoutfs-bench-scale');
 const sizes = (process.env.LAYOUTFS_BENCH_SCALE ?? '1000,10000,50000').split(',').map(Number);
-const TICKS = 100;
 const parts = new Set((process.env.LAYOUTFS_BENCH_PARTS ?? 'commands,mount,crawl,materialize').split(','));
 
 function timed(args: string[]): { s: number; rssMiB: number } {
@@ -31,10 +30,14 @@ function timed(args: string[]): { s: number; rssMiB: number } {
   return { s, rssMiB: Number(r.stderr.trim().split('\n').pop()) / 1024 };
 }
 
-/** CPU seconds (user + system) of a process so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+/**
+ * CPU seconds (user + system, all threads) of the mount serving `url` so far, from its metrics:
+ * getrusage's microseconds, where /proc/PID/stat counts 10 ms ticks, too coarse for a refresh of
+ * 20-50 ms (one tick more read as x1.5).
+ */
+async function cpuSeconds(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/_layoutfs/metrics`)).text();
+  return Number(/^process_cpu_seconds_total ([\d.]+)$/m.exec(text)![1]);
 }
 
 function rssMiB(pid: number): number {
@@ -136,7 +139,7 @@ async function measure(refs: number): Promise<Record<string, number>> {
     const visible: number[] = [];
     const cpu: number[] = [];
     for (let i = 0; i < 20; i++) {
-      const before = cpuSeconds(pid);
+      const before = await cpuSeconds(url);
       const t = Date.now();
       const tag = spawnSync(process.execPath, [cli, 'tag', store, nameOf(i), `bench/moved${i}:1`], { encoding: 'utf8' });
       if (tag.status !== 0) throw new Error(tag.stderr);
@@ -144,7 +147,7 @@ async function measure(refs: number): Promise<Record<string, number>> {
       visible.push((Date.now() - t) / 1000);
       // The refresh's CPU: let it settle (the change is visible once the new state is in).
       await new Promise((r) => setTimeout(r, 200));
-      cpu.push(cpuSeconds(pid) - before);
+      cpu.push(await cpuSeconds(url) - before);
       if (i === 0) {
         const g = Date.now();
         const res = await fetch(blobUrl);
@@ -167,7 +170,7 @@ async function measure(refs: number): Promise<Record<string, number>> {
     for (let i = 0; i < 5; i++) {
       const src = mkdtempSync(join(tmpdir(), 'layoutfs-bench-src-'));
       generateLargeStore(src, 1, 3);
-      const before = cpuSeconds(pid);
+      const before = await cpuSeconds(url);
       const t = Date.now();
       const imp = spawnSync(process.execPath, [cli, 'import', store, src, '--ref', `bench/imported${i}:1`], { encoding: 'utf8' });
       rmSync(src, { recursive: true, force: true });
@@ -175,7 +178,7 @@ async function measure(refs: number): Promise<Record<string, number>> {
       await until('the import in the mount', () => existsSync(join(mnt, `bench/imported${i}/1/index.json`)));
       imported.push((Date.now() - t) / 1000);
       await new Promise((r) => setTimeout(r, 200));
-      importCpu.push(cpuSeconds(pid) - before);
+      importCpu.push(await cpuSeconds(url) - before);
     }
     fig['import visible in mount s, command included (median of 5)'] = median(imported);
     fig['import refresh CPU s (median of 5)'] = median(importCpu);

@@ -57,6 +57,11 @@ export class ServerMetrics {
     metric('nodejs_heap_size_total_bytes', 'gauge', 'V8 heap size in bytes, used and free.', [['', memory.heapTotal]]);
     metric('nodejs_heap_size_used_bytes', 'gauge', 'V8 heap bytes in use.', [['', memory.heapUsed]]);
     metric('nodejs_external_memory_bytes', 'gauge', 'Bytes outside the V8 heap that its objects hold (buffers, typed arrays).', [['', memory.external]]);
+    // getrusage: every thread's time, exited ones too (the FUSE readers, the thread pool), in microseconds.
+    const cpu = process.cpuUsage();
+    metric('process_cpu_user_seconds_total', 'counter', 'User CPU time spent in seconds.', [['', cpu.user / 1e6]]);
+    metric('process_cpu_system_seconds_total', 'counter', 'System CPU time spent in seconds.', [['', cpu.system / 1e6]]);
+    metric('process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.', [['', (cpu.user + cpu.system) / 1e6]]);
     return lines.join('\n') + '\n';
   }
 }

@@ -75,4 +75,8 @@ test('/_layoutfs/metrics counts requests by route and status, bytes served, cach
   assert.ok(gauge('process_resident_memory_bytes') > gauge('nodejs_heap_size_used_bytes'));
   assert.ok(gauge('nodejs_heap_size_total_bytes') >= gauge('nodejs_heap_size_used_bytes'));
   assert.ok(gauge('nodejs_heap_size_used_bytes') > 0 && gauge('nodejs_external_memory_bytes') > 0);
+  // Its CPU time in seconds, to the microsecond (the scale bench reads a refresh's cost here).
+  const seconds = (name: string) => Number(new RegExp(`^${name} ([\\d.]+)$`, 'm').exec(text)?.[1]);
+  assert.ok(seconds('process_cpu_user_seconds_total') > 0 && seconds('process_cpu_system_seconds_total') > 0);
+  assert.ok(Math.abs(seconds('process_cpu_seconds_total') - seconds('process_cpu_user_seconds_total') - seconds('process_cpu_system_seconds_total')) < 1e-5);
 });
