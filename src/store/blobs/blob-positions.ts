@@ -57,7 +57,7 @@ interface Range {
 /**
  * The blobs of one listing of blobs/<alg>/ directories, each with its position (listing order),
  * found by digest: gc and fsck look up every descriptor of the store here. An open-addressing
- * table of positions over the digests decoded to binary (36 bytes a sha256 blob, outside the JS
+ * table of positions over the digests decoded to binary (40-48 bytes a sha256 blob, outside the JS
  * heap), keyed by a seeded hash: a Map of a million digest strings cost 2.3x its time at half the
  * size (cache misses) and most of the collector's work.
  */
