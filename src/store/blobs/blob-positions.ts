@@ -1,29 +1,18 @@
 import { randomInt } from 'node:crypto';
-import type { Digest, DigestAlgorithm } from '../../oci/digest.js';
+import { hexByteAt, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
 import { DIGEST_BYTES } from './blob-table.js';
 
-/** Byte values of two lowercase hex characters by (first << 7 | second) char code; -1 for anything else. */
-const HEX_PAIR = new Int16Array(1 << 14).fill(-1);
-for (let a = 0; a < 16; a++) {
-  for (let b = 0; b < 16; b++) HEX_PAIR['0123456789abcdef'.charCodeAt(a) << 7 | '0123456789abcdef'.charCodeAt(b)] = a * 16 + b;
-}
 /** Odd multipliers, one per 32-bit word of the widest digest (sha512), drawn per process. */
 const MULTIPLIERS = Int32Array.from({ length: 16 }, () => randomInt(2 ** 30) * 2 + 1);
-
-function byteAt(s: string, k: number): number {
-  const hi = s.charCodeAt(k);
-  const lo = s.charCodeAt(k + 1);
-  return (hi | lo) > 127 ? -1 : HEX_PAIR[hi << 7 | lo]!;
-}
 
 /** Decodes `count` 32-bit words of lowercase hex from `s` at `from` into `out` at `at`; false on a non-hex character. */
 function decodeWords(s: string, from: number, count: number, out: Int32Array, at: number): boolean {
   for (let w = 0; w < count; w++) {
     const k = from + w * 8;
-    const b0 = byteAt(s, k);
-    const b1 = byteAt(s, k + 2);
-    const b2 = byteAt(s, k + 4);
-    const b3 = byteAt(s, k + 6);
+    const b0 = hexByteAt(s, k);
+    const b1 = hexByteAt(s, k + 2);
+    const b2 = hexByteAt(s, k + 4);
+    const b3 = hexByteAt(s, k + 6);
     if ((b0 | b1 | b2 | b3) < 0) return false;
     out[at + w] = b0 << 24 | b1 << 16 | b2 << 8 | b3;
   }

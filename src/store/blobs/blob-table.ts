@@ -1,4 +1,4 @@
-import { DIGEST_ALGORITHMS, HEX_VALUE, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
+import { DIGEST_ALGORITHMS, hexByteAt, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
 
 /** Bytes of a binary digest, by algorithm. */
 export const DIGEST_BYTES: Record<DigestAlgorithm, number> = { sha256: 32, sha512: 64 };
@@ -36,10 +36,9 @@ function bucketStarts(prefixes: Float64Array, count: number): Uint32Array {
 /** Decodes `width` bytes of lowercase hex from `hex` at `from` into `out` at `at`; false on a non-hex character. */
 function decodeHex(hex: string, from: number, width: number, out: Uint8Array, at: number): boolean {
   for (let k = 0; k < width; k++) {
-    const hi = HEX_VALUE[hex.charCodeAt(from + 2 * k)] ?? -1;
-    const lo = HEX_VALUE[hex.charCodeAt(from + 2 * k + 1)] ?? -1;
-    if (hi < 0 || lo < 0) return false;
-    out[at + k] = (hi << 4) | lo;
+    const b = hexByteAt(hex, from + 2 * k);
+    if (b < 0) return false;
+    out[at + k] = b;
   }
   return true;
 }
