@@ -11,7 +11,10 @@ test('blob positions find each listed digest at its listing position, and nothin
   const long = Array.from({ length: 3 }, (_, i) => sha512(String(i)));
   const positions = new BlobPositions();
   // Added in two calls for sha256: the table grows (rehashes) between them.
-  positions.add('sha256', hex.slice(0, 10));
+  // Names that are no sha256 encoding are left out, and positions go on without them.
+  const junk = ['tmp-123', hex[10]!.toUpperCase(), hex[11]!.slice(1), `${hex[12]!}.partial`, long[0]!, `${hex[13]!.slice(0, 63)}\u00e1`];
+  const first = positions.add('sha256', [...hex.slice(0, 5), ...junk.slice(0, 3), ...hex.slice(5, 10), ...junk.slice(3)]);
+  assert.deepEqual(first, { names: hex.slice(0, 10), others: junk });
   positions.add('sha512', long);
   positions.add('sha256', hex.slice(10));
   assert.equal(positions.size, hex.length + long.length);

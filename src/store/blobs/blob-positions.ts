@@ -59,17 +59,25 @@ export class BlobPositions {
   private readonly probe = new Int32Array(16);
   size = 0;
 
-  /** Adds the names of one directory (digest encodings, checked by the caller); positions follow the last. */
-  add(alg: DigestAlgorithm, names: readonly string[]): void {
+  /**
+   * Adds the names of one directory listing that are a digest's encoding, at the next positions
+   * in listing order; each name is decoded once, and that decoding is the check. Returns those
+   * names, and the others (temp files, junk).
+   */
+  add(alg: DigestAlgorithm, listed: readonly string[]): { names: string[]; others: string[] } {
     const width = DIGEST_BYTES[alg] / 4;
-    const words = new Int32Array(names.length * width);
-    names.forEach((name, j) => {
-      if (name.length !== width * 8 || !decodeWords(name, 0, width, words, j * width)) throw new Error(`not a ${alg} digest: ${name}`);
-    });
-    this.ranges.push({ alg, width, names, words, first: this.size });
+    const words = new Int32Array(listed.length * width);
+    const names: string[] = [];
+    const others: string[] = [];
+    for (const name of listed) {
+      if (name.length === width * 8 && decodeWords(name, 0, width, words, names.length * width)) names.push(name);
+      else others.push(name);
+    }
+    this.ranges.push({ alg, width, names, words: words.subarray(0, names.length * width), first: this.size });
     this.size += names.length;
     if (this.size * 2 > this.slots.length) this.rehash();
     else this.insert(this.ranges[this.ranges.length - 1]!);
+    return { names, others };
   }
 
   /** The position of `digest`, or -1. */

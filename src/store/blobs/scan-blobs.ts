@@ -1,7 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { DIGEST_ALGORITHMS, isEncodedDigest, type DigestAlgorithm } from '../../oci/digest.js';
+import { DIGEST_ALGORITHMS, type DigestAlgorithm } from '../../oci/digest.js';
 import { isTempName } from '../atomic-file.js';
 import type { Finding } from '../findings.js';
 import { isLeaseName } from '../leases.js';
@@ -69,13 +69,10 @@ export async function scanBlobs(root: string): Promise<BlobScan> {
     if (real && !st.isDirectory()) {
       scan.findings.push({ kind: 'NOT_REGULAR', file: path, message: `blobs/${alg} is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}; it must be a real directory` });
     }
-    const dir: BlobDir = { alg, path, names: [], first: scan.present.size, real: real && st.isDirectory() };
-    for (const name of await namesIn(path)) {
-      if (isEncodedDigest(alg, name)) dir.names.push(name);
-      else if (isTempName(name)) scan.temps.push(join(path, name));
-    }
-    scan.present.add(alg, dir.names);
-    scan.dirs.push(dir);
+    const first = scan.present.size;
+    const { names, others } = scan.present.add(alg, await namesIn(path));
+    for (const name of others) if (isTempName(name)) scan.temps.push(join(path, name));
+    scan.dirs.push({ alg, path, names, first, real: real && st.isDirectory() });
   }
   return scan;
 }
