@@ -10,7 +10,7 @@ import { digestViewPath } from './views-by-path.js';
 
 /** A count per blob of the store's table: 4 bytes each, where a map of digest strings cost about 100. */
 export class BlobCounts {
-  constructor(public table: BlobTable, public counts = new Uint32Array(table.size)) {}
+  constructor(public table: BlobTable, public counts = new Uint32Array(table.capacity)) {}
 
   /** The count of `digest`; 0 when it has none or is not in the table. */
   count(digest: Digest): number {
@@ -36,10 +36,13 @@ export class Census extends BlobCounts {
   /** How many view paths show each root. */
   readonly roots = new Map<Digest, number>();
 
-  /** Moves the counts onto `next` (the store's blobs changed); a blob gone must have no count left. */
+  /**
+   * Moves the counts onto `next` (the store's blobs changed): the same array within a lineage. A
+   * blob gone must have no count left (its position stays a hole).
+   */
   moveTo(next: BlobTable): void {
     if (next === this.table) return;
-    this.counts = this.table.carry(this.counts, next, new Uint32Array(next.size));
+    this.counts = this.table.carry(this.counts, next, 0);
     this.table = next;
   }
 }

@@ -61,9 +61,9 @@ interface BlobStats {
   sizes: Float64Array;
 }
 
-/** `digest`'s position in `stats` when they are of `snapshot`'s blob table; -1 otherwise or when it has no such blob. */
+/** `digest`'s position in `stats` when they continue `snapshot`'s blob table (its lineage); -1 otherwise or when it has no such blob. */
 function statPosition(stats: BlobStats | undefined, snapshot: Snapshot, digest: Digest): number {
-  return stats?.table === snapshot.present ? stats.table.indexOf(digest) : -1;
+  return stats?.table.continues(snapshot.present) ? snapshot.present.indexOf(digest) : -1;
 }
 
 function byName(a: DirEntry, b: DirEntry): number {
@@ -722,14 +722,12 @@ export class View {
     if (i >= 0) this.blobStats!.sizes[i] = size;
   }
 
-  /** Keeps the mtimes and sizes learned so far across a change of the store's blobs. */
+  /** Keeps the mtimes and sizes learned so far across a change of the store's blobs (the same arrays within a lineage). */
   private moveBlobStats(table: BlobTable): void {
     const was = this.blobStats;
     if (was?.table === table) return;
-    const mtimes = new Float64Array(table.size).fill(NaN);
-    const sizes = new Float64Array(table.size).fill(NaN);
     this.blobStats = was
-      ? { table, mtimes: was.table.carry(was.mtimes, table, mtimes), sizes: was.table.carry(was.sizes, table, sizes) }
-      : { table, mtimes, sizes };
+      ? { table, mtimes: was.table.carry(was.mtimes, table, NaN), sizes: was.table.carry(was.sizes, table, NaN) }
+      : { table, mtimes: new Float64Array(table.capacity).fill(NaN), sizes: new Float64Array(table.capacity).fill(NaN) };
   }
 }

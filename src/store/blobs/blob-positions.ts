@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { hexByteAt, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
-import { DIGEST_BYTES } from './blob-table.js';
+import { DIGEST_BYTES } from './sorted-digests.js';
 
 /** Odd multipliers, one per 32-bit word of the widest digest (sha512), drawn per process. */
 const MULTIPLIERS = Int32Array.from({ length: 16 }, () => randomInt(2 ** 30) * 2 + 1);

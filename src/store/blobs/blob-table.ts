@@ -1,154 +1,66 @@
-import { DIGEST_ALGORITHMS, hexByteAt, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
+import { DIGEST_ALGORITHMS, type Digest, type DigestAlgorithm } from '../../oci/digest.js';
+import { BlobLog } from './blob-log.js';
+import {
+  compareBytes, decodeHex, DIGEST_BYTES, firstWithPrefix, partFromNames, partFromRecords, placeParts, prefix52, sortRecords,
+  type PlacedPart, type SortedPart,
+} from './sorted-digests.js';
 
-/** Bytes of a binary digest, by algorithm. */
-export const DIGEST_BYTES: Record<DigestAlgorithm, number> = { sha256: 32, sha512: 64 };
-const BUCKETS = 65536;
-
-interface Part {
-  readonly alg: DigestAlgorithm;
-  readonly width: number;
-  /** `count` binary digests of `width` bytes, sorted, no duplicates. */
-  readonly records: Uint8Array;
-  /** The first 52 bits of each record, as exact numbers: searches compare these, not bytes. */
-  readonly prefixes: Float64Array;
-  readonly count: number;
-  /** Position of this part's first record in the whole table. */
-  readonly base: number;
-  /**
-   * Where the records of each 16-bit prefix start (BUCKETS + 1 entries): a search starts in its
-   * bucket, a handful of records, where a binary search over a million prefixes took 2-3 µs of
-   * cache misses (measured at 100,000 references, a million blobs).
-   */
-  readonly buckets: Uint32Array;
-}
-
-/** 2^36: the 52-bit prefix over this is its first 16 bits, its bucket. */
-const BUCKET_DIVISOR = 2 ** 36;
-
-/** The start of each bucket's records among `count` sorted `prefixes`. */
-function bucketStarts(prefixes: Float64Array, count: number): Uint32Array {
-  const starts = new Uint32Array(BUCKETS + 1);
-  for (let i = 0; i < count; i++) starts[Math.floor(prefixes[i]! / BUCKET_DIVISOR) + 1]!++;
-  for (let b = 0; b < BUCKETS; b++) starts[b + 1]! += starts[b]!;
-  return starts;
-}
-
-/** Decodes `width` bytes of lowercase hex from `hex` at `from` into `out` at `at`; false on a non-hex character. */
-function decodeHex(hex: string, from: number, width: number, out: Uint8Array, at: number): boolean {
-  for (let k = 0; k < width; k++) {
-    const b = hexByteAt(hex, from + 2 * k);
-    if (b < 0) return false;
-    out[at + k] = b;
-  }
-  return true;
-}
-
-function prefix52(bytes: Uint8Array, at: number): number {
-  return ((((((bytes[at]! * 256 + bytes[at + 1]!) * 256 + bytes[at + 2]!) * 256 + bytes[at + 3]!) * 256 + bytes[at + 4]!) * 256
-    + bytes[at + 5]!) * 16) + (bytes[at + 6]! >> 4);
-}
-
-/** Record `i` of `a` against record `j` of `b` (same width): negative, 0 or positive. */
-function compareRecords(a: Uint8Array, ap: Float64Array, i: number, b: Uint8Array, bp: Float64Array, j: number, width: number): number {
-  if (ap[i] !== bp[j]) return ap[i]! < bp[j]! ? -1 : 1;
-  for (let k = 0; k < width; k++) {
-    const d = a[i * width + k]! - b[j * width + k]!;
-    if (d !== 0) return d;
-  }
-  return 0;
+/** The sorted parts a lineage of tables starts from. */
+interface Base {
+  readonly parts: readonly PlacedPart[];
+  readonly size: number;
+  /** The 52-bit prefixes more than one base record starts with, found once per lineage. */
+  sharedPrefixes?: number[];
 }
 
 /**
- * Sorts fixed-width records and drops duplicates. Digests are uniform, so bucketing by the first
- * two bytes leaves a handful per bucket, which insertion sort on the 52-bit prefixes finishes: O(n)
- * and no call out of JavaScript per record.
+ * Changes a lineage takes before it is compacted: a small store's few, an eighth of a large
+ * one's. Arrays by position are sized for them, so a change moves no array.
  */
-function sortRecords(input: Uint8Array, keys: Float64Array, count: number, width: number): Omit<Part, 'alg' | 'width' | 'base' | 'buckets'> {
-  const starts = new Uint32Array(BUCKETS + 1);
-  for (let i = 0; i < count; i++) starts[(input[i * width]! << 8 | input[i * width + 1]!) + 1]!++;
-  for (let b = 0; b < BUCKETS; b++) starts[b + 1]! += starts[b]!;
-  const fill = starts.slice(0, BUCKETS);
-  const order = new Uint32Array(count);
-  for (let i = 0; i < count; i++) order[fill[input[i * width]! << 8 | input[i * width + 1]!]!++] = i;
-  for (let b = 0; b < BUCKETS; b++) {
-    const first = starts[b]!;
-    for (let i = first + 1; i < starts[b + 1]!; i++) {
-      const held = order[i]!;
-      let j = i;
-      while (j > first && compareRecords(input, keys, order[j - 1]!, input, keys, held, width) > 0) order[j] = order[--j]!;
-      order[j] = held;
-    }
-  }
-  const records = new Uint8Array(count * width);
-  const prefixes = new Float64Array(count);
-  let kept = 0;
-  for (let i = 0; i < count; i++) {
-    const from = order[i]!;
-    if (i > 0 && compareRecords(input, keys, order[i - 1]!, input, keys, from, width) === 0) continue;
-    for (let k = 0; k < width; k++) records[kept * width + k] = input[from * width + k]!;
-    prefixes[kept++] = keys[from]!;
-  }
-  return { records: records.subarray(0, kept * width), prefixes: prefixes.subarray(0, kept), count: kept };
+function changeRoom(baseSize: number): number {
+  return 1024 + (baseSize >>> 3);
 }
 
-/** A table part from file names; names that are not a digest's encoding are skipped. */
-function partFromNames(alg: DigestAlgorithm, list: readonly string[]): Omit<Part, 'base' | 'buckets'> {
-  const width = DIGEST_BYTES[alg];
-  const input = new Uint8Array(list.length * width);
-  const keys = new Float64Array(list.length);
-  let count = 0;
-  for (const name of list) {
-    if (name.length !== width * 2 || !decodeHex(name, 0, width, input, count * width)) continue;
-    keys[count] = prefix52(input, count * width);
-    count++;
-  }
-  return { alg, width, ...sortRecords(input, keys, count, width) };
-}
-
-/** A table part from binary records; undefined unless they are whole and strictly increasing. */
-function partFromRecords(alg: DigestAlgorithm, bytes: Uint8Array): Omit<Part, 'base' | 'buckets'> | undefined {
-  const width = DIGEST_BYTES[alg];
-  if (bytes.length % width !== 0) return undefined;
-  const count = bytes.length / width;
-  const prefixes = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    prefixes[i] = prefix52(bytes, i * width);
-    if (i > 0 && compareRecords(bytes, prefixes, i - 1, bytes, prefixes, i, width) >= 0) return undefined;
-  }
-  return { alg, width, records: bytes, prefixes, count };
-}
+type PositionArray = Uint32Array | Float64Array;
 
 /**
- * The blobs of a store as one compact sorted table of binary digests: 40 bytes per sha256 blob
- * (digest and its 52-bit prefix) where a Set of digest strings costs about 150, built without a string per digest, and each blob
- * has a position (0..size-1) that parallel typed arrays index (the view's link counts and
- * mtimes). Lookups are a binary search. Read-only once built.
+ * The blobs of a store as compact binary digests, each at a position that parallel typed arrays
+ * index (the view's link counts, mtimes, sizes): 40 bytes per sha256 blob where a Set of digest
+ * strings costs about 150, built without a string per digest. Read-only once made.
+ *
+ * A table starts a lineage from sorted records; `withChanges` makes the next table of the
+ * lineage, where a blob that came takes the next position and one that went leaves a hole, so
+ * every other blob keeps its position and nothing is copied: a change costs time in proportion
+ * to itself, not to the store (at 100,000 references, a million blobs, the table and the arrays
+ * beside it were 60 MiB copied per import). After an eighth of the base in changes, the next
+ * table is sorted afresh: a new lineage, whose positions `carry` and `diff` map.
  */
 export class BlobTable implements ReadonlySet<Digest> {
-  private readonly parts: Part[];
   /** One digest decoded for a lookup (the widest algorithm's size). */
   private readonly probe = new Uint8Array(64);
-  private readonly probePrefix = new Float64Array(1);
-  /**
-   * The last sharedRuns asked of this table. Weakly: an old table someone still holds (a closure
-   * file mapped onto it) would otherwise keep every table made after it alive, 19 MiB each at 50k.
-   */
-  private runs?: { next: WeakRef<BlobTable>; triples: Uint32Array };
-  readonly size: number;
+  /** Where this table's blobs are in a table of another lineage, for the last one asked (weakly: see tablesAfter's test). */
+  private moved?: { next: WeakRef<BlobTable>; to: Int32Array };
 
-  private constructor(parts: Omit<Part, 'base' | 'buckets'>[]) {
-    let base = 0;
-    this.parts = parts.map((p) => {
-      const part = { ...p, base, buckets: bucketStarts(p.prefixes, p.count) };
-      base += p.count;
-      return part;
-    });
-    this.size = base;
+  private constructor(
+    private readonly base: Base,
+    private readonly log: BlobLog,
+    private readonly generation: number,
+    /** Every position of this table is below this. */
+    readonly extent: number,
+    readonly size: number,
+    /** Positions of the table before that this one removed. */
+    private readonly removedHere: Uint32Array,
+  ) {}
+
+  private static starting(parts: SortedPart[]): BlobTable {
+    const placed = placeParts(parts);
+    const size = placed.reduce((n, p) => n + p.count, 0);
+    return new BlobTable({ parts: placed, size }, new BlobLog(size, size + changeRoom(size)), 1, size, size, new Uint32Array(0));
   }
 
   /** From blob file names per algorithm; names that are not a digest's encoding (temp files, junk) are skipped. */
   static fromNames(names: Partial<Record<DigestAlgorithm, readonly string[]>>): BlobTable {
-    return new BlobTable(DIGEST_ALGORITHMS.map((alg) => partFromNames(alg, names[alg] ?? [])));
+    return BlobTable.starting(DIGEST_ALGORITHMS.map((alg) => partFromNames(alg, names[alg] ?? [])));
   }
 
   /**
@@ -157,7 +69,7 @@ export class BlobTable implements ReadonlySet<Digest> {
    */
   static fromRecords(records: Partial<Record<DigestAlgorithm, Uint8Array>>): BlobTable | undefined {
     const parts = DIGEST_ALGORITHMS.map((alg) => partFromRecords(alg, records[alg] ?? new Uint8Array(0)));
-    return parts.every((p) => p !== undefined) ? new BlobTable(parts) : undefined;
+    return parts.every((p) => p !== undefined) ? BlobTable.starting(parts) : undefined;
   }
 
   /** From a listing per algorithm: file names, or sorted binary records (file-batch.ts listDigests); undefined as fromRecords. */
@@ -166,67 +78,63 @@ export class BlobTable implements ReadonlySet<Digest> {
       const list = lists[alg];
       return list instanceof Uint8Array ? partFromRecords(alg, list) : partFromNames(alg, list);
     });
-    return parts.every((p) => p !== undefined) ? new BlobTable(parts) : undefined;
+    return parts.every((p) => p !== undefined) ? BlobTable.starting(parts) : undefined;
+  }
+
+  /** How long an array by position should be: room for every position of this lineage, so `carry` keeps it. */
+  get capacity(): number {
+    return this.log.capacity;
+  }
+
+  /** Whether positions of `older` still name the same blobs here (the same lineage; a removed blob's position names none). */
+  continues(older: BlobTable): boolean {
+    return older.log === this.log && older.generation <= this.generation;
+  }
+
+  /** Whether a blob is at position `i`. */
+  isPresent(i: number): boolean {
+    if (i >= this.extent) return false;
+    const removed = this.log.removedAt[i]!;
+    return removed === 0 || removed > this.generation;
   }
 
   /**
    * This table with the blobs of `came` added and those of `went` removed (names of blobs/<alg>/
-   * entries; junk names are ignored, as by fromNames): the kept records are copied in runs, so a
-   * change of a few blobs costs a copy of the table, not a sort of it. Those runs are the tables'
-   * shared runs: sharedRuns has them without comparing a record.
+   * entries; junk names are ignored, as by fromNames). Of the newest table of a lineage with room
+   * left, the next of the lineage; else a new lineage.
    */
   withChanges(came: Partial<Record<DigestAlgorithm, readonly string[]>>, went: Partial<Record<DigestAlgorithm, readonly string[]>>): BlobTable {
-    const runs: number[] = [];
-    let base = 0;
-    const next = new BlobTable(this.parts.map((p) => {
-      const w = p.width;
-      const added = partFromNames(p.alg, (came[p.alg] ?? []).filter((n) => this.indexOf(`${p.alg}:${n}`) < 0));
-      const gone = new Set<number>();
-      for (const n of went[p.alg] ?? []) {
-        const i = this.indexOf(`${p.alg}:${n}`);
-        if (i >= 0) gone.add(i - p.base);
-      }
-      const stops = [...gone];
-      // Where each added record goes among the kept ones: before the first record above it.
-      const inserts = new Uint32Array(added.count);
-      for (let a = 0; a < added.count; a++) {
-        let at = this.firstWithPrefix(p, added.prefixes[a]!);
-        while (at < p.count && compareRecords(p.records, p.prefixes, at, added.records, added.prefixes, a, w) < 0) at++;
-        inserts[a] = at;
-        stops.push(at);
-      }
-      stops.sort((x, y) => x - y);
-      const count = p.count - gone.size + added.count;
-      const records = new Uint8Array(count * w);
-      const prefixes = new Float64Array(count);
-      let out = 0;
-      let from = 0;
-      let a = 0;
-      const copyKept = (to: number) => {
-        if (to > from) runs.push(p.base + from, base + out, to - from);
-        records.set(p.records.subarray(from * w, to * w), out * w);
-        prefixes.set(p.prefixes.subarray(from, to), out);
-        out += to - from;
-        from = to;
-      };
-      for (const stop of [...stops, p.count]) {
-        if (stop < from) continue;
-        copyKept(stop);
-        for (; a < added.count && inserts[a] === stop; a++, out++) {
-          records.set(added.records.subarray(a * w, (a + 1) * w), out * w);
-          prefixes[out] = added.prefixes[a]!;
+    const log = this.log;
+    const incoming = DIGEST_ALGORITHMS.reduce((n, alg) => n + (came[alg]?.length ?? 0) + (went[alg]?.length ?? 0), 0);
+    if (this.generation !== log.generation || this.base.size + log.count + log.holes + incoming > log.capacity) return this.compacted(came, went);
+    const g = this.generation + 1;
+    const removed: number[] = [];
+    for (const alg of DIGEST_ALGORITHMS) {
+      for (const name of went[alg] ?? []) {
+        const i = this.indexOf(`${alg}:${name}`);
+        if (i >= 0 && log.removedAt[i] === 0) {
+          log.removedAt[i] = g;
+          removed.push(i);
         }
-        if (gone.has(stop)) from = stop + 1;
       }
-      base += count;
-      return { alg: p.alg, width: w, records, prefixes, count };
-    }));
-    this.runs = { next: new WeakRef(next), triples: Uint32Array.from(runs) };
-    return next;
+    }
+    let added = 0;
+    for (const alg of DIGEST_ALGORITHMS) {
+      for (const name of came[alg] ?? []) {
+        const digest = `${alg}:${name}`;
+        // Here already, or came twice in this change.
+        if (this.indexOf(digest) >= 0 || this.base.size + log.newest(digest) >= this.extent) continue;
+        if (log.append(alg, name, digest)) added++;
+      }
+    }
+    log.generation = g;
+    log.holes += removed.length;
+    return new BlobTable(this.base, log, g, this.base.size + log.count, this.size - removed.length + added, Uint32Array.from(removed));
   }
 
   /** The sorted binary digests of one algorithm, `width` bytes each (what fromRecords takes back). */
   records(alg: DigestAlgorithm): Uint8Array {
+    if (this.extent !== this.base.size || this.size !== this.base.size) return this.compacted({}, {}).records(alg);
     return this.partNamed(alg)!.records;
   }
 
@@ -235,44 +143,41 @@ export class BlobTable implements ReadonlySet<Digest> {
     const colon = digest.indexOf(':');
     const part = this.partNamed(digest.slice(0, colon));
     if (!part || digest.length - colon - 1 !== part.width * 2 || !decodeHex(digest, colon + 1, part.width, this.probe, 0)) return -1;
-    this.probePrefix[0] = prefix52(this.probe, 0);
-    for (let at = this.firstWithPrefix(part, this.probePrefix[0]); at < part.count && part.prefixes[at] === this.probePrefix[0]; at++) {
-      if (compareRecords(part.records, part.prefixes, at, this.probe, this.probePrefix, 0, part.width) === 0) return part.base + at;
-    }
-    return -1;
+    const at = this.inBase(part, this.probe, 0);
+    return at >= 0 ? at : this.inLog(digest);
   }
 
   /**
    * The positions of `count` binary digests of `alg` laid out in `bytes` from `start`, one every
-   * `stride` bytes, in ascending order (this table's): one walk in step with the table, no search,
-   * no string; -1 for a digest not here. Undefined when they are not in ascending order.
+   * `stride` bytes, in ascending order: one walk in step with the sorted base, no search, no string
+   * but for blobs that came since the base; -1 for a digest not here. Undefined when they are not
+   * in ascending order.
    */
   indexOfSorted(alg: DigestAlgorithm, bytes: Uint8Array, start: number, stride: number, count: number): Int32Array | undefined {
     const part = this.partNamed(alg)!;
     const w = part.width;
     if (stride < w || start + (count - 1) * stride + w > bytes.length) return undefined;
     const out = new Int32Array(count);
-    const compare = (a: Uint8Array, ai: number, b: Uint8Array, bi: number) => {
-      for (let k = 0; k < w; k++) if (a[ai + k] !== b[bi + k]) return a[ai + k]! - b[bi + k]!;
-      return 0;
-    };
     // The 52-bit prefixes are compared first (numbers), bytes only where they tie.
     let j = 0;
     let previous = -1;
     for (let i = 0, at = start; i < count; i++, at += stride) {
       const prefix = prefix52(bytes, at);
-      if (prefix < previous || (prefix === previous && compare(bytes, at - stride, bytes, at) > 0)) return undefined;
+      if (prefix < previous || (prefix === previous && compareBytes(bytes, at - stride, bytes, at, w) > 0)) return undefined;
       previous = prefix;
       while (j < part.count && part.prefixes[j]! < prefix) j++;
       let c = -1;
-      while (j < part.count && part.prefixes[j] === prefix && (c = compare(part.records, j * w, bytes, at)) < 0) j++;
-      out[i] = j < part.count && part.prefixes[j] === prefix && c === 0 ? part.base + j : -1;
+      while (j < part.count && part.prefixes[j] === prefix && (c = compareBytes(part.records, j * w, bytes, at, w)) < 0) j++;
+      const found = j < part.count && part.prefixes[j] === prefix && c === 0 ? part.base + j : -1;
+      out[i] = found >= 0 && this.isPresent(found) ? found
+        : this.log.count === 0 ? -1 : this.inLog(`${alg}:${Buffer.from(bytes.buffer, bytes.byteOffset + at, w).toString('hex')}`);
     }
     return out;
   }
 
   /** The algorithm and binary digest at position `i` (a view of the table, not a copy). */
   binaryAt(i: number): { alg: DigestAlgorithm; bytes: Uint8Array } {
+    if (i >= this.base.size) return { alg: this.log.alg(i - this.base.size), bytes: this.log.bytes(i - this.base.size) };
     const part = this.partAt(i);
     const at = (i - part.base) * part.width;
     return { alg: part.alg, bytes: part.records.subarray(at, at + part.width) };
@@ -284,102 +189,110 @@ export class BlobTable implements ReadonlySet<Digest> {
 
   /** The digest at position `i`. */
   digestAt(i: number): Digest {
-    const part = this.partAt(i);
-    const at = i - part.base;
-    return `${part.alg}:${Buffer.from(part.records.buffer, part.records.byteOffset + at * part.width, part.width).toString('hex')}` as Digest;
+    const { alg, bytes } = this.binaryAt(i);
+    return `${alg}:${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')}` as Digest;
   }
 
   /** The first 52 bits of the digest at position `i` (what a blob's node id is made of). */
   prefix52At(i: number): number {
+    if (i >= this.base.size) return this.log.prefix52(i - this.base.size);
     const part = this.partAt(i);
     return part.prefixes[i - part.base]!;
   }
 
-  /** Positions of the digests whose first 52 bits are `prefix`, in order. */
+  /** Positions of the digests whose first 52 bits are `prefix`, in digest order (algorithm, then bytes). */
   withPrefix52(prefix: number): number[] {
     const out: number[] = [];
-    for (const part of this.parts) {
-      for (let i = this.firstWithPrefix(part, prefix); i < part.count && part.prefixes[i] === prefix; i++) out.push(part.base + i);
-    }
-    return out;
-  }
-
-  /**
-   * The digests this table shares with `next`, as runs of consecutive positions: triples (position
-   * here, position in `next`, length), in order. One walk of both tables for a pair, kept for the
-   * next call: a refresh moves several arrays by position (link counts, mtimes, sizes) from one
-   * table to the next, and each copies whole runs instead of calling back per blob.
-   */
-  sharedRuns(next: BlobTable): Uint32Array {
-    if (this.runs?.next.deref() === next) return this.runs.triples;
-    const out: number[] = [];
-    for (const alg of DIGEST_ALGORITHMS) {
-      const a = this.partNamed(alg)!;
-      const b = next.partNamed(alg)!;
-      const w = a.width;
-      let i = 0;
-      let j = 0;
-      while (i < a.count && j < b.count) {
-        const c = compareRecords(a.records, a.prefixes, i, b.records, b.prefixes, j, w);
-        if (c < 0) i++;
-        else if (c > 0) j++;
-        else {
-          const from = i;
-          const to = j;
-          for (i++, j++; i < a.count && j < b.count && compareRecords(a.records, a.prefixes, i, b.records, b.prefixes, j, w) === 0; i++, j++);
-          out.push(a.base + from, b.base + to, i - from);
-        }
+    for (const part of this.base.parts) {
+      for (let i = firstWithPrefix(part, prefix); i < part.count && part.prefixes[i] === prefix; i++) {
+        if (this.isPresent(part.base + i)) out.push(part.base + i);
       }
     }
-    const triples = Uint32Array.from(out);
-    this.runs = { next: new WeakRef(next), triples };
-    return triples;
-  }
-
-  /**
-   * Walks this table and `next` together in order: `same(i, j)` for a digest in both, `gone(i)`
-   * for one only here, `added(j)` for one only in `next`. O(size of both).
-   */
-  diff(next: BlobTable, on: { same?: (i: number, j: number) => void; gone?: (i: number) => void; added?: (j: number) => void }): void {
-    const runs = this.sharedRuns(next);
-    let i = 0;
-    let j = 0;
-    for (let r = 0; r <= runs.length; r += 3) {
-      // Past the last run, the gaps reach the ends of both tables.
-      const from = r < runs.length ? runs[r]! : this.size;
-      const to = r < runs.length ? runs[r + 1]! : next.size;
-      for (; i < from; i++) on.gone?.(i);
-      for (; j < to; j++) on.added?.(j);
-      if (r === runs.length) break;
-      const length = runs[r + 2]!;
-      if (on.same) for (let k = 0; k < length; k++) on.same(from + k, to + k);
-      i = from + length;
-      j = to + length;
-    }
-  }
-
-  /** `values` (one per position here) at the positions of `next` in `fresh`; blobs only in `next` keep what `fresh` holds. */
-  carry<T extends Uint32Array | Float64Array>(values: T, next: BlobTable, fresh: T): T {
-    const runs = this.sharedRuns(next);
-    for (let r = 0; r < runs.length; r += 3) fresh.set(values.subarray(runs[r], runs[r]! + runs[r + 2]!), runs[r + 1]);
-    return fresh;
+    const logged = this.log.withPrefix52(prefix);
+    if (logged.length === 0) return out;
+    for (const e of logged) if (this.isPresent(this.base.size + e)) out.push(this.base.size + e);
+    return out.sort((a, b) => this.compareAt(a, b));
   }
 
   /** The 52-bit prefixes that more than one digest of the table starts with (node ids would collide). */
   sharedPrefixes52(): number[] {
+    this.base.sharedPrefixes ??= this.baseSharedPrefixes();
     const shared = new Set<number>();
-    const first = this.parts[0]!;
-    for (let i = 1; i < first.count; i++) if (first.prefixes[i] === first.prefixes[i - 1]) shared.add(first.prefixes[i]!);
-    // Other algorithms are rare: each is looked up whole.
-    for (let i = first.count; i < this.size; i++) {
-      const p = this.prefix52At(i);
-      if (this.withPrefix52(p).length > 1) shared.add(p);
+    for (const p of this.base.sharedPrefixes) if (this.withPrefix52(p).length > 1) shared.add(p);
+    for (let e = 0; this.base.size + e < this.extent; e++) {
+      const p = this.log.prefix52(e);
+      if (!shared.has(p) && this.withPrefix52(p).length > 1) shared.add(p);
     }
     return [...shared];
   }
 
+  /** `positions` (ascending) in digest order: those of the base already are, those that came since are merged in. */
+  inDigestOrder(positions: readonly number[]): number[] {
+    const cut = positions.findIndex((p) => p >= this.base.size);
+    if (cut < 0) return [...positions];
+    const came = positions.slice(cut).sort((a, b) => this.compareAt(a, b));
+    const out: number[] = [];
+    let k = 0;
+    for (let i = 0; i < cut; i++) {
+      while (k < came.length && this.compareAt(came[k]!, positions[i]!) < 0) out.push(came[k++]!);
+      out.push(positions[i]!);
+    }
+    return out.concat(came.slice(k));
+  }
+
+  /**
+   * Walks this table and `next` together: `same(i, j)` for a digest in both, `gone(i)` for one
+   * only here, `added(j)` for one only in `next`. Within a lineage, from one table to the next and
+   * without `same`, in time proportional to the change.
+   */
+  diff(next: BlobTable, on: { same?: (i: number, j: number) => void; gone?: (i: number) => void; added?: (j: number) => void }): void {
+    if (next.continues(this)) {
+      if (on.same || next.generation !== this.generation + 1) {
+        for (let i = 0; i < this.extent; i++) {
+          if (!this.isPresent(i)) continue;
+          if (next.isPresent(i)) on.same?.(i, i);
+          else on.gone?.(i);
+        }
+      } else {
+        for (const i of next.removedHere) on.gone?.(i);
+      }
+      for (let j = this.extent; j < next.extent; j++) if (next.isPresent(j)) on.added?.(j);
+      return;
+    }
+    const to = this.positionsIn(next);
+    const seen = new Uint8Array(next.extent);
+    for (let i = 0; i < this.extent; i++) {
+      if (!this.isPresent(i)) continue;
+      const j = to[i]!;
+      if (j < 0) on.gone?.(i);
+      else {
+        seen[j] = 1;
+        on.same?.(i, j);
+      }
+    }
+    for (let j = 0; j < next.extent; j++) if (seen[j] === 0 && next.isPresent(j)) on.added?.(j);
+  }
+
+  /**
+   * `values` (one per position here) by `next`'s positions, `fill` where `next` has a blob this
+   * table has not: `values` itself within a lineage where it is long enough.
+   */
+  carry<T extends PositionArray>(values: T, next: BlobTable, fill: number): T {
+    const make = (length: number) => new (values.constructor as new (n: number) => T)(length).fill(fill) as T;
+    if (next.continues(this)) {
+      if (values.length >= next.extent) return values;
+      const grown = make(next.capacity);
+      grown.set(values);
+      return grown;
+    }
+    const to = this.positionsIn(next);
+    const out = make(next.capacity);
+    for (let i = 0; i < to.length; i++) if (to[i]! >= 0) out[to[i]!] = values[i]!;
+    return out;
+  }
+
   *values(): SetIterator<Digest> {
-    for (let i = 0; i < this.size; i++) yield this.digestAt(i);
+    for (let i = 0; i < this.extent; i++) if (this.isPresent(i)) yield this.digestAt(i);
   }
 
   keys(): SetIterator<Digest> {
@@ -398,25 +311,110 @@ export class BlobTable implements ReadonlySet<Digest> {
     for (const d of this.values()) callback.call(thisArg, d, d, this);
   }
 
-  private partNamed(alg: string): Part | undefined {
-    return this.parts.find((p) => p.alg === alg);
-  }
-
-  private partAt(i: number): Part {
-    for (let p = this.parts.length - 1; p >= 0; p--) if (i >= this.parts[p]!.base) return this.parts[p]!;
-    throw new RangeError(`blob position ${i} is outside the table`);
-  }
-
-  /** The first record of `part` whose prefix is not below `prefix`. */
-  private firstWithPrefix(part: Part, prefix: number): number {
-    const bucket = Math.floor(prefix / BUCKET_DIVISOR);
-    let lo = part.buckets[bucket]!;
-    let hi = part.buckets[bucket + 1]!;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (part.prefixes[mid]! < prefix) lo = mid + 1;
-      else hi = mid;
+  /** The position of the binary digest at `bytes[at]` in the base when it is here, or -1. */
+  private inBase(part: PlacedPart, bytes: Uint8Array, at: number): number {
+    const prefix = prefix52(bytes, at);
+    for (let i = firstWithPrefix(part, prefix); i < part.count && part.prefixes[i] === prefix; i++) {
+      if (compareBytes(part.records, i * part.width, bytes, at, part.width) === 0) return this.isPresent(part.base + i) ? part.base + i : -1;
     }
-    return lo;
+    return -1;
+  }
+
+  /** The position of `digest` among the blobs that came since the base, or -1. */
+  private inLog(digest: string): number {
+    for (let e = this.log.newest(digest); e >= 0; e = this.log.before(e)) if (this.isPresent(this.base.size + e)) return this.base.size + e;
+    return -1;
+  }
+
+  /** Positions `a` and `b` in digest order: negative, 0 or positive. */
+  private compareAt(a: number, b: number): number {
+    const x = this.binaryAt(a);
+    const y = this.binaryAt(b);
+    if (x.alg !== y.alg) return DIGEST_ALGORITHMS.indexOf(x.alg) - DIGEST_ALGORITHMS.indexOf(y.alg);
+    return compareBytes(x.bytes, 0, y.bytes, 0, x.bytes.length);
+  }
+
+  /** Where each position here is in `next` (another lineage), -1 where it has no blob there; kept for the next call. */
+  private positionsIn(next: BlobTable): Int32Array {
+    if (this.moved?.next.deref() === next) return this.moved.to;
+    const to = new Int32Array(this.extent).fill(-1);
+    for (let i = 0; i < this.extent; i++) {
+      if (!this.isPresent(i)) continue;
+      const { alg, bytes } = this.binaryAt(i);
+      const part = next.partNamed(alg)!;
+      const at = next.inBase(part, bytes, 0);
+      to[i] = at >= 0 || next.log.count === 0 ? at : next.inLog(this.digestAt(i));
+    }
+    this.moved = { next: new WeakRef(next), to };
+    return to;
+  }
+
+  /**
+   * A new lineage holding this table's blobs with `came` added and `went` removed, sorted afresh;
+   * where each blob went is kept for `carry` and `diff`.
+   */
+  private compacted(came: Partial<Record<DigestAlgorithm, readonly string[]>>, went: Partial<Record<DigestAlgorithm, readonly string[]>>): BlobTable {
+    const leaving = new Set<number>();
+    for (const alg of DIGEST_ALGORITHMS) for (const name of went[alg] ?? []) leaving.add(this.indexOf(`${alg}:${name}`));
+    const sources: Int32Array[] = [];
+    const parts = DIGEST_ALGORITHMS.map((alg) => {
+      const width = DIGEST_BYTES[alg];
+      const arriving = (came[alg] ?? []).filter((name) => this.indexOf(`${alg}:${name}`) < 0);
+      const room = this.size + arriving.length;
+      const input = new Uint8Array(room * width);
+      const keys = new Float64Array(room);
+      const from = new Int32Array(room);
+      let n = 0;
+      for (let i = 0; i < this.extent; i++) {
+        if (!this.isPresent(i) || leaving.has(i)) continue;
+        const b = this.binaryAt(i);
+        if (b.alg !== alg) continue;
+        input.set(b.bytes, n * width);
+        keys[n] = this.prefix52At(i);
+        from[n++] = i;
+      }
+      for (const name of arriving) {
+        if (name.length !== width * 2 || !decodeHex(name, 0, width, input, n * width)) continue;
+        keys[n] = prefix52(input, n * width);
+        from[n++] = -1;
+      }
+      const sorted = sortRecords(alg, input, keys, n);
+      sources.push(Int32Array.from(sorted.sources, (s) => from[s]!));
+      return sorted;
+    });
+    const next = BlobTable.starting(parts);
+    const to = new Int32Array(this.extent).fill(-1);
+    next.base.parts.forEach((part, p) => sources[p]!.forEach((old, k) => old >= 0 && (to[old] = part.base + k)));
+    this.moved = { next: new WeakRef(next), to };
+    return next;
+  }
+
+  /** The base's shared prefixes: neighbours in the first algorithm's part, any match for the others (rare). */
+  private baseSharedPrefixes(): number[] {
+    const [first, ...others] = this.base.parts;
+    const shared = new Set<number>();
+    for (let i = 1; i < first!.count; i++) if (first!.prefixes[i] === first!.prefixes[i - 1]) shared.add(first!.prefixes[i]!);
+    for (const part of others) {
+      for (let i = 0; i < part.count; i++) {
+        const p = part.prefixes[i]!;
+        const matches = this.base.parts.reduce((n, q) => {
+          let m = 0;
+          for (let k = firstWithPrefix(q, p); k < q.count && q.prefixes[k] === p; k++) m++;
+          return n + m;
+        }, 0);
+        if (matches > 1) shared.add(p);
+      }
+    }
+    return [...shared];
+  }
+
+  private partNamed(alg: string): PlacedPart | undefined {
+    return this.base.parts.find((p) => p.alg === alg);
+  }
+
+  private partAt(i: number): PlacedPart {
+    const parts = this.base.parts;
+    for (let p = parts.length - 1; p >= 0; p--) if (i >= parts[p]!.base) return parts[p]!;
+    throw new RangeError(`blob position ${i} is outside the table`);
   }
 }

@@ -1,7 +1,8 @@
 import { DIGEST_ALGORITHMS, type DigestAlgorithm } from '../../oci/digest.js';
 import type { SafeRoot } from '../safe-open.js';
 import { readSealed, saveSealed, sealed } from '../sealed-file.js';
-import { BlobTable, DIGEST_BYTES } from './blob-table.js';
+import { BlobTable } from './blob-table.js';
+import { DIGEST_BYTES } from './sorted-digests.js';
 
 /**
  * The store's blob listing as last read, beside index.json, so opening a store of 500,000 blobs

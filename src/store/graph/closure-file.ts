@@ -1,6 +1,7 @@
 import type { Descriptor } from '../../oci/descriptor.js';
 import { DIGEST_ALGORITHMS } from '../../oci/digest.js';
-import { DIGEST_BYTES, type BlobTable } from '../blobs/blob-table.js';
+import type { BlobTable } from '../blobs/blob-table.js';
+import { DIGEST_BYTES } from '../blobs/sorted-digests.js';
 import { readBeneath, type SafeRoot } from '../safe-open.js';
 import { saveSealed, sealed, unseal } from '../sealed-file.js';
 
@@ -206,18 +207,24 @@ export class ClosureRecords {
     if (this.size === 0) return undefined;
     const mapped = this.mappedTo(table);
     const at = table.indexOf(root.digest);
-    const i = at < 0 ? -1 : mapped.recordAt[at]!;
+    const i = at < 0 || at >= mapped.recordAt.length ? -1 : mapped.recordAt[at]!;
     if (i < 0 || this.strings[this.records.mediaTypes[i]!] !== root.mediaType || Number.isNaN(mapped.bytes[i])) return undefined;
     const from = this.records.starts[i]!;
     const to = this.records.starts[i + 1]!;
     if (mapped.sizes[from] !== root.size) return undefined;
+    // Mapped onto an earlier table of the lineage: a blob removed since breaks the record.
+    if (mapped.table !== table) for (let k = from; k < to; k++) if (!table.isPresent(mapped.positions[k]!)) return undefined;
     return { positions: mapped.positions.subarray(from, to), sizes: mapped.sizes.subarray(from, to), bytes: mapped.bytes[i]!,
       platforms: this.records.platforms[i] };
   }
 
-  /** The dictionary and the records in `table`'s terms, worked out once per table; a dictionary out of order maps nothing. */
+  /**
+   * The dictionary and the records in `table`'s terms, worked out once per lineage of tables (its
+   * positions stay; `find` checks each record's blobs are still there); a dictionary out of order
+   * maps nothing.
+   */
   private mappedTo(table: BlobTable): Mapped {
-    if (this.mapped?.table === table) return this.mapped;
+    if (this.mapped && table.continues(this.mapped.table)) return this.mapped;
     const found = DIGEST_ALGORITHMS.map((alg, a) => {
       const { start, count } = this.sections[a]!;
       return table.indexOfSorted(alg, this.bytes, start, DIGEST_BYTES[alg] + 8, count);
@@ -229,7 +236,7 @@ export class ClosureRecords {
     const positions = new Uint32Array(members.length);
     const sizes = new Float64Array(members.length);
     const bytes = new Float64Array(this.size);
-    const recordAt = new Int32Array(table.size).fill(-1);
+    const recordAt = new Int32Array(table.extent).fill(-1);
     for (let i = 0; i < this.size; i++) {
       let sum = 0;
       for (let k = starts[i]!; k < starts[i + 1]!; k++) {
@@ -277,7 +284,7 @@ export class ClosureRecordsWriter {
   private readonly records = new Map<number, { mediaType: number; members: number[]; platforms: number[] | undefined }>();
 
   constructor(private readonly table: BlobTable) {
-    this.firstEntry = new Int32Array(table.size).fill(-1);
+    this.firstEntry = new Int32Array(table.extent).fill(-1);
   }
 
   /** Records `closure` (complete, over this writer's table) as the closure of a root of media type `mediaType`. */
@@ -294,12 +301,11 @@ export class ClosureRecordsWriter {
 
   /** The file's bytes. */
   encode(): Buffer {
-    // The dictionary in table order, which is digest order within each algorithm.
+    // The dictionary in digest order within each algorithm.
+    const used: number[] = [];
+    for (let p = 0; p < this.firstEntry.length; p++) if (this.firstEntry[p]! >= 0) used.push(p);
     const order: number[] = [];
-    for (let p = 0; p < this.firstEntry.length; p++) {
-      if (this.firstEntry[p]! < 0) continue;
-      order.push(this.firstEntry[p]!, ...(this.others.get(p) ?? []));
-    }
+    for (const p of this.table.inDigestOrder(used)) order.push(this.firstEntry[p]!, ...(this.others.get(p) ?? []));
     const number = new Uint32Array(order.length);
     order.forEach((entry, i) => (number[entry] = i));
     const strings = [...this.strings.keys()].map((s) => Buffer.from(s, 'utf8'));
