@@ -104,6 +104,28 @@ test('diff and carry across lineages agree with a digest-by-digest comparison, o
   }
 });
 
+test('tables alike but for a few blobs, walked in runs, map every blob that stayed', () => {
+  const names = Array.from({ length: 5000 }, (_, i) => sha256(String(i)));
+  const before = BlobTable.fromNames({ sha256: names });
+  // Gone and new blobs scattered, some next to each other, one at each end of the sorted order.
+  const sorted = [...names].sort();
+  const gone = new Set([sorted[0]!, sorted[700]!, sorted[701]!, sorted[2500]!, sorted.at(-1)!]);
+  const added = ['a', 'b', 'c', 'd'].map((s) => sha256(`new ${s}`));
+  const after = BlobTable.fromNames({ sha256: [...names.filter((n) => !gone.has(n)), ...added] });
+  const values = Float64Array.from({ length: before.capacity }, (_, i) => i);
+  const moved = before.carry(values, after, -1);
+  for (const n of sorted) {
+    const j = after.indexOf(`sha256:${n}` as Digest);
+    if (gone.has(n)) assert.equal(j, -1);
+    else assert.equal(moved[j], before.indexOf(`sha256:${n}` as Digest), n);
+  }
+  for (const n of added) assert.equal(moved[after.indexOf(`sha256:${n}` as Digest)], -1);
+  const seen = { gone: [] as string[], added: [] as string[] };
+  before.diff(after, { gone: (i) => seen.gone.push(before.digestAt(i)), added: (j) => seen.added.push(after.digestAt(j)) });
+  assert.deepEqual(seen.gone.sort(), [...gone].map((n) => `sha256:${n}`).sort());
+  assert.deepEqual(seen.added.sort(), added.map((n) => `sha256:${n}`).sort());
+});
+
 test('withChanges gives the table of the names after the change, whatever came and went', () => {
   let seed = 11;
   const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;

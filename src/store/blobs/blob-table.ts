@@ -23,6 +23,9 @@ function changeRoom(baseSize: number): number {
 
 type PositionArray = Uint32Array | Float64Array;
 
+/** Records compared at once where two sorted tables are walked in step. */
+const RUN = 64;
+
 /**
  * The blobs of a store as compact binary digests, each at a position that parallel typed arrays
  * index (the view's link counts, mtimes, sizes): 40 bytes per sha256 blob where a Set of digest
@@ -334,12 +337,38 @@ export class BlobTable implements ReadonlySet<Digest> {
     return compareBytes(x.bytes, 0, y.bytes, 0, x.bytes.length);
   }
 
-  /** Where each position here is in `next` (another lineage), -1 where it has no blob there; kept for the next call. */
+  /**
+   * Where each position here is in `next` (another lineage), -1 where it has no blob there; kept
+   * for the next call. The sorted bases are walked in step, runs of records at once (a fresh
+   * listing against the last one, a million blobs: 20-40 ms with a carry, where a lookup each
+   * took 190 and a walk record by record 95); what is left is looked up.
+   */
   private positionsIn(next: BlobTable): Int32Array {
     if (this.moved?.next.deref() === next) return this.moved.to;
     const to = new Int32Array(this.extent).fill(-1);
+    const holes = this.log.holes > 0 || next.log.holes > 0;
+    this.base.parts.forEach((a, p) => {
+      const b = next.base.parts[p]!;
+      const { width: w, records: ar, prefixes: ap, count: an, base: ab } = a;
+      const { records: br, prefixes: bp, count: bn, base: bb } = b;
+      const whole = Buffer.from(ar.buffer, ar.byteOffset, ar.byteLength);
+      for (let i = 0, j = 0; i < an && j < bn;) {
+        // Runs of records alike are the rule: a run is compared at once (memcmp), else one record.
+        const run = Math.min(RUN, an - i, bn - j);
+        if (run > 1 && whole.compare(br, j * w, (j + run) * w, i * w, (i + run) * w) === 0) {
+          for (let k = 0; k < run; k++) if (!holes || (this.isPresent(ab + i + k) && next.isPresent(bb + j + k))) to[ab + i + k] = bb + j + k;
+          i += run;
+          j += run;
+          continue;
+        }
+        const c = ap[i]! < bp[j]! ? -1 : ap[i]! > bp[j]! ? 1 : compareBytes(ar, i * w, br, j * w, w);
+        if (c === 0 && (!holes || (this.isPresent(ab + i) && next.isPresent(bb + j)))) to[ab + i] = bb + j;
+        if (c <= 0) i++;
+        if (c >= 0) j++;
+      }
+    });
     for (let i = 0; i < this.extent; i++) {
-      if (!this.isPresent(i)) continue;
+      if (to[i]! >= 0 || !this.isPresent(i) || (i < this.base.size && next.log.count === 0)) continue;
       const { alg, bytes } = this.binaryAt(i);
       const part = next.partNamed(alg)!;
       const at = next.inBase(part, bytes, 0);
