@@ -5,6 +5,7 @@ import type { IndexFile } from '../store/index/index-model.js';
 import { DirChildren } from './dir-children.js';
 import { LayeredMap } from './layered-map.js';
 import { referenceTable, referenceTableAfter, type ReferenceTable, type TableChange } from '../store/index/reference-table.js';
+import { spliced } from '../store/index/spliced.js';
 import type { BlobListing } from '../store/blobs/blob-reader.js';
 import type { BlobTable } from '../store/blobs/blob-table.js';
 import type { DocumentReader } from '../store/graph/closure.js';
@@ -366,7 +367,7 @@ async function viewsAfter(index: IndexFile, change: TableChange, previous: Snaps
       for (const p of list) place(p);
     } else fresh.add(v);
   }
-  const named = [...previous.named.slice(0, change.named.from), ...cameNamed, ...previous.named.slice(change.named.to)];
+  const named = spliced(previous.named, change.named.from, change.named.to, cameNamed);
   // Blobs only arrived (else the caller loads all): an index root that arrived brings platform
   // views. An import's blobs come with its entries, whose views are fresh already: the walk is
   // for a root that arrived after an entry of the previous state.

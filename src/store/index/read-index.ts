@@ -4,6 +4,7 @@ import { errnoOf, fileError, isLayoutfsError, LayoutfsError, parseJson } from '.
 import { readBeneath, safeRoot, type SafeRoot } from '../safe-open.js';
 import type { Finding } from '../findings.js';
 import { entriesChange, manifestsSeparators } from './entry-spans.js';
+import { spliced } from './spliced.js';
 import { countBefore, invalidEntry, isValidEntry, movedEntry, validEntry, type IndexEntry, type IndexFile, type IndexJson } from './index-model.js';
 
 export const DEFAULT_MAX_INDEX_BYTES = 64 * 1024 * 1024;
@@ -76,19 +77,20 @@ function entriesAfter(previous: IndexFile, file: string, bytes: Buffer): Pick<In
   const old = previous.entries;
   const moved = values.length - (to - from);
   const came = values.map((value, k) => entryAt(file, value, from + k));
-  // The entries before and after the change are the old ones (moved when the count changed):
-  // arrays are spliced from slices, which copy whole runs, not entry by entry.
-  const after = (list: IndexEntry[]) => (moved === 0 ? list : list.map((e) => movedEntry(e, e.position + moved)));
-  const entries = old.slice(0, from).concat(came, after(old.slice(to)));
-  // `after` made new objects for the moved ones: valid takes those, by position.
-  const validAfter = moved === 0 ? previous.valid.slice(countBefore(previous.valid, to)) : entries.slice(from + came.length).filter(isValidEntry);
-  const valid = previous.valid.slice(0, countBefore(previous.valid, from)).concat(came.filter(isValidEntry), validAfter);
+  // The entries before and after the change are the old ones, moved when the count changed and
+  // entries follow it (an append moves none).
+  const shifts = moved !== 0 && to < old.length;
+  const entries = spliced(old, from, to, came, shifts ? (e) => movedEntry(e, e.position + moved) : undefined);
+  const validFrom = countBefore(previous.valid, from);
+  // A moved entry is a new object: valid takes those, by position.
+  const valid = shifts ? spliced(previous.valid, validFrom, previous.valid.length, entries.slice(from).filter(isValidEntry))
+    : spliced(previous.valid, validFrom, countBefore(previous.valid, to), came.filter(isValidEntry));
   // Findings name positions: those of invalid entries are made again, in order (a store has few, if any).
   const findings: Finding[] = [];
   if (previous.findings.length > 0 || valid.length < entries.length) {
     for (const e of entries) if (!isValidEntry(e)) entryAt(file, e.json, e.position, findings);
   }
-  const manifests = previous.json.manifests.slice(0, from).concat(values, previous.json.manifests.slice(to));
+  const manifests = spliced(previous.json.manifests, from, to, values);
   return { json: { ...previous.json, manifests }, entries, valid, findings, changed: { from, to, count: values.length } };
 }
 

@@ -3,6 +3,7 @@ import { REF_NAME_ANNOTATION } from '../../oci/descriptor.js';
 import { refToPath } from '../../oci/path-mapping.js';
 import type { Finding } from '../findings.js';
 import { countBefore, isValidEntry, movedEntry, type IndexFile, type ValidEntry } from './index-model.js';
+import { spliced } from './spliced.js';
 
 /** The longest file name (one path component) Linux filesystems take, in bytes. */
 export const MAX_COMPONENT_BYTES = 255;
@@ -128,8 +129,7 @@ export function referenceTableAfter(previous: ReferenceTable, before: Pick<Index
     : after.map((e) => unnamedFinding(index.file, e, e.name === undefined ? undefined : (viewPathOf(e.name) as { unmappable: string }).unmappable));
   return {
     table: {
-      named: [...previous.named.slice(0, n0), ...middle.named,
-        ...previous.named.slice(n1).map((e) => (moved === 0 ? e : namedAt(e, e.name, e.viewPath, e.position + moved)))],
+      named: spliced(previous.named, n0, n1, middle.named, moved === 0 ? undefined : (e) => namedAt(e, e.name, e.viewPath, e.position + moved)),
       unnamed: [...previous.unnamed.slice(0, u0), ...middle.unnamed, ...after],
       findings: [...previous.findings.slice(0, u0), ...middle.findings, ...afterFindings],
     },
