@@ -44,6 +44,7 @@ export interface IndexFile {
    * entries from `from` here, the rest are the same entries (moved by the difference).
    */
   changed?: { from: number; to: number; count: number };
+  /** The document's top level, its `manifests` left empty: their values are `entries`' `json`. */
   json: IndexJson;
   /** Every value of `manifests`, in order. */
   entries: IndexEntry[];

@@ -90,8 +90,7 @@ function entriesAfter(previous: IndexFile, file: string, bytes: Buffer): Pick<In
   if (previous.findings.length > 0 || valid.length < entries.length) {
     for (const e of entries) if (!isValidEntry(e)) entryAt(file, e.json, e.position, findings);
   }
-  const manifests = spliced(previous.json.manifests, from, to, values);
-  return { json: { ...previous.json, manifests }, entries, valid, findings, changed: { from, to, count: values.length } };
+  return { json: previous.json, entries, valid, findings, changed: { from, to, count: values.length } };
 }
 
 /**
@@ -107,5 +106,6 @@ export async function readIndexFile(storeRoot: string | SafeRoot, maxBytes = DEF
   const json = parseIndexDocument(file, bytes);
   const findings: Finding[] = [];
   const entries = json.manifests.map((value: unknown, position: number) => entryAt(file, value, position, findings));
-  return { ...identity, json, entries, valid: entries.filter(isValidEntry), findings };
+  // The values live on in `entries` only: a refresh splices one array, not two.
+  return { ...identity, json: { ...json, manifests: [] }, entries, valid: entries.filter(isValidEntry), findings };
 }
