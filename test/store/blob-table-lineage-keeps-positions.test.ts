@@ -102,3 +102,29 @@ test('a change to an older table of a lineage starts a new lineage, and leaves t
   assert.deepEqual([...second].sort(), names.slice(0, 11).map(named).sort());
   assert.ok(!second.has(named(names[11]!)));
 });
+
+test('a blob that went and came back over several changes is the same blob to diff and carry', () => {
+  const [a, b, c] = ['a', 'b', 'c'].map((s) => sha256(s)) as [string, string, string];
+  const first = BlobTable.fromNames({ sha256: [a, b] });
+  const gone = first.withChanges({}, { sha256: [a] });
+  const back = gone.withChanges({ sha256: [a, c] }, {});
+  assert.ok(back.continues(first));
+  assert.notEqual(back.indexOf(named(a)), first.indexOf(named(a)), 'it came back at a new position');
+  const seen = { same: [] as string[], gone: [] as string[], added: [] as string[] };
+  first.diff(back, {
+    same: (i, j) => { assert.equal(first.digestAt(i), back.digestAt(j)); seen.same.push(back.digestAt(j)); },
+    gone: (i) => seen.gone.push(first.digestAt(i)),
+    added: (j) => seen.added.push(back.digestAt(j)),
+  });
+  assert.deepEqual({ ...seen, same: seen.same.sort() }, { same: [named(a), named(b)].sort(), gone: [], added: [named(c)] });
+  const values = new Float64Array(first.capacity).fill(NaN);
+  values[first.indexOf(named(a))] = 42;
+  const carried = first.carry(values, back, NaN);
+  assert.equal(carried[back.indexOf(named(a))], 42);
+  assert.ok(Number.isNaN(carried[back.indexOf(named(c))]!));
+  // One change apart, the blob is gone and then new: what a refresh between them saw.
+  const steps = { gone: [] as string[], added: [] as string[] };
+  first.diff(gone, { gone: (i) => steps.gone.push(first.digestAt(i)), added: (j) => steps.added.push(gone.digestAt(j)) });
+  gone.diff(back, { gone: (i) => steps.gone.push(gone.digestAt(i)), added: (j) => steps.added.push(back.digestAt(j)) });
+  assert.deepEqual({ ...steps, added: steps.added.sort() }, { gone: [named(a)], added: [named(a), named(c)].sort() });
+});

@@ -250,16 +250,24 @@ export class BlobTable implements ReadonlySet<Digest> {
    */
   diff(next: BlobTable, on: { same?: (i: number, j: number) => void; gone?: (i: number) => void; added?: (j: number) => void }): void {
     if (next.continues(this)) {
+      // One change never removes a blob and adds it back; over several, one that went and came
+      // back has a new position: the same blob, found by its digest.
+      const back = new Set<number>();
       if (on.same || next.generation !== this.generation + 1) {
+        const returns = next.generation > this.generation + 1 && next.extent > this.extent;
         for (let i = 0; i < this.extent; i++) {
           if (!this.isPresent(i)) continue;
-          if (next.isPresent(i)) on.same?.(i, i);
-          else on.gone?.(i);
+          const j = next.isPresent(i) ? i : returns ? next.inLog(this.digestAt(i)) : -1;
+          if (j < 0) on.gone?.(i);
+          else {
+            if (j !== i) back.add(j);
+            on.same?.(i, j);
+          }
         }
       } else {
         for (const i of next.removedHere) on.gone?.(i);
       }
-      for (let j = this.extent; j < next.extent; j++) if (next.isPresent(j)) on.added?.(j);
+      for (let j = this.extent; j < next.extent; j++) if (next.isPresent(j) && !back.has(j)) on.added?.(j);
       return;
     }
     const to = this.positionsIn(next);
@@ -283,10 +291,13 @@ export class BlobTable implements ReadonlySet<Digest> {
   carry<T extends PositionArray>(values: T, next: BlobTable, fill: number): T {
     const make = (length: number) => new (values.constructor as new (n: number) => T)(length).fill(fill) as T;
     if (next.continues(this)) {
-      if (values.length >= next.extent) return values;
-      const grown = make(next.capacity);
-      grown.set(values);
-      return grown;
+      let out = values;
+      if (values.length < next.extent) {
+        out = make(next.capacity);
+        out.set(values);
+      }
+      if (next.generation > this.generation + 1) this.diff(next, { same: (i, j) => i !== j && (out[j] = values[i]!) });
+      return out;
     }
     const to = this.positionsIn(next);
     const out = make(next.capacity);

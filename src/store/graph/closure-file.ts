@@ -207,24 +207,18 @@ export class ClosureRecords {
     if (this.size === 0) return undefined;
     const mapped = this.mappedTo(table);
     const at = table.indexOf(root.digest);
-    const i = at < 0 || at >= mapped.recordAt.length ? -1 : mapped.recordAt[at]!;
+    const i = at < 0 ? -1 : mapped.recordAt[at]!;
     if (i < 0 || this.strings[this.records.mediaTypes[i]!] !== root.mediaType || Number.isNaN(mapped.bytes[i])) return undefined;
     const from = this.records.starts[i]!;
     const to = this.records.starts[i + 1]!;
     if (mapped.sizes[from] !== root.size) return undefined;
-    // Mapped onto an earlier table of the lineage: a blob removed since breaks the record.
-    if (mapped.table !== table) for (let k = from; k < to; k++) if (!table.isPresent(mapped.positions[k]!)) return undefined;
     return { positions: mapped.positions.subarray(from, to), sizes: mapped.sizes.subarray(from, to), bytes: mapped.bytes[i]!,
       platforms: this.records.platforms[i] };
   }
 
-  /**
-   * The dictionary and the records in `table`'s terms, worked out once per lineage of tables (its
-   * positions stay; `find` checks each record's blobs are still there); a dictionary out of order
-   * maps nothing.
-   */
+  /** The dictionary and the records in `table`'s terms, worked out once per table; a dictionary out of order maps nothing. */
   private mappedTo(table: BlobTable): Mapped {
-    if (this.mapped && table.continues(this.mapped.table)) return this.mapped;
+    if (this.mapped?.table === table) return this.mapped;
     const found = DIGEST_ALGORITHMS.map((alg, a) => {
       const { start, count } = this.sections[a]!;
       return table.indexOfSorted(alg, this.bytes, start, DIGEST_BYTES[alg] + 8, count);
