@@ -85,6 +85,11 @@ test('blobs that came since the sorted base are found by lookups, in-order walks
   assert.deepEqual(table.withPrefix52(prefix).map((i) => table.digestAt(i)), [named(`${shared}${'0'.repeat(51)}`), named(collider)]);
   assert.deepEqual(table.sharedPrefixes52(), [prefix]);
   assert.deepEqual(before.sharedPrefixes52(), []);
+  // Two that came in later changes share a prefix the base has not; once one goes, none is shared.
+  const other = `${'cd'.repeat(6)}e`;
+  const pair = table.withChanges({ sha256: [`${other}${'0'.repeat(51)}`] }, {}).withChanges({ sha256: [`${other}${'1'.repeat(51)}`] }, {});
+  assert.deepEqual(pair.sharedPrefixes52().sort(), [prefix, parseInt(other, 16)].sort());
+  assert.deepEqual(pair.withChanges({}, { sha256: [`${other}${'0'.repeat(51)}`] }).sharedPrefixes52(), [prefix]);
   const positions = [...Array(table.extent).keys()].filter((p) => table.isPresent(p));
   assert.deepEqual(table.inDigestOrder(positions).map((p) => table.digestAt(p)), [...table].sort());
   // A saved listing is sorted records, whatever came and went.

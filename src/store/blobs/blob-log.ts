@@ -19,6 +19,11 @@ export class BlobLog {
   holes = 0;
   /** By table position: the generation its blob was removed in, 0 while it is there. */
   readonly removedAt: Uint32Array;
+  /**
+   * 52-bit prefixes an entry shares with the base or an earlier entry, noted as it is appended:
+   * the only candidates for a shared prefix a table of the lineage checks besides the base's.
+   */
+  readonly sharedPrefixes = new Set<number>();
   /** Each entry's digest string to its entry; a digest appended again points to its newest entry. */
   private readonly byDigest = new Map<string, number>();
   /** Entries by their digest's first 52 bits. */
