@@ -176,8 +176,7 @@ export class BlobTable implements ReadonlySet<Digest> {
       let c = -1;
       while (j < part.count && part.prefixes[j] === prefix && (c = compareBytes(part.records, j * w, bytes, at, w)) < 0) j++;
       const found = j < part.count && part.prefixes[j] === prefix && c === 0 ? part.base + j : -1;
-      out[i] = found >= 0 && this.isPresent(found) ? found
-        : this.log.count === 0 ? -1 : this.inLog(`${alg}:${Buffer.from(bytes.buffer, bytes.byteOffset + at, w).toString('hex')}`);
+      out[i] = found >= 0 && this.isPresent(found) ? found : this.inLogBinary(alg, bytes, at);
     }
     return out;
   }
@@ -347,6 +346,11 @@ export class BlobTable implements ReadonlySet<Digest> {
     return -1;
   }
 
+  /** inLog for the binary digest at `bytes[at]`: its string is made only when blobs came since the base. */
+  private inLogBinary(alg: DigestAlgorithm, bytes: Uint8Array, at: number): number {
+    return this.log.count === 0 ? -1 : this.inLog(`${alg}:${Buffer.from(bytes.buffer, bytes.byteOffset + at, DIGEST_BYTES[alg]).toString('hex')}`);
+  }
+
   /** Positions `a` and `b` in digest order: negative, 0 or positive. */
   private compareAt(a: number, b: number): number {
     const x = this.binaryAt(a);
@@ -388,9 +392,8 @@ export class BlobTable implements ReadonlySet<Digest> {
     for (let i = 0; i < this.extent; i++) {
       if (to[i]! >= 0 || !this.isPresent(i) || (i < this.base.size && next.log.count === 0)) continue;
       const { alg, bytes } = this.binaryAt(i);
-      const part = next.partNamed(alg)!;
-      const at = next.inBase(part, bytes, 0);
-      to[i] = at >= 0 || next.log.count === 0 ? at : next.inLog(this.digestAt(i));
+      const at = next.inBase(next.partNamed(alg)!, bytes, 0);
+      to[i] = at >= 0 ? at : next.inLogBinary(alg, bytes, 0);
     }
     this.moved = { next: new WeakRef(next), to };
     return to;
