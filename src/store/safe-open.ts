@@ -1,8 +1,10 @@
 import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { getSystemErrorName } from 'node:util';
 import { errnoOf, fileError, LayoutfsError } from '../errors.js';
 import { closeFd, fstatFd, openFd, readFd } from './blobs/fd-io.js';
+import { nativeStoreCalls } from './native-store-calls.js';
 
 /**
  * The ONE way layoutfs opens a file it reads from a store, a source layout or an archive
@@ -17,6 +19,10 @@ import { closeFd, fstatFd, openFd, readFd } from './blobs/fd-io.js';
  * - the root's (dev, ino), taken when the store was opened, is checked again at every open: a
  *   store directory renamed away and replaced is noticed;
  * - reads of whole files are bounded while reading (at most max + 1 bytes into one buffer).
+ *
+ * readWholeBeneath reads many files with these rules in one job of the native core
+ * (native/fuse-core/src/file-batch.h, lfs_read_beneath), which reports what broke a rule and
+ * reads nothing then; the errors are worded here, by the same functions as openBeneath's.
  *
  * Writers (temp file + rename) go through atomic-file.ts; this module is for reading.
  */
@@ -61,9 +67,30 @@ export function storeFileError(err: unknown, file: string, what: string): Layout
   }, (why) => `${what}: ${why}`);
 }
 
-function kindOf(st: Stats): string {
-  return st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device'
-    : st.isSocket() ? 'a socket' : st.isSymbolicLink() ? 'a symlink' : 'not a regular file';
+/** What a file of type `mode` (st_mode) is, when it is not a regular file. */
+function kindOf(mode: number): string {
+  const type = mode & constants.S_IFMT;
+  return type === constants.S_IFIFO ? 'a FIFO' : type === constants.S_IFDIR ? 'a directory'
+    : type === constants.S_IFCHR || type === constants.S_IFBLK ? 'a device' : type === constants.S_IFSOCK ? 'a socket'
+      : type === constants.S_IFLNK ? 'a symlink' : 'not a regular file';
+}
+
+function notRegular(mode: number, file: string, what: string): LayoutfsError {
+  return new LayoutfsError('FAILED_PRECONDITION', `${what} is ${kindOf(mode)}, not a regular file`, { path: file });
+}
+
+function elsewhere(actual: string, file: string, what: string): LayoutfsError {
+  return new LayoutfsError('FAILED_PRECONDITION', `${what} resolves to ${actual}: a path inside the store must not go through a symlink`, { path: file });
+}
+
+function rootReplaced(root: SafeRoot): LayoutfsError {
+  return new LayoutfsError('FAILED_PRECONDITION', 'the store directory was replaced since it was opened; open it again', { path: root.path });
+}
+
+/** An error as Node's calls give it, from an errno the native core reported. */
+function errnoError(errno: number, file: string): Error {
+  const code = getSystemErrorName(-errno);
+  return Object.assign(new Error(`${code}: ${file}`), { code, errno: -errno, path: file });
 }
 
 /** Throws unless the root still is the directory it was when the store was opened. */
@@ -74,14 +101,12 @@ export function checkRoot(root: SafeRoot): void {
   } catch (err) {
     throw storeFileError(err, root.path, 'store directory');
   }
-  if (st.dev !== root.dev || st.ino !== root.ino) {
-    throw new LayoutfsError('FAILED_PRECONDITION', 'the store directory was replaced since it was opened; open it again', { path: root.path });
-  }
+  if (st.dev !== root.dev || st.ino !== root.ino) throw rootReplaced(root);
 }
 
 /** The checks on a fresh descriptor; throws (the caller closes the fd). */
 function checkOpened(fd: number, st: Stats, root: SafeRoot, file: string, what: string, size: number | undefined): void {
-  if (!st.isFile()) throw new LayoutfsError('FAILED_PRECONDITION', `${what} is ${kindOf(st)}, not a regular file`, { path: file });
+  if (!st.isFile()) throw notRegular(st.mode, file, what);
   if (procFd !== false) {
     let actual: string | undefined;
     try {
@@ -91,9 +116,7 @@ function checkOpened(fd: number, st: Stats, root: SafeRoot, file: string, what: 
       if (procFd === undefined && errnoOf(err) === 'ENOENT') procFd = false;
       else throw storeFileError(err, file, what);
     }
-    if (actual !== undefined && actual !== file) {
-      throw new LayoutfsError('FAILED_PRECONDITION', `${what} resolves to ${actual}: a path inside the store must not go through a symlink`, { path: file });
-    }
+    if (actual !== undefined && actual !== file) throw elsewhere(actual, file, what);
   }
   checkRoot(root);
   if (size !== undefined && st.size !== size) {
@@ -163,6 +186,67 @@ export async function readBeneath(root: SafeRoot, rel: string, what: string, max
   }
 }
 
+/** A file to read whole beneath a root: `rel` and `what` as for openBeneath, at most `max` bytes of it. */
+export interface WholeFile {
+  rel: string;
+  what: string;
+  max: number;
+}
+
+/** The native core's read (null: Node's calls), for readWholeBeneath. */
+export interface NativeRead {
+  readBeneath(root: string, dev: number, ino: number, paths: string[], max: Float64Array): Promise<[Float64Array, Uint8Array, (string | undefined)[]]>;
+}
+
+/** What the native job found per file (file-batch.h, LFS_READ_*). */
+const READ = { ok: 0, errno: 1, notRegular: 2, elsewhere: 3, rootErrno: 4, rootReplaced: 5 } as const;
+
+/**
+ * The first `max` bytes of each file (all of a shorter one), or the error its open met, with
+ * openBeneath's checks. Where the native core is built, all of them in one job on a worker
+ * thread: a manifest's open, fstat, read, read and close were five thread-pool requests, each
+ * waking a thread, and its readlink and root stat two calls on this one.
+ */
+export async function readWholeBeneath(root: SafeRoot, files: readonly WholeFile[],
+  native = nativeStoreCalls<NativeRead>(['readBeneath'])): Promise<(Buffer | LayoutfsError)[]> {
+  const paths = files.map((f) => join(root.path, f.rel));
+  if (!native) return Promise.all(files.map((f, i) => readWhole(root, f, paths[i]!)));
+  const [found, bytes, links] = await native.readBeneath(root.path, root.dev, root.ino, paths, Float64Array.from(files, (f) => f.max));
+  let offset = 0;
+  return files.map((f, i) => {
+    const file = paths[i]!;
+    const [status, value] = [found[i * 2]!, found[i * 2 + 1]!];
+    const at = offset;
+    offset += f.max;
+    switch (status) {
+      case READ.ok: return Buffer.from(bytes.buffer, bytes.byteOffset + at, value);
+      case READ.notRegular: return notRegular(value, file, f.what);
+      case READ.elsewhere: return elsewhere(links[i]!, file, f.what);
+      case READ.rootErrno: return storeFileError(errnoError(value, root.path), root.path, 'store directory');
+      case READ.rootReplaced: return rootReplaced(root);
+      default: return storeFileError(errnoError(value, file), file, f.what);
+    }
+  });
+}
+
+/** readWholeBeneath of one file with Node's calls. */
+async function readWhole(root: SafeRoot, f: WholeFile, file: string): Promise<Buffer | LayoutfsError> {
+  let fd: number;
+  try {
+    fd = (await openBeneath(root, f.rel, f.what)).fd;
+  } catch (err) {
+    return err as LayoutfsError;
+  }
+  try {
+    const buf = Buffer.allocUnsafe(f.max);
+    return buf.subarray(0, await readInto(fd, buf));
+  } catch (err) {
+    return storeFileError(err, file, f.what);
+  } finally {
+    await closeFd(fd).catch(() => undefined);
+  }
+}
+
 /** Reads at most `into.length` bytes of an open descriptor from offset 0; returns the count. */
 export function readIntoSync(fd: number, into: Buffer): number {
   let off = 0;
@@ -186,7 +270,7 @@ export async function openInput(path: string, what: string): Promise<OpenedFile>
   const fd = await openFd(path, INPUT_FLAGS).catch((err: unknown) => { throw storeFileError(err, path, what); });
   try {
     const st = await fstatFd(fd);
-    if (!st.isFile()) throw new LayoutfsError('FAILED_PRECONDITION', `${what} is ${kindOf(st)}, not a regular file`, { path });
+    if (!st.isFile()) throw notRegular(st.mode, path, what);
     return { fd, stat: st };
   } catch (err) {
     await closeFd(fd).catch(() => undefined);

@@ -997,16 +997,16 @@ static napi_value js_detach(napi_env env, napi_callback_info info)
 
 #define BATCH_MAX_PATHS (1u << 20)
 
-enum batch_kind { BATCH_MTIMES, BATCH_STAT_IN, BATCH_PREFETCH, BATCH_LIST_DIGESTS };
+enum batch_kind { BATCH_MTIMES, BATCH_STAT_IN, BATCH_PREFETCH, BATCH_LIST_DIGESTS, BATCH_READ_BENEATH };
 
-static const char *const batch_names[] = { "lstatMtimes", "lstatIn", "prefetch", "listDigests" };
+static const char *const batch_names[] = { "lstatMtimes", "lstatIn", "prefetch", "listDigests", "readBeneath" };
 
 struct batch_job {
 	napi_async_work work;
 	napi_deferred deferred;
 	enum batch_kind kind;
 	size_t n;
-	char *dir;      /* BATCH_STAT_IN */
+	char *dir;      /* BATCH_STAT_IN, BATCH_LIST_DIGESTS; BATCH_READ_BENEATH: the root */
 	char **paths;   /* into arena */
 	char *arena;
 	/*
@@ -1022,6 +1022,12 @@ struct batch_job {
 	unsigned char *records;
 	size_t count;
 	int rc;
+	/* BATCH_READ_BENEATH: the root's identity, each file's bound, where the bytes go (held by `data`), paths found elsewhere. */
+	double dev, ino;
+	double *max;
+	unsigned char *bytes;
+	napi_ref data;
+	char **elsewhere;
 };
 
 static void batch_job_free(napi_env env, struct batch_job *job)
@@ -1030,6 +1036,12 @@ static void batch_job_free(napi_env env, struct batch_job *job)
 		napi_delete_async_work(env, job->work);
 	if (job->result)
 		napi_delete_reference(env, job->result);
+	if (job->data)
+		napi_delete_reference(env, job->data);
+	for (size_t i = 0; job->elsewhere && i < job->n; i++)
+		free(job->elsewhere[i]);
+	free(job->elsewhere);
+	free(job->max);
 	free(job->dir);
 	free(job->records);
 	free(job->paths);
@@ -1054,7 +1066,35 @@ static void batch_execute(napi_env env, void *data)
 	case BATCH_LIST_DIGESTS:
 		job->rc = lfs_list_digests(job->dir, job->width, &job->records, &job->count);
 		break;
+	case BATCH_READ_BENEATH:
+		lfs_read_beneath(job->dir, job->dev, job->ino, job->paths, job->n, job->max, job->bytes, job->out, job->elsewhere);
+		break;
 	}
+}
+
+/* readBeneath's result: [Float64Array of LFS_READ_FIELDS per file, Uint8Array of the bytes, the paths found elsewhere (or undefined)]. */
+static bool read_beneath_result(napi_env env, struct batch_job *job, napi_value *result)
+{
+	napi_value ab, out, bytes, links, v;
+	size_t total = 0;
+	for (size_t i = 0; i < job->n; i++)
+		total += (size_t)job->max[i];
+	if (napi_get_reference_value(env, job->result, &ab) != napi_ok ||
+	    napi_create_typedarray(env, napi_float64_array, job->n * job->fields, ab, 0, &out) != napi_ok ||
+	    napi_get_reference_value(env, job->data, &ab) != napi_ok ||
+	    napi_create_typedarray(env, napi_uint8_array, total, ab, 0, &bytes) != napi_ok ||
+	    napi_create_array_with_length(env, job->n, &links) != napi_ok ||
+	    napi_create_array_with_length(env, 3, result) != napi_ok)
+		return false;
+	for (size_t i = 0; i < job->n; i++) {
+		if (!job->elsewhere[i])
+			continue;
+		if (napi_create_string_utf8(env, job->elsewhere[i], NAPI_AUTO_LENGTH, &v) != napi_ok ||
+		    napi_set_element(env, links, (uint32_t)i, v) != napi_ok)
+			return false;
+	}
+	return napi_set_element(env, *result, 0, out) == napi_ok && napi_set_element(env, *result, 1, bytes) == napi_ok &&
+	       napi_set_element(env, *result, 2, links) == napi_ok;
 }
 
 static void batch_complete(napi_env env, napi_status status, void *data)
@@ -1063,7 +1103,8 @@ static void batch_complete(napi_env env, napi_status status, void *data)
 	napi_value result, ab, err, msg;
 	void *bytes = NULL;
 	size_t len = job->count * job->width;
-	int made = status == napi_ok && (job->kind == BATCH_LIST_DIGESTS
+	int made = status == napi_ok && (job->kind == BATCH_READ_BENEATH ? read_beneath_result(env, job, &result)
+		: job->kind == BATCH_LIST_DIGESTS
 		? (job->rc < 0 ? napi_create_int32(env, job->rc, &result) == napi_ok
 		   : napi_create_arraybuffer(env, len, &bytes, &ab) == napi_ok &&
 		     napi_create_typedarray(env, napi_uint8_array, len, ab, 0, &result) == napi_ok)
@@ -1147,28 +1188,89 @@ static bool batch_strings(napi_env env, napi_value list, struct batch_job *job)
 	return true;
 }
 
+/* Per file at most this many bytes (DEFAULT_MAX_DOCUMENT_BYTES + 1 is far below), and in all. */
+#define READ_MAX_FILE (64u << 20)
+#define READ_MAX_TOTAL (256u << 20)
+
+/* readBeneath(root, dev, ino, paths, max): the job's arguments, and the buffer the bytes go to; false after throwing. */
+static bool read_beneath_args(napi_env env, napi_value *argv, struct batch_job *job)
+{
+	const double *max;
+	size_t n, total = 0;
+	void *bytes = NULL;
+	napi_value ab;
+	if (!(job->dir = arg_string(env, argv[0], "root", NULL)) ||
+	    !is_type(env, argv[1], napi_number) || napi_get_value_double(env, argv[1], &job->dev) != napi_ok ||
+	    !is_type(env, argv[2], napi_number) || napi_get_value_double(env, argv[2], &job->ino) != napi_ok) {
+		if (job->dir)
+			THROW_TYPE(env, "readBeneath: dev and ino must be numbers");
+		return false;
+	}
+	if (!batch_strings(env, argv[3], job))
+		return false;
+	n = job->n;
+	bool is_ta = false;
+	napi_typedarray_type t;
+	size_t len;
+	void *p;
+	if (napi_is_typedarray(env, argv[4], &is_ta) != napi_ok || !is_ta ||
+	    napi_get_typedarray_info(env, argv[4], &t, &len, &p, NULL, NULL) != napi_ok || t != napi_float64_array || len != n) {
+		THROW_TYPE(env, "readBeneath: max must be a Float64Array, one number per path");
+		return false;
+	}
+	max = p;
+	for (size_t i = 0; i < n; i++) {
+		if (!(max[i] >= 0 && max[i] <= READ_MAX_FILE) || max[i] != (double)(size_t)max[i]) {
+			THROW_RANGE(env, "readBeneath: each max must be a whole number of bytes up to 64 MiB");
+			return false;
+		}
+		total += (size_t)max[i];
+	}
+	if (total > READ_MAX_TOTAL) {
+		THROW_RANGE(env, "readBeneath: more than 256 MiB in one call");
+		return false;
+	}
+	job->max = malloc((n ? n : 1) * sizeof *job->max);
+	job->elsewhere = calloc(n ? n : 1, sizeof *job->elsewhere);
+	if (!job->max || !job->elsewhere || napi_create_arraybuffer(env, total, &bytes, &ab) != napi_ok ||
+	    napi_create_reference(env, ab, 1, &job->data) != napi_ok) {
+		THROW(env, "out of memory");
+		return false;
+	}
+	memcpy(job->max, max, n * sizeof *job->max);
+	job->bytes = bytes;
+	return true;
+}
+
 /*
- * lstatMtimes(paths) / lstatIn(dir, names) / prefetch(paths) → Promise
+ * lstatMtimes(paths) / lstatIn(dir, names) / prefetch(paths) /
+ * readBeneath(root, dev, ino, paths, max) → Promise
  * (API.md): one job on libuv's thread pool.
  */
 static napi_value js_batch(napi_env env, napi_callback_info info)
 {
-	size_t argc = 2;
-	napi_value argv[2], promise, name;
+	size_t argc = 5;
+	napi_value argv[5], promise, name;
 	void *data;
 	napi_get_cb_info(env, info, &argc, argv, NULL, &data);
 	enum batch_kind kind = (enum batch_kind)(intptr_t)data;
-	size_t want = kind == BATCH_STAT_IN || kind == BATCH_LIST_DIGESTS ? 2 : 1;
+	size_t want = kind == BATCH_READ_BENEATH ? 5 : kind == BATCH_STAT_IN || kind == BATCH_LIST_DIGESTS ? 2 : 1;
 	if (argc < want)
 		return THROW_TYPE(env, kind == BATCH_STAT_IN ? "lstatIn(dir, names)"
-			: kind == BATCH_LIST_DIGESTS ? "listDigests(dir, width)" : "an array of paths is required");
+			: kind == BATCH_LIST_DIGESTS ? "listDigests(dir, width)"
+			: kind == BATCH_READ_BENEATH ? "readBeneath(root, dev, ino, paths, max)" : "an array of paths is required");
 	struct batch_job *job = calloc(1, sizeof *job);
 	if (!job)
 		return THROW(env, "out of memory");
 	job->kind = kind;
-	job->fields = kind == BATCH_MTIMES ? 1 : kind == BATCH_STAT_IN ? LFS_STAT_FIELDS : 0;
+	job->fields = kind == BATCH_MTIMES ? 1 : kind == BATCH_STAT_IN ? LFS_STAT_FIELDS : kind == BATCH_READ_BENEATH ? LFS_READ_FIELDS : 0;
 	uint64_t width = 0;
-	if (kind == BATCH_LIST_DIGESTS
+	if (kind == BATCH_READ_BENEATH) {
+		if (!read_beneath_args(env, argv, job)) {
+			batch_job_free(env, job);
+			return NULL;
+		}
+	} else if (kind == BATCH_LIST_DIGESTS
 		? !(job->dir = arg_string(env, argv[0], "dir", NULL)) || arg_u64(env, argv[1], "width", &width) != 0
 		: (kind == BATCH_STAT_IN && !(job->dir = arg_string(env, argv[0], "dir", NULL))) || !batch_strings(env, argv[want - 1], job)) {
 		batch_job_free(env, job);
@@ -1404,7 +1506,7 @@ static napi_value init(napi_env env, napi_value exports)
 	napi_set_named_property(env, exports, "watchClose", fn);
 	napi_create_function(env, "trimMemory", NAPI_AUTO_LENGTH, js_trim_memory, NULL, &fn);
 	napi_set_named_property(env, exports, "trimMemory", fn);
-	for (intptr_t k = BATCH_MTIMES; k <= BATCH_LIST_DIGESTS; k++) {
+	for (intptr_t k = BATCH_MTIMES; k <= BATCH_READ_BENEATH; k++) {
 		napi_create_function(env, batch_names[k], NAPI_AUTO_LENGTH, js_batch, (void *)k, &fn);
 		napi_set_named_property(env, exports, batch_names[k], fn);
 	}

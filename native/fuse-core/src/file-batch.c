@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -146,4 +147,54 @@ done:
 	free(buf);
 	close(fd);
 	return rc;
+}
+
+void lfs_read_beneath(const char *root, double dev, double ino, char *const *paths, size_t n,
+		      const double *max, unsigned char *data, double *out, char **elsewhere)
+{
+	for (size_t i = 0, off = 0; i < n; off += (size_t)max[i], i++) {
+		double *o = out + i * LFS_READ_FIELDS;
+		unsigned char *at = data + off;
+		size_t want = (size_t)max[i];
+		o[0] = LFS_READ_ERRNO;
+		o[1] = 0;
+		int fd = open(paths[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0) {
+			o[1] = errno;
+			continue;
+		}
+		struct stat st, rs;
+		char proc[32], link[4097];
+		ssize_t len;
+		if (fstat(fd, &st) != 0) {
+			o[1] = errno;
+		} else if (!S_ISREG(st.st_mode)) {
+			o[0] = LFS_READ_NOT_REGULAR;
+			o[1] = st.st_mode;
+		} else if (snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd),
+			   (len = readlink(proc, link, sizeof link - 1)) < 0 && errno != ENOENT) {
+			o[1] = errno;
+		} else if (len >= 0 && ((link[len] = '\0'), strcmp(link, paths[i]) != 0)) {
+			o[0] = LFS_READ_ELSEWHERE;
+			elsewhere[i] = strdup(link);
+		} else if (stat(root, &rs) != 0) {
+			o[0] = LFS_READ_ROOT_ERRNO;
+			o[1] = errno;
+		} else if ((double)rs.st_dev != dev || (double)rs.st_ino != ino) {
+			o[0] = LFS_READ_ROOT_REPLACED;
+		} else {
+			size_t got = 0;
+			ssize_t r = 0;
+			while (got < want && ((r = pread(fd, at + got, want - got, (off_t)got)) > 0 || (r < 0 && errno == EINTR)))
+				if (r > 0)
+					got += (size_t)r;
+			if (r < 0) {
+				o[1] = errno;
+			} else {
+				o[0] = LFS_READ_OK;
+				o[1] = (double)got;
+			}
+		}
+		close(fd);
+	}
 }

@@ -43,4 +43,28 @@ void lfs_prefetch(char *const *paths, size_t n);
  */
 int lfs_list_digests(const char *dir, size_t width, unsigned char **out, size_t *count);
 
+/* What lfs_read_beneath found per file: out[i*2] is one of these, out[i*2+1] its value. */
+enum { LFS_READ_FIELDS = 2 };
+enum {
+	LFS_READ_OK = 0,           /* value: bytes read */
+	LFS_READ_ERRNO = 1,        /* value: errno of open, fstat, readlink or pread */
+	LFS_READ_NOT_REGULAR = 2,  /* value: st_mode */
+	LFS_READ_ELSEWHERE = 3,    /* the descriptor's path is elsewhere[i] (malloc'ed) */
+	LFS_READ_ROOT_ERRNO = 4,   /* value: errno of stat(root) */
+	LFS_READ_ROOT_REPLACED = 5 /* root is no longer (dev, ino) */
+};
+
+/*
+ * Reads each whole file paths[i] (root/relative, as the caller joined it)
+ * through one descriptor, with the rules of src/store/safe-open.ts, in its
+ * order: open O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC; fstat, a regular
+ * file only; readlink(/proc/self/fd/N) must be paths[i] exactly (no
+ * /proc: not checked); root still (dev, ino). Only then at most max[i] bytes
+ * are read, into data at the sum of the max before i. A file that breaks a
+ * rule is not read; what broke it goes to out (LFS_READ_*), and the caller
+ * words the error as its own checks do.
+ */
+void lfs_read_beneath(const char *root, double dev, double ino, char *const *paths, size_t n,
+		      const double *max, unsigned char *data, double *out, char **elsewhere);
+
 #endif

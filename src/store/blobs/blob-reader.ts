@@ -12,7 +12,7 @@ import { loadListing, LISTING_MIN_BLOBS, saveListing } from './listing-file.js';
 import { closeFd, readFd } from './fd-io.js';
 import { fileMtimes, listDigests } from './file-batch.js';
 import { BlobWatch } from './blob-watch.js';
-import { openBeneath, openBeneathSync, readInto, readIntoSync, storeFileError, type SafeRoot } from '../safe-open.js';
+import { openBeneath, openBeneathSync, readInto, readIntoSync, readWholeBeneath, storeFileError, type SafeRoot } from '../safe-open.js';
 
 export { storeFileError } from '../safe-open.js';
 
@@ -39,6 +39,8 @@ export interface BlobReader {
   listAllBlobsSince(previous: BlobListing | undefined): Promise<BlobListing>;
   /** The blob's bytes, checked against the descriptor's size and digest. */
   readVerified(descriptor: Descriptor, maxBytes?: number): Promise<Buffer>;
+  /** readVerified of many documents at once, each its bytes or its error (a view warming the views a listing shows). */
+  readVerifiedMany(descriptors: readonly Descriptor[], maxBytes?: number): Promise<(Buffer | LayoutfsError)[]>;
   /**
    * A blob no descriptor names yet, through one safe open: its file's size and mtime, and its
    * bytes when it may be a manifest or index (a file of at most DEFAULT_MAX_DOCUMENT_BYTES
@@ -72,6 +74,10 @@ export interface BlobListing {
  */
 const SETTLED_NS = 1_000_000_000n;
 const JSON_OPEN = 0x7b; // `{`
+
+function overDocumentLimit(descriptor: Descriptor, maxBytes: number, file: string): LayoutfsError {
+  return new LayoutfsError('RESOURCE_EXHAUSTED', `descriptor size ${descriptor.size} is over the limit of ${maxBytes} bytes for a manifest or index`, { path: file });
+}
 
 function verifyContent(descriptor: Descriptor, bytes: Buffer, file: string): Buffer {
   if (bytes.length !== descriptor.size) {
@@ -121,6 +127,25 @@ export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}
     return table;
   };
 
+  /** readVerifiedMany: every document in one read (safe-open.ts readWholeBeneath), each checked against its descriptor. */
+  const readVerifiedMany = async (descriptors: readonly Descriptor[], maxBytes = DEFAULT_MAX_DOCUMENT_BYTES): Promise<(Buffer | LayoutfsError)[]> => {
+    const fits = descriptors.filter((d) => d.size <= maxBytes);
+    // One byte more than each descriptor says, so a longer file is caught without an fstat.
+    const read = await readWholeBeneath(safe, fits.map((d) => ({ rel: blobRelPath(d.digest), what: what(d.digest), max: d.size + 1 })));
+    let k = 0;
+    return descriptors.map((d) => {
+      const file = blobFile(d.digest);
+      if (d.size > maxBytes) return overDocumentLimit(d, maxBytes, file);
+      const got = read[k++]!;
+      if (got instanceof Error) return got;
+      try {
+        return verifyContent(d, got, file);
+      } catch (err) {
+        return err as LayoutfsError;
+      }
+    });
+  };
+
   return {
     root,
     safeRoot: safe,
@@ -133,34 +158,27 @@ export function blobReader(safe: SafeRoot, options: { syncReads?: boolean } = {}
       return stat;
     },
     async readVerified(descriptor, maxBytes = DEFAULT_MAX_DOCUMENT_BYTES) {
-      const file = blobFile(descriptor.digest);
-      if (descriptor.size > maxBytes) {
-        throw new LayoutfsError('RESOURCE_EXHAUSTED', `descriptor size ${descriptor.size} is over the limit of ${maxBytes} bytes for a manifest or index`, { path: file });
+      if (!options.syncReads) {
+        const [got] = await readVerifiedMany([descriptor], maxBytes);
+        if (got instanceof Error) throw got;
+        return got!;
       }
+      const file = blobFile(descriptor.digest);
+      if (descriptor.size > maxBytes) throw overDocumentLimit(descriptor, maxBytes, file);
       // One byte more than the descriptor says, so a longer file is caught without an fstat.
       const bytes = Buffer.allocUnsafe(descriptor.size + 1);
+      const fd = openBeneathSync(safe, blobRelPath(descriptor.digest), what(descriptor.digest));
       let length: number;
-      if (options.syncReads) {
-        const fd = openBeneathSync(safe, blobRelPath(descriptor.digest), what(descriptor.digest));
-        try {
-          length = readIntoSync(fd.fd, bytes);
-        } catch (err) {
-          throw storeFileError(err, file, 'blob');
-        } finally {
-          closeSync(fd.fd);
-        }
-      } else {
-        const fd = await openBeneath(safe, blobRelPath(descriptor.digest), what(descriptor.digest));
-        try {
-          length = await readInto(fd.fd, bytes);
-        } catch (err) {
-          throw storeFileError(err, file, 'blob');
-        } finally {
-          await closeFd(fd.fd);
-        }
+      try {
+        length = readIntoSync(fd.fd, bytes);
+      } catch (err) {
+        throw storeFileError(err, file, 'blob');
+      } finally {
+        closeSync(fd.fd);
       }
       return verifyContent(descriptor, bytes.subarray(0, length), file);
     },
+    readVerifiedMany,
     async probeBlob(digest) {
       const first = Buffer.alloc(1);
       const fits = (size: number) => size >= 2 && size <= DEFAULT_MAX_DOCUMENT_BYTES;
