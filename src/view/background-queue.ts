@@ -5,21 +5,23 @@
  */
 export class BackgroundQueue {
   private running = 0;
-  private readonly waiting: (() => Promise<unknown>)[] = [];
+  private readonly waiting: (() => Promise<void>)[] = [];
 
   constructor(private readonly concurrency: number, private readonly maxWaiting: number) {}
 
-  add(work: () => Promise<unknown>): void {
-    if (this.waiting.length >= this.maxWaiting) return;
-    this.waiting.push(work);
+  /** Queues `work`; the promise settles (never rejects) once it has run. Undefined when it was dropped. */
+  add(work: () => Promise<unknown>): Promise<void> | undefined {
+    if (this.waiting.length >= this.maxWaiting) return undefined;
+    const ran = new Promise<void>((resolve) => this.waiting.push(() => work().then(() => undefined, () => undefined).finally(resolve)));
     this.pump();
+    return ran;
   }
 
   private pump(): void {
     while (this.running < this.concurrency && this.waiting.length > 0) {
       const work = this.waiting.shift()!;
       this.running++;
-      void work().catch(() => undefined).finally(() => {
+      void work().finally(() => {
         this.running--;
         this.pump();
       });

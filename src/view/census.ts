@@ -18,6 +18,14 @@ export class BlobCounts {
     return i < 0 ? 0 : this.counts[i]!;
   }
 
+  /**
+   * The count of `digest`, found at position `i` of `table` by the caller (no second search when
+   * these counts are of that table; -1: not found there).
+   */
+  countAt(table: BlobTable, i: number, digest: Digest): number {
+    return i >= 0 && table === this.table ? this.counts[i]! : this.count(digest);
+  }
+
   /** The counts as a map, for checks. */
   toMap(): Map<Digest, number> {
     const out = new Map<Digest, number>();

@@ -1,9 +1,10 @@
 import { LRUCache } from 'lru-cache';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { ParsedDocument } from '../oci/manifest.js';
+import { isWalkableType } from '../oci/media-types.js';
 import type { Closure, DocumentReader } from '../store/graph/closure.js';
 import type { BlobReader } from '../store/blobs/blob-reader.js';
-import { storeDocuments } from '../store/blobs/store-documents.js';
+import { storeDocuments, type StoreDocuments } from '../store/blobs/store-documents.js';
 
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 
@@ -15,6 +16,10 @@ function entrySize(e: Entry): number {
   if (e.kind === 'document') return 256 + e.bytes * 2;
   if (e.kind === 'bytes') return 256 + e.value.length;
   return 256 + e.value.blobs.size * 120 + e.value.missing.length * 300;
+}
+
+function documentKey(descriptor: Descriptor): string {
+  return `m:${descriptor.mediaType}:${descriptor.digest}`;
 }
 
 /** A root's closure depends on its digest, and on the size and media type its descriptor claims. */
@@ -38,7 +43,7 @@ export class MetadataCache implements DocumentReader {
   /** Moves at each dropClosures: a closure computed across a drop is not kept. */
   private closureEpoch = 0;
 
-  private readonly source: DocumentReader;
+  private readonly source: StoreDocuments;
 
   constructor(private readonly blobs: BlobReader, maxBytes = DEFAULT_CACHE_BYTES) {
     this.source = storeDocuments(blobs);
@@ -55,9 +60,32 @@ export class MetadataCache implements DocumentReader {
   }
 
   async readDocument(descriptor: Descriptor): Promise<ParsedDocument> {
-    const e = await this.load(`m:${descriptor.mediaType}:${descriptor.digest}`, async () =>
+    const e = await this.load(documentKey(descriptor), async () =>
       ({ kind: 'document', value: await this.source.readDocument(descriptor), bytes: descriptor.size }));
     return e.value as ParsedDocument;
+  }
+
+  /**
+   * Reads the documents of `descriptors` neither cached nor being read, in one read of the store,
+   * and keeps them: the views a listing shows are warmed so, a group at a time. A reader of one
+   * of them meanwhile shares the read; a document that fails is not kept, and its reader meets
+   * the error again.
+   */
+  async preloadDocuments(descriptors: readonly Descriptor[]): Promise<void> {
+    const keys = new Set<string>();
+    const wanted = descriptors.filter((d) => {
+      const key = documentKey(d);
+      if (!isWalkableType(d.mediaType) || keys.has(key) || this.lru.has(key) || this.loading.has(key)) return false;
+      keys.add(key);
+      return true;
+    });
+    if (wanted.length === 0) return;
+    const read = this.source.readDocuments(wanted);
+    await Promise.all(wanted.map((d, i) => this.load(documentKey(d), async () => {
+      const got = (await read)[i]!;
+      if (got instanceof Error) throw got;
+      return { kind: 'document', value: got, bytes: d.size } as const;
+    }).catch(() => undefined)));
   }
 
   /**

@@ -47,6 +47,11 @@ export type FileLikeNode = FileNode | BlobNode | ArchiveNode;
 export interface DirEntry {
   name: string;
   node: Node;
+  /**
+   * For a view a listing showed: settles when the view's warming is done (its documents read and
+   * blob mtimes learned, a group of views in one read); none when it was not queued.
+   */
+  warmed?: Promise<void>;
 }
 
 export const DIR_MODE = 0o040555;

@@ -54,6 +54,13 @@ const PART_SUFFIX: Record<Exclude<Part, typeof Part.archive | typeof Part.blob>,
   [Part.indexJson]: '/index.json', [Part.ociLayout]: '/oci-layout',
 };
 
+/** Views warmed together: one read of their roots, one batch of their blobs' mtimes. */
+const WARM_GROUP = 16;
+
+/** What a directory of the tree is, found once for its listing. */
+type DirPlace = { kind: 'view'; view: ViewEntry; nested: readonly string[] } | { kind: 'plain'; children: readonly string[] }
+  | { kind: 'blobs'; owner: ViewEntry } | { kind: 'algorithm'; owner: ViewEntry; alg: keyof typeof ALGORITHM_PARTS };
+
 /** Store file mtimes and sizes of blobs, by position in the blob table they were learned for; NaN until learned. */
 interface BlobStats {
   table: BlobTable;
@@ -99,9 +106,10 @@ export class View {
   /**
    * Views listed in a directory, warmed ahead of the walk that follows a listing (find, du, ls -R):
    * their documents read and blob mtimes learned while the kernel and the walker work, not each
-   * on the way of its own listing. Two at a time, the first 1,024 waiting.
+   * on the way of its own listing. A group of views at a time (their roots in one read, their
+   * blobs' mtimes in one batch), two groups at once, the first 1,024 views waiting.
    */
-  private readonly warming = new BackgroundQueue(2, 1024);
+  private readonly warming = new BackgroundQueue(2, 1024 / WARM_GROUP);
 
   private constructor(readonly store: StoreReader, options: ViewOptions) {
     this.cache = new MetadataCache(store, options.cacheBytes);
@@ -486,7 +494,8 @@ export class View {
   private async blobNodeById(state: State, digest: Digest): Promise<BlobNode | undefined> {
     const nlink = (await this.censusNow()).count(digest);
     if (nlink === 0) return undefined;
-    let size = this.knownBlobSize(state.snapshot, digest);
+    const i = statPosition(this.blobStats, state.snapshot, digest);
+    let size = i < 0 || Number.isNaN(this.blobStats!.sizes[i]) ? undefined : this.blobStats!.sizes[i];
     if (size === undefined) {
       // Never shown since the mount started (a file handle from before): its store file says.
       const fd = await this.store.openBlob(digest);
@@ -496,25 +505,27 @@ export class View {
         await closeFd(fd);
       }
     }
-    return { type: 'blob', id: this.blobIdIn(state, digest), nlink, size, digest, mtimeMs: await this.blobMtime(state.snapshot, digest) };
+    return { type: 'blob', id: this.blobIdIn(state, digest), nlink, size, digest, mtimeMs: await this.blobMtime(state.snapshot, digest, i) };
   }
 
-  /** A directory's children with their nodes (what FUSE readdirplus wants), or undefined when `dir` is gone. */
+  /** A directory's children with their nodes (what FUSE readdirplus wants), by name, or undefined when `dir` is gone. */
   async entries(dir: DirNode): Promise<DirEntry[] | undefined> {
     const state = this.state;
     const { snapshot } = state;
-    const names = await this.childNames(state, dir.path);
-    if (!names) return undefined;
-    const owner = this.blobDirOwner(snapshot, dir.path);
-    // A blobs/<alg> directory: every blob's mtime in one batch, not one request each.
-    if (owner) await this.closureMtimes(snapshot, await this.closureIn(snapshot, owner.root));
-    const nodes = await Promise.all(names.map((name) => this.lookupIn(state, childPath(dir.path, name))));
-    const out: DirEntry[] = [];
-    nodes.forEach((node, i) => node && out.push({ name: names[i]!, node }));
-    out.sort(byName);
-    for (const { node } of out) {
-      const v = node.type === 'dir' ? snapshot.views.get(node.path) : undefined;
-      if (v) this.warming.add(async () => this.closureMtimes(snapshot, await this.closureIn(snapshot, v.root)));
+    const out = await this.childEntries(state, dir.path);
+    const views: { entry: DirEntry; view: ViewEntry }[] = [];
+    for (const entry of out ?? []) {
+      const v = entry.node.type === 'dir' ? snapshot.views.get(entry.node.path) : undefined;
+      if (v) views.push({ entry, view: v });
+    }
+    for (let i = 0; i < views.length; i += WARM_GROUP) {
+      const group = views.slice(i, i + WARM_GROUP);
+      const warmed = this.warming.add(async () => {
+        await this.cache.preloadDocuments(group.map((g) => g.view.root));
+        await this.closureMtimes(snapshot, await Promise.all(group.map((g) => this.closureIn(snapshot, g.view.root))));
+      });
+      if (!warmed) break;
+      for (const g of group) g.entry.warmed = warmed;
     }
     return out;
   }
@@ -537,12 +548,6 @@ export class View {
       if (listed) out.push({ dir: node, entries: listed });
     }
     return out;
-  }
-
-  /** The view whose blobs directory `path` (`<view>/blobs/<alg>`, known to be a directory) is; undefined for any other. */
-  private blobDirOwner(snapshot: Snapshot, path: string): ViewEntry | undefined {
-    if (snapshot.views.has(path) || snapshot.dirs().has(path) || path === 'blobs' || path.endsWith('/blobs')) return undefined;
-    return snapshot.views.get(parentPath(parentPath(path)));
   }
 
   /** Child names of a directory, or undefined when `path` is not one. */
@@ -610,19 +615,14 @@ export class View {
     const parent = parentPath(path);
     const last = path.slice(parent.length === 0 ? 0 : parent.length + 1);
     const owner = snapshot.views.get(parent);
-    if (owner && Object.hasOwn(VIEW_FILES, last)) {
-      const slot = this.dirSlot(snapshot, parent);
-      if (last === 'index.json') return this.fileNode(snapshot, path, slotId(slot, Part.indexJson), owner.indexJson);
-      if (last === 'oci-layout') return this.fileNode(snapshot, path, slotId(slot, Part.ociLayout), OCI_LAYOUT_BYTES);
-      return this.dirNode(snapshot, path, slotId(slot, Part.blobs), (await this.algorithms(snapshot, owner)).length);
-    }
+    if (owner && Object.hasOwn(VIEW_FILES, last)) return this.viewFileNode(snapshot, owner, last as keyof typeof VIEW_FILES);
     if (last.startsWith('_')) return this.archiveNode(state, path);
     const grand = parentPath(parent);
     if (parent.endsWith('/blobs') || parent === 'blobs') {
       const alg = last;
       const algOwner = snapshot.views.get(grand);
       if (!algOwner || !Object.hasOwn(ALGORITHM_PARTS, alg) || !(await this.algorithms(snapshot, algOwner)).includes(alg)) return undefined;
-      return this.dirNode(snapshot, path, slotId(this.dirSlot(snapshot, grand), ALGORITHM_PARTS[alg as keyof typeof ALGORITHM_PARTS]), 0);
+      return this.algorithmDirNode(snapshot, algOwner, alg as keyof typeof ALGORITHM_PARTS);
     }
     const alg = parent.slice(grand.length === 0 ? 0 : grand.length + 1);
     if (!(grand.endsWith('/blobs') || grand === 'blobs') || !isDigestAlgorithm(alg) || !isEncodedDigest(alg, last)) return undefined;
@@ -631,9 +631,28 @@ export class View {
     const digest = `${alg}:${last}` as Digest;
     const blob = (await this.closureIn(snapshot, blobOwner.root)).blobs.get(digest);
     if (!blob) return undefined;
-    this.learnBlobSize(snapshot, digest, blob.size);
-    return { type: 'blob', id: this.blobIdIn(state, digest), nlink: (await this.censusNow()).count(digest) || 1, size: blob.size, digest,
-      mtimeMs: await this.blobMtime(snapshot, digest) };
+    const i = statPosition(this.blobStats, snapshot, digest);
+    return this.blobNode(state, await this.censusNow(), digest, blob.size, i, await this.blobMtime(snapshot, digest, i));
+  }
+
+  /** A view's own `index.json`, `oci-layout` or `blobs`. */
+  private async viewFileNode(snapshot: Snapshot, owner: ViewEntry, name: keyof typeof VIEW_FILES): Promise<Node> {
+    const path = childPath(owner.path, name);
+    const slot = this.dirSlot(snapshot, owner.path);
+    if (name === 'index.json') return this.fileNode(snapshot, path, slotId(slot, Part.indexJson), owner.indexJson);
+    if (name === 'oci-layout') return this.fileNode(snapshot, path, slotId(slot, Part.ociLayout), OCI_LAYOUT_BYTES);
+    return this.dirNode(snapshot, path, slotId(slot, Part.blobs), (await this.algorithms(snapshot, owner)).length);
+  }
+
+  /** A view's `blobs/<alg>` directory (the caller knows the view shows blobs of `alg`). */
+  private algorithmDirNode(snapshot: Snapshot, owner: ViewEntry, alg: keyof typeof ALGORITHM_PARTS): DirNode {
+    return this.dirNode(snapshot, childPath(childPath(owner.path, 'blobs'), alg), slotId(this.dirSlot(snapshot, owner.path), ALGORITHM_PARTS[alg]), 0);
+  }
+
+  /** A blob as a view shows it, `i` its position in the blob stats (statPosition). */
+  private blobNode(state: State, census: Census, digest: Digest, size: number, i: number, mtimeMs: number): BlobNode {
+    if (i >= 0) this.blobStats!.sizes[i] = size;
+    return { type: 'blob', id: this.blobIdIn(state, digest), nlink: census.countAt(state.snapshot.present, i, digest) || 1, size, digest, mtimeMs };
   }
 
   private async archiveNode(state: State, path: string): Promise<ArchiveNode | undefined> {
@@ -645,23 +664,87 @@ export class View {
       plan, mtimeMs: state.snapshot.index.mtimeMs };
   }
 
+  /** What directory `path` of `snapshot` is, found once for a listing; undefined when it is none. */
+  private dirPlace(snapshot: Snapshot, path: string): DirPlace | undefined {
+    const view = snapshot.views.get(path);
+    const nested = snapshot.dirs().get(path);
+    if (view) return { kind: 'view', view, nested: nested?.children ?? [] };
+    if (nested) return { kind: 'plain', children: nested.children };
+    const parent = parentPath(path);
+    const last = path.slice(parent.length === 0 ? 0 : parent.length + 1);
+    // A view's own files come after its nested views (lookupIn's order).
+    if (last === 'blobs') {
+      const owner = snapshot.views.get(parent);
+      return owner && { kind: 'blobs', owner };
+    }
+    const grand = parentPath(parent);
+    if (!Object.hasOwn(ALGORITHM_PARTS, last) || parent.slice(grand.length === 0 ? 0 : grand.length + 1) !== 'blobs') return undefined;
+    const owner = snapshot.views.get(grand);
+    return owner && { kind: 'algorithm', owner, alg: last as keyof typeof ALGORITHM_PARTS };
+  }
+
   private async childNames(state: State, path: string): Promise<string[] | undefined> {
     const { snapshot } = state;
-    const view = snapshot.views.get(path);
-    const nested = snapshot.dirs().get(path)?.children ?? [];
-    if (view) return ['blobs', 'index.json', 'oci-layout', ...nested];
-    if (snapshot.dirs().has(path)) return [...nested];
-    const node = await this.lookupIn(state, path);
-    if (node?.type !== 'dir') return undefined;
-    const parent = parentPath(path);
-    if (path.endsWith('/blobs') || path === 'blobs') return this.algorithms(snapshot, snapshot.views.get(parent)!);
-    const owner = snapshot.views.get(parentPath(parent))!;
-    const alg = path.slice(parent.length + 1);
-    const out: string[] = [];
-    for (const digest of (await this.closureIn(snapshot, owner.root)).blobs.keys()) {
-      if (digestAlgorithm(digest) === alg) out.push(digestEncoded(digest));
+    const place = this.dirPlace(snapshot, path);
+    switch (place?.kind) {
+      case undefined: return undefined;
+      case 'view': return ['blobs', 'index.json', 'oci-layout', ...place.nested];
+      case 'plain': return [...place.children];
+      case 'blobs': return this.algorithms(snapshot, place.owner);
+      case 'algorithm': {
+        const out: string[] = [];
+        for (const digest of (await this.closureIn(snapshot, place.owner.root)).blobs.keys()) {
+          if (digestAlgorithm(digest) === place.alg) out.push(digestEncoded(digest));
+        }
+        return out.length > 0 ? out : undefined;
+      }
     }
+  }
+
+  /**
+   * A directory's children with their nodes, by name, or undefined when `path` is not one. Each
+   * kind of directory is listed straight from what it shows (a view's closure for its blobs), not
+   * by a lookup of each child's path.
+   */
+  private async childEntries(state: State, path: string): Promise<DirEntry[] | undefined> {
+    const { snapshot } = state;
+    const place = this.dirPlace(snapshot, path);
+    switch (place?.kind) {
+      case undefined: return undefined;
+      case 'view': {
+        const own = await Promise.all((['blobs', 'index.json', 'oci-layout'] as const).map(async (name) => ({ name, node: await this.viewFileNode(snapshot, place.view, name) })));
+        return place.nested.length === 0 ? own : [...own, ...await this.listedByPath(state, path, place.nested)].sort(byName);
+      }
+      case 'plain': return (await this.listedByPath(state, path, place.children)).sort(byName);
+      case 'blobs': return (await this.algorithms(snapshot, place.owner)).map((alg) =>
+        ({ name: alg, node: this.algorithmDirNode(snapshot, place.owner, alg as keyof typeof ALGORITHM_PARTS) }));
+      case 'algorithm': return this.blobEntries(state, place.owner, place.alg);
+    }
+  }
+
+  /** Children of directory `path` by name, each looked up by its path; those gone meanwhile left out. */
+  private async listedByPath(state: State, path: string, names: readonly string[]): Promise<DirEntry[]> {
+    const nodes = await Promise.all(names.map((name) => this.lookupIn(state, childPath(path, name))));
+    const out: DirEntry[] = [];
+    nodes.forEach((node, i) => node && out.push({ name: names[i]!, node }));
     return out;
+  }
+
+  /** The blobs of `owner`'s `blobs/<alg>` from its closure, their mtimes learned in one batch; undefined when it shows none of `alg`. */
+  private async blobEntries(state: State, owner: ViewEntry, alg: string): Promise<DirEntry[] | undefined> {
+    const { snapshot } = state;
+    const closure = await this.closureIn(snapshot, owner.root);
+    await this.closureMtimes(snapshot, [closure]);
+    const census = await this.censusNow();
+    const out: DirEntry[] = [];
+    for (const [digest, blob] of closure.blobs) {
+      if (digestAlgorithm(digest) !== alg) continue;
+      const i = statPosition(this.blobStats, snapshot, digest);
+      const mtime = this.blobMtime(snapshot, digest, i);
+      const mtimeMs = typeof mtime === 'number' ? mtime : await mtime;
+      out.push({ name: digestEncoded(digest), node: this.blobNode(state, census, digest, blob.size, i, mtimeMs) });
+    }
+    return out.length > 0 ? out.sort(byName) : undefined;
   }
 
   /** Digest algorithms used by the blobs a view shows (its blobs/ subdirectories). */
@@ -671,27 +754,39 @@ export class View {
     return [...algs].sort();
   }
 
-  /** The store file's mtime of a blob: the same in every view. */
-  private async blobMtime(snapshot: Snapshot, digest: Digest): Promise<number> {
+  /**
+   * The store file's mtime of a blob, the same in every view: at once when learned already (a
+   * listing makes no promise per blob). `i`: its position in the blob stats (statPosition).
+   */
+  private blobMtime(snapshot: Snapshot, digest: Digest, i: number): number | Promise<number> {
     const stats = this.blobStats;
-    const i = statPosition(stats, snapshot, digest);
     if (i >= 0 && !Number.isNaN(stats!.mtimes[i])) return stats!.mtimes[i]!;
-    return (await this.storeMtimes(snapshot, [digest]))[0]!;
+    return this.storeMtimes(snapshot, [digest]).then((m) => m[0]!);
   }
 
-  /** Learns, in one batch shared by all who ask, the mtimes of a closure's blobs not known yet. */
-  private closureMtimes(snapshot: Snapshot, closure: Closure): Promise<void> {
-    let learned = this.mtimesLearned.get(closure);
-    if (!learned) {
-      const stats = this.blobStats;
-      const unknown = [...closure.blobs.keys()].filter((d) => {
-        const i = statPosition(stats, snapshot, d);
-        return i < 0 || Number.isNaN(stats!.mtimes[i]);
-      });
-      learned = unknown.length === 0 ? Promise.resolve() : this.storeMtimes(snapshot, unknown).then(() => undefined);
-      this.mtimesLearned.set(closure, learned);
+  /** Learns, in one batch shared by all who ask, the mtimes of the blobs of `closures` not known yet. */
+  private closureMtimes(snapshot: Snapshot, closures: readonly Closure[]): Promise<void> {
+    const waiting: Promise<void>[] = [];
+    const fresh: Closure[] = [];
+    for (const c of closures) {
+      const learned = this.mtimesLearned.get(c);
+      if (learned) waiting.push(learned);
+      else if (!fresh.includes(c)) fresh.push(c);
     }
-    return learned;
+    if (fresh.length > 0) {
+      const stats = this.blobStats;
+      const unknown = new Set<Digest>();
+      for (const c of fresh) {
+        for (const d of c.blobs.keys()) {
+          const i = statPosition(stats, snapshot, d);
+          if (i < 0 || Number.isNaN(stats!.mtimes[i])) unknown.add(d);
+        }
+      }
+      const learned = unknown.size === 0 ? Promise.resolve() : this.storeMtimes(snapshot, [...unknown]).then(() => undefined);
+      for (const c of fresh) this.mtimesLearned.set(c, learned);
+      waiting.push(learned);
+    }
+    return waiting.length === 1 ? waiting[0]! : Promise.all(waiting).then(() => undefined);
   }
 
   /**
@@ -709,17 +804,6 @@ export class View {
       if (i >= 0) stats!.mtimes[i] = mtimes[k]!;
     });
     return mtimes;
-  }
-
-  /** The size a view showed for a blob of `snapshot`, if one did since the mount started. */
-  private knownBlobSize(snapshot: Snapshot, digest: Digest): number | undefined {
-    const i = statPosition(this.blobStats, snapshot, digest);
-    return i < 0 || Number.isNaN(this.blobStats!.sizes[i]) ? undefined : this.blobStats!.sizes[i];
-  }
-
-  private learnBlobSize(snapshot: Snapshot, digest: Digest, size: number): void {
-    const i = statPosition(this.blobStats, snapshot, digest);
-    if (i >= 0) this.blobStats!.sizes[i] = size;
   }
 
   /** Keeps the mtimes and sizes learned so far across a change of the store's blobs (the same arrays within a lineage). */

@@ -17,7 +17,10 @@ test('background work runs at most `concurrency` at once, drops what is beyond t
     if (fail) throw new Error('ahead of need, and failed');
   };
   // Two start, three wait, the sixth is dropped.
-  for (let n = 0; n < 6; n++) q.add(job(n, n === 0));
+  const ran = [0, 1, 2, 3, 4, 5].map((n) => q.add(job(n, n === 0)));
+  assert.equal(ran[5], undefined, 'the sixth is dropped, and says so');
+  const settled: number[] = [];
+  ran.forEach((p, n) => void p?.then(() => settled.push(n)));
   while (done.length < 5) {
     await new Promise((r) => setImmediate(r));
     releases.shift()?.();
@@ -26,4 +29,5 @@ test('background work runs at most `concurrency` at once, drops what is beyond t
   assert.equal(most, 2);
   assert.deepEqual(done.sort(), [0, 1, 2, 3, 4]);
   assert.equal(releases.length, 0);
+  assert.deepEqual(settled.sort(), [0, 1, 2, 3, 4], 'each queued item settles once run, the failed one too');
 });
