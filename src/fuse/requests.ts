@@ -10,8 +10,9 @@ import type { FuseSession, Ops } from './native-core.js';
 import { OpenFiles } from './open-files.js';
 
 /**
- * Calls per FUSE request kind that reached JavaScript, and readdirplus_native: replies the core
- * wrote from listings handed over (announced by COUNTED). For the metrics endpoint.
+ * Calls per FUSE request kind that reached JavaScript; readdirplus_native: replies the core
+ * wrote from listings handed over (announced by COUNTED); listed_ahead: listings handed over
+ * ahead of a walk (listAhead). For the metrics endpoint.
  */
 export type FuseCounters = Record<string, number>;
 
@@ -25,6 +26,8 @@ export interface Grants {
 /** The smallest readdirplus record (entry_out + dirent + an 8-byte name): bounds the entries offered per reply. */
 const MIN_DIRENTPLUS = 160;
 const O_ACCMODE = 3;
+/** Plain directories listed ahead whose children wait for the walk to read them (see listAhead). */
+const MAX_UNREAD = 4096;
 
 /**
  * The JavaScript side of the mount: every request the native core does not answer itself
@@ -46,6 +49,8 @@ export class FuseRequests {
   private readonly ahead = new KernelNodes();
   private readonly files = new OpenFiles();
   private readonly attrs = new Float64Array(ATTR_LEN);
+  /** Listings of plain directories handed to the core ahead and not read yet, by directory id (see listAhead). */
+  private readonly unread = new Map<number, readonly DirEntry[]>();
   /** The last listings, by directory id and state: the kernel reads a big directory in several replies. */
   private readonly listings = new Map<string, DirEntry[]>();
   private granted!: (g: Grants) => void;
@@ -68,6 +73,7 @@ export class FuseRequests {
       for (const id of change.dirs) if (held(id)) s.notifyInvalInode(id, 0, 0);
       for (const id of change.nodes) if (held(id)) s.notifyInvalInode(id, -1, 0);
       this.listings.clear();
+      this.unread.clear();
     });
   }
 
@@ -95,7 +101,7 @@ export class FuseRequests {
       case O.STATFS: return this.answer('statfs', unique, () => this.statfs(unique));
       case O.INIT: return this.granted({ minor: nodeid, maxPages: a, passthrough: b === 1 });
       case O.END: return this.finished(a);
-      case O.COUNTED: return this.counted(ids);
+      case O.COUNTED: return this.counted(nodeid, ids);
       default: return this.session!.error(unique, ENOSYS);
     }
   };
@@ -200,7 +206,51 @@ export class FuseRequests {
       const packed = plus ? s.dirplus(unique, names, attrs, offset, size, dir.id, all) : s.dir(unique, names, attrs, offset, size);
       // Each readdirplus entry with a node id counts as a lookup in the kernel.
       if (plus) for (let i = 0; i < packed; i++) if (ids[i]) this.nodes.remember(ids[i]!);
+      if (plus && offset === 0) this.startListingAhead(entries);
     });
+  }
+
+  /**
+   * Hands the core, ahead of a walk that has just read `entries`, the listings it reads next:
+   * those of the plain directories among them, and of every view among them or in those
+   * directories once the view's warming has read it (the view's own, its blobs and blobs/<alg>).
+   * The walk then reads them without a round trip here; when it reads a plain directory's listing
+   * (COUNTED), that directory's children are listed ahead in turn. Nothing is read for this
+   * beyond the view's warming, whose bound it keeps, and the core keeps at most 8 MiB of listings.
+   */
+  private async listAhead(entries: readonly DirEntry[]): Promise<void> {
+    const views: Promise<void>[] = [];
+    for (const { node, warmed } of entries) {
+      if (node.type !== 'dir') continue;
+      if (warmed) {
+        views.push(this.listViewAhead(node, warmed));
+        continue;
+      }
+      const generation = this.view.generation;
+      const listed = await this.view.entries(node);
+      if (!listed || generation !== this.view.generation || !this.session) continue;
+      this.preList(node, listed);
+      this.countAhead(1);
+      // The oldest unread leave first: the walk's own reads list ahead beyond them.
+      if (this.unread.size >= MAX_UNREAD) this.unread.delete(this.unread.keys().next().value!);
+      this.unread.set(node.id, listed);
+      for (const e of listed) if (e.warmed && e.node.type === 'dir') views.push(this.listViewAhead(e.node, e.warmed));
+    }
+    await Promise.all(views);
+  }
+
+  private async listViewAhead(dir: DirNode, warmed: Promise<void>): Promise<void> {
+    await warmed;
+    const generation = this.view.generation;
+    const [own, below] = await Promise.all([this.view.entries(dir), this.view.blobListings(dir)]);
+    if (!own || below.length === 0 || generation !== this.view.generation || !this.session) return;
+    this.preList(dir, own);
+    for (const l of below) this.preList(l.dir, l.entries);
+    this.countAhead(1 + below.length);
+  }
+
+  private countAhead(n: number): void {
+    this.counters.listed_ahead = (this.counters.listed_ahead ?? 0) + n;
   }
 
   /** Records `offset` to `offset + count` of `dir`'s listing, `.` and `..` first, with the node id each gives the kernel (0: none). */
@@ -235,8 +285,20 @@ export class FuseRequests {
     for (const id of back ?? ids) if (id) this.ahead.forget(id, 1);
   }
 
-  /** The core is writing a reply from a listing handed over: its entries become lookups the kernel holds. */
-  private counted(ids: Float64Array | undefined): void {
+  private startListingAhead(entries: readonly DirEntry[]): void {
+    this.listAhead(entries).catch((err: unknown) => this.log.debug({ err }, 'listing ahead'));
+  }
+
+  /**
+   * The core is writing a reply from listing `dir` handed over: its entries become lookups the
+   * kernel holds, and the walk reading it goes on to its children (listed ahead).
+   */
+  private counted(dir: number, ids: Float64Array | undefined): void {
+    const unread = this.unread.get(dir);
+    if (unread) {
+      this.unread.delete(dir);
+      this.startListingAhead(unread);
+    }
     this.counters.readdirplus_native = (this.counters.readdirplus_native ?? 0) + 1;
     for (const id of ids ?? []) {
       this.ahead.forget(id, 1);
