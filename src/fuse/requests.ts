@@ -49,6 +49,8 @@ export class FuseRequests {
   private readonly ahead = new KernelNodes();
   private readonly files = new OpenFiles();
   private readonly attrs = new Float64Array(ATTR_LEN);
+  /** Refreshes that changed the tree: a listing made ahead across one is not handed over. */
+  private treeChanges = 0;
   /** Listings of plain directories handed to the core ahead and not read yet, by directory id (see listAhead). */
   private readonly unread = new Map<number, readonly DirEntry[]>();
   /** The last listings, by directory id and state: the kernel reads a big directory in several replies. */
@@ -62,7 +64,9 @@ export class FuseRequests {
     this.ended = new Promise((resolve) => (this.finished = resolve));
     view.onChange((change) => {
       const s = this.session;
-      if (!s) return;
+      // A refresh that changed nothing a listing shows (the one at start, say) leaves them be.
+      if (!s || change.entries.length + change.dirs.length + change.nodes.length === 0) return;
+      this.treeChanges++;
       // Listings handed to the core are of the old state: dropped, with any reply being written
       // from one, before the invalidations go out.
       for (const id of s.dropListings()) this.ahead.forget(id, 1);
@@ -226,9 +230,9 @@ export class FuseRequests {
         views.push(this.listViewAhead(node, warmed));
         continue;
       }
-      const generation = this.view.generation;
+      const changes = this.treeChanges;
       const listed = await this.view.entries(node);
-      if (!listed || generation !== this.view.generation || !this.session) continue;
+      if (!listed || changes !== this.treeChanges || !this.session) continue;
       this.preList(node, listed);
       this.countAhead(1);
       // The oldest unread leave first: the walk's own reads list ahead beyond them.
@@ -240,10 +244,10 @@ export class FuseRequests {
   }
 
   private async listViewAhead(dir: DirNode, warmed: Promise<void>): Promise<void> {
+    const changes = this.treeChanges;
     await warmed;
-    const generation = this.view.generation;
     const [own, below] = await Promise.all([this.view.entries(dir), this.view.blobListings(dir)]);
-    if (!own || below.length === 0 || generation !== this.view.generation || !this.session) return;
+    if (!own || below.length === 0 || changes !== this.treeChanges || !this.session) return;
     this.preList(dir, own);
     for (const l of below) this.preList(l.dir, l.entries);
     this.countAhead(1 + below.length);
