@@ -101,6 +101,12 @@ export class View {
    * id alone (the kernel keeps only ids, src/fuse/kernel-nodes.ts) without opening its file.
    */
   private blobStats: BlobStats | undefined;
+  /** Each closure's blobs' positions in a blob table (positionsIn). */
+  private readonly closurePositions = new WeakMap<Closure, { table: BlobTable; at: Int32Array }>();
+  /** Each closure's digest algorithms, sorted (algorithms). */
+  private readonly closureAlgorithms = new WeakMap<Closure, string[]>();
+  /** blobs/<alg> listings made for one state, by closure and algorithm: a view and its _digests/ twin list the same blobs. */
+  private blobListingsMade: { state?: State; byClosure: WeakMap<Closure, Map<string, DirEntry[]>> } = { byClosure: new WeakMap() };
   /** The batch learning each closure's blob mtimes (closureMtimes), so a listing and a warming share one. */
   private readonly mtimesLearned = new WeakMap<Closure, Promise<void>>();
   /**
@@ -734,24 +740,52 @@ export class View {
   private async blobEntries(state: State, owner: ViewEntry, alg: string): Promise<DirEntry[] | undefined> {
     const { snapshot } = state;
     const closure = await this.closureIn(snapshot, owner.root);
+    if (this.blobListingsMade.state !== state) this.blobListingsMade = { state, byClosure: new WeakMap() };
+    const made = this.blobListingsMade.byClosure;
+    const known = made.get(closure)?.get(alg);
+    if (known) return known;
     await this.closureMtimes(snapshot, [closure]);
     const census = await this.censusNow();
+    const positions = this.positionsIn(snapshot, closure);
     const out: DirEntry[] = [];
+    let k = 0;
     for (const [digest, blob] of closure.blobs) {
+      const i = positions[k++]!;
       if (digestAlgorithm(digest) !== alg) continue;
-      const i = statPosition(this.blobStats, snapshot, digest);
       const mtime = this.blobMtime(snapshot, digest, i);
       const mtimeMs = typeof mtime === 'number' ? mtime : await mtime;
       out.push({ name: digestEncoded(digest), node: this.blobNode(state, census, digest, blob.size, i, mtimeMs) });
     }
-    return out.length > 0 ? out.sort(byName) : undefined;
+    if (out.length === 0) return undefined;
+    out.sort(byName);
+    if (!made.has(closure)) made.set(closure, new Map());
+    made.get(closure)!.set(alg, out);
+    return out;
+  }
+
+  /**
+   * Where each blob of `closure` (walk order) is in the blob stats (statPosition), found once per
+   * closure and table: a listing, its twin under _digests/ and the warming ask for the same.
+   */
+  private positionsIn(snapshot: Snapshot, closure: Closure): Int32Array {
+    const stats = this.blobStats;
+    if (!stats?.table.continues(snapshot.present)) return new Int32Array(closure.blobs.size).fill(-1);
+    const known = this.closurePositions.get(closure);
+    if (known?.table === snapshot.present) return known.at;
+    const at = Int32Array.from(closure.blobs.keys(), (d) => snapshot.present.indexOf(d));
+    this.closurePositions.set(closure, { table: snapshot.present, at });
+    return at;
   }
 
   /** Digest algorithms used by the blobs a view shows (its blobs/ subdirectories). */
   private async algorithms(snapshot: Snapshot, v: ViewEntry): Promise<string[]> {
-    const algs = new Set<string>();
-    for (const digest of (await this.closureIn(snapshot, v.root)).blobs.keys()) algs.add(digestAlgorithm(digest));
-    return [...algs].sort();
+    const closure = await this.closureIn(snapshot, v.root);
+    let algs = this.closureAlgorithms.get(closure);
+    if (!algs) {
+      algs = [...new Set(Array.from(closure.blobs.keys(), digestAlgorithm))].sort();
+      this.closureAlgorithms.set(closure, algs);
+    }
+    return algs;
   }
 
   /**
@@ -777,8 +811,10 @@ export class View {
       const stats = this.blobStats;
       const unknown = new Set<Digest>();
       for (const c of fresh) {
+        const positions = this.positionsIn(snapshot, c);
+        let k = 0;
         for (const d of c.blobs.keys()) {
-          const i = statPosition(stats, snapshot, d);
+          const i = positions[k++]!;
           if (i < 0 || Number.isNaN(stats!.mtimes[i])) unknown.add(d);
         }
       }
