@@ -210,7 +210,11 @@ export class FuseRequests {
       const packed = plus ? s.dirplus(unique, names, attrs, offset, size, dir.id, all) : s.dir(unique, names, attrs, offset, size);
       // Each readdirplus entry with a node id counts as a lookup in the kernel.
       if (plus) for (let i = 0; i < packed; i++) if (ids[i]) this.nodes.remember(ids[i]!);
-      if (plus && offset === 0) this.startListingAhead(entries);
+      if (plus && offset === 0) {
+        // Read here, not from a listing handed over ahead: that one will never be read.
+        this.unread.delete(dir.id);
+        this.startListingAhead(entries);
+      }
     });
   }
 
