@@ -12,7 +12,7 @@ import { median } from './timing.js';
  * layers. For each: `ls --json`, `fsck`, `gc --dry-run`, `du` (wall, peak RSS); mount ready; a
  * `tag` and an `import` visible in the mount (wall, and the mount's CPU for the refresh); the mount's RSS after
  * 20 changes; the first registry blob GET by digest after a change and the p50 of 50 more; a
- * crawl of every view through the mount (find | xargs stat) and the mount's RSS after it. Each
+ * crawl of every view through the mount (find | xargs stat) and the mount's RSS after it, and once idle. Each
  * size's figure is printed with its growth factor against the previous size.
  * LAYOUTFS_BENCH_PARTS=commands,mount,crawl,materialize (the default, all) chooses what runs:
  * `commands` is ls, fsck, gc and du; `mount` the mount's start, changes and registry GETs.
@@ -198,6 +198,9 @@ async function measure(refs: number): Promise<Record<string, number>> {
       if (walk.status !== 0) throw new Error('the crawl of the mount failed');
       fig['crawl of every view (find | xargs stat) s'] = (Date.now() - c) / 1000;
       fig['mount RSS after the crawl MiB'] = rssMiB(pid);
+      // What the mount keeps once idle: its garbage collected (src/cli/trim-freed-memory.ts, every 10 s).
+      await new Promise((r) => setTimeout(r, 25_000));
+      fig['mount RSS 25 s after the crawl MiB'] = rssMiB(pid);
     }
     await stop(mount.proc);
     if (parts.has('materialize')) Object.assign(fig, measureMaterializeOneNew(store));
