@@ -54,6 +54,9 @@ const PART_SUFFIX: Record<Exclude<Part, typeof Part.archive | typeof Part.blob>,
   [Part.indexJson]: '/index.json', [Part.ociLayout]: '/oci-layout',
 };
 
+/** Sorted digest algorithms of closures, by their joined names: shared, never changed. */
+const ALGORITHM_SETS = new Map<string, readonly string[]>();
+
 /** Views warmed together: one read of their roots, one batch of their blobs' mtimes. */
 const WARM_GROUP = 16;
 
@@ -104,9 +107,7 @@ export class View {
   /** Each closure's blobs' positions in a blob table (positionsIn). */
   private readonly closurePositions = new WeakMap<Closure, { table: BlobTable; at: Int32Array }>();
   /** Each closure's digest algorithms, sorted (algorithms). */
-  private readonly closureAlgorithms = new WeakMap<Closure, string[]>();
-  /** blobs/<alg> listings made for one state, by closure and algorithm: a view and its _digests/ twin list the same blobs. */
-  private blobListingsMade: { state?: State; byClosure: WeakMap<Closure, Map<string, DirEntry[]>> } = { byClosure: new WeakMap() };
+  private readonly closureAlgorithms = new WeakMap<Closure, readonly string[]>();
   /** The batch learning each closure's blob mtimes (closureMtimes), so a listing and a warming share one. */
   private readonly mtimesLearned = new WeakMap<Closure, Promise<void>>();
   /**
@@ -696,7 +697,7 @@ export class View {
       case undefined: return undefined;
       case 'view': return ['blobs', 'index.json', 'oci-layout', ...place.nested];
       case 'plain': return [...place.children];
-      case 'blobs': return this.algorithms(snapshot, place.owner);
+      case 'blobs': return [...await this.algorithms(snapshot, place.owner)];
       case 'algorithm': {
         const out: string[] = [];
         for (const digest of (await this.closureIn(snapshot, place.owner.root)).blobs.keys()) {
@@ -740,10 +741,6 @@ export class View {
   private async blobEntries(state: State, owner: ViewEntry, alg: string): Promise<DirEntry[] | undefined> {
     const { snapshot } = state;
     const closure = await this.closureIn(snapshot, owner.root);
-    if (this.blobListingsMade.state !== state) this.blobListingsMade = { state, byClosure: new WeakMap() };
-    const made = this.blobListingsMade.byClosure;
-    const known = made.get(closure)?.get(alg);
-    if (known) return known;
     await this.closureMtimes(snapshot, [closure]);
     const census = await this.censusNow();
     const positions = this.positionsIn(snapshot, closure);
@@ -756,16 +753,14 @@ export class View {
       const mtimeMs = typeof mtime === 'number' ? mtime : await mtime;
       out.push({ name: digestEncoded(digest), node: this.blobNode(state, census, digest, blob.size, i, mtimeMs) });
     }
-    if (out.length === 0) return undefined;
-    out.sort(byName);
-    if (!made.has(closure)) made.set(closure, new Map());
-    made.get(closure)!.set(alg, out);
-    return out;
+    return out.length > 0 ? out.sort(byName) : undefined;
   }
 
   /**
    * Where each blob of `closure` (walk order) is in the blob stats (statPosition), found once per
-   * closure and table: a listing, its twin under _digests/ and the warming ask for the same.
+   * closure and table: a listing, its twin under _digests/ and the warming ask for the same. Kept
+   * beside the cached closure (4 bytes a blob); the listings themselves are not: they would be
+   * held beside every closure the cache holds (about 2 KiB each, outside its byte bound).
    */
   private positionsIn(snapshot: Snapshot, closure: Closure): Int32Array {
     const stats = this.blobStats;
@@ -778,11 +773,15 @@ export class View {
   }
 
   /** Digest algorithms used by the blobs a view shows (its blobs/ subdirectories). */
-  private async algorithms(snapshot: Snapshot, v: ViewEntry): Promise<string[]> {
+  private async algorithms(snapshot: Snapshot, v: ViewEntry): Promise<readonly string[]> {
     const closure = await this.closureIn(snapshot, v.root);
     let algs = this.closureAlgorithms.get(closure);
     if (!algs) {
-      algs = [...new Set(Array.from(closure.blobs.keys(), digestAlgorithm))].sort();
+      const found = [...new Set(Array.from(closure.blobs.keys(), digestAlgorithm))].sort();
+      // One array per set of algorithms (nearly always ['sha256']), not one per closure.
+      const key = found.join();
+      if (!ALGORITHM_SETS.has(key)) ALGORITHM_SETS.set(key, found);
+      algs = ALGORITHM_SETS.get(key)!;
       this.closureAlgorithms.set(closure, algs);
     }
     return algs;
