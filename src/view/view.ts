@@ -18,7 +18,7 @@ import { blobIdPrefix, blobSpaceId, isBlobSpace, parseSlotKey, Part, ROOT_ID, Sl
 import type { ArchiveNode, BlobNode, DirEntry, DirNode, FileLikeNode, FileNode, Node } from './nodes.js';
 import { openReader, type ByteReader } from './open-file.js';
 import { attachReferrers, attachReferrersTo, loadReferrers } from './referrers.js';
-import { loadSnapshot, type Snapshot } from './snapshot.js';
+import { loadSnapshot, type DirEntry as TreeDir, type Snapshot } from './snapshot.js';
 import type { NamedView, ViewEntry } from './view-entry.js';
 import { treeChange, type TreeChange } from './tree-change.js';
 import { childPath, parentPath } from './view-paths.js';
@@ -46,7 +46,6 @@ interface State {
   accounting?: Promise<AccountingClosures>;
 }
 
-const VIEW_FILES = { 'index.json': Part.indexJson, 'oci-layout': Part.ociLayout, blobs: Part.blobs } as const;
 const ALGORITHM_PARTS = { sha256: Part.sha256, sha512: Part.sha512 } as const;
 /** Where each part of a slot lies under its directory (archives and blobs are found otherwise). */
 const PART_SUFFIX: Record<Exclude<Part, typeof Part.archive | typeof Part.blob>, string> = {
@@ -60,8 +59,8 @@ const ALGORITHM_SETS = new Map<string, readonly string[]>();
 /** Views warmed together: one read of their roots, one batch of their blobs' mtimes. */
 const WARM_GROUP = 16;
 
-/** What a directory of the tree is, found once for its listing. */
-type DirPlace = { kind: 'view'; view: ViewEntry; nested: readonly string[] } | { kind: 'plain'; children: readonly string[] }
+/** What a directory path of the tree is (the root aside), found once for its node or its listing. */
+type DirPlace = { kind: 'view'; view: ViewEntry; nested: TreeDir | undefined } | { kind: 'plain'; dir: TreeDir }
   | { kind: 'blobs'; owner: ViewEntry } | { kind: 'algorithm'; owner: ViewEntry; alg: keyof typeof ALGORITHM_PARTS };
 
 /** Store file mtimes and sizes of blobs, by position in the blob table they were learned for; NaN until learned. */
@@ -614,23 +613,17 @@ export class View {
   private async lookupIn(state: State, path: string): Promise<Node | undefined> {
     const { snapshot } = state;
     if (path === '') return this.dirNode(snapshot, '', ROOT_ID, snapshot.dirs().get('')!.subdirs);
-    const view = snapshot.views.get(path);
-    const nested = snapshot.dirs().get(path);
-    if (view) return this.dirNode(snapshot, path, slotId(this.dirSlot(snapshot, path), Part.dir), 1 + (nested?.subdirs ?? 0));
-    if (nested) return this.dirNode(snapshot, path, slotId(this.dirSlot(snapshot, path), Part.dir), nested.subdirs);
+    const place = this.dirPlace(snapshot, path);
+    if (place) return this.placeNode(snapshot, path, place);
 
     const parent = parentPath(path);
     const last = path.slice(parent.length === 0 ? 0 : parent.length + 1);
     const owner = snapshot.views.get(parent);
-    if (owner && Object.hasOwn(VIEW_FILES, last)) return this.viewFileNode(snapshot, owner, last as keyof typeof VIEW_FILES);
+    if (owner && (last === 'index.json' || last === 'oci-layout')) return this.viewFileNode(snapshot, owner, last);
     if (last.startsWith('_')) return this.archiveNode(state, path);
     const grand = parentPath(parent);
-    if (parent.endsWith('/blobs') || parent === 'blobs') {
-      const alg = last;
-      const algOwner = snapshot.views.get(grand);
-      if (!algOwner || !Object.hasOwn(ALGORITHM_PARTS, alg) || !(await this.algorithms(snapshot, algOwner)).includes(alg)) return undefined;
-      return this.algorithmDirNode(snapshot, algOwner, alg as keyof typeof ALGORITHM_PARTS);
-    }
+    // Under a view's blobs/ only its algorithms' directories are (dirPlace), no file.
+    if (parent.endsWith('/blobs') || parent === 'blobs') return undefined;
     const alg = parent.slice(grand.length === 0 ? 0 : grand.length + 1);
     if (!(grand.endsWith('/blobs') || grand === 'blobs') || !isDigestAlgorithm(alg) || !isEncodedDigest(alg, last)) return undefined;
     const blobOwner = snapshot.views.get(parentPath(grand));
@@ -642,13 +635,28 @@ export class View {
     return this.blobNode(state, await this.censusNow(), digest, blob.size, i, await this.blobMtime(snapshot, digest, i));
   }
 
-  /** A view's own `index.json`, `oci-layout` or `blobs`. */
-  private async viewFileNode(snapshot: Snapshot, owner: ViewEntry, name: keyof typeof VIEW_FILES): Promise<Node> {
-    const path = childPath(owner.path, name);
+  /** The node of directory `path`, of what dirPlace found it is; undefined for a blobs/<alg> the view shows no blob of. */
+  private async placeNode(snapshot: Snapshot, path: string, place: DirPlace): Promise<DirNode | undefined> {
+    switch (place.kind) {
+      case 'view': return this.dirNode(snapshot, path, slotId(this.dirSlot(snapshot, path), Part.dir), 1 + (place.nested?.subdirs ?? 0));
+      case 'plain': return this.dirNode(snapshot, path, slotId(this.dirSlot(snapshot, path), Part.dir), place.dir.subdirs);
+      case 'blobs': return this.blobsDirNode(snapshot, place.owner);
+      case 'algorithm': return (await this.algorithms(snapshot, place.owner)).includes(place.alg)
+        ? this.algorithmDirNode(snapshot, place.owner, place.alg) : undefined;
+    }
+  }
+
+  /** A view's own `index.json` or `oci-layout`. */
+  private viewFileNode(snapshot: Snapshot, owner: ViewEntry, name: 'index.json' | 'oci-layout'): FileNode {
     const slot = this.dirSlot(snapshot, owner.path);
-    if (name === 'index.json') return this.fileNode(snapshot, path, slotId(slot, Part.indexJson), owner.indexJson);
-    if (name === 'oci-layout') return this.fileNode(snapshot, path, slotId(slot, Part.ociLayout), OCI_LAYOUT_BYTES);
-    return this.dirNode(snapshot, path, slotId(slot, Part.blobs), (await this.algorithms(snapshot, owner)).length);
+    return name === 'index.json' ? this.fileNode(snapshot, childPath(owner.path, name), slotId(slot, Part.indexJson), owner.indexJson)
+      : this.fileNode(snapshot, childPath(owner.path, name), slotId(slot, Part.ociLayout), OCI_LAYOUT_BYTES);
+  }
+
+  /** A view's `blobs` directory. */
+  private async blobsDirNode(snapshot: Snapshot, owner: ViewEntry): Promise<DirNode> {
+    return this.dirNode(snapshot, childPath(owner.path, 'blobs'), slotId(this.dirSlot(snapshot, owner.path), Part.blobs),
+      (await this.algorithms(snapshot, owner)).length);
   }
 
   /** A view's `blobs/<alg>` directory (the caller knows the view shows blobs of `alg`). */
@@ -675,11 +683,11 @@ export class View {
   private dirPlace(snapshot: Snapshot, path: string): DirPlace | undefined {
     const view = snapshot.views.get(path);
     const nested = snapshot.dirs().get(path);
-    if (view) return { kind: 'view', view, nested: nested?.children ?? [] };
-    if (nested) return { kind: 'plain', children: nested.children };
+    if (view) return { kind: 'view', view, nested };
+    if (nested) return { kind: 'plain', dir: nested };
     const parent = parentPath(path);
     const last = path.slice(parent.length === 0 ? 0 : parent.length + 1);
-    // A view's own files come after its nested views (lookupIn's order).
+    // A view's own blobs/ comes after its nested views and directories.
     if (last === 'blobs') {
       const owner = snapshot.views.get(parent);
       return owner && { kind: 'blobs', owner };
@@ -695,8 +703,8 @@ export class View {
     const place = this.dirPlace(snapshot, path);
     switch (place?.kind) {
       case undefined: return undefined;
-      case 'view': return ['blobs', 'index.json', 'oci-layout', ...place.nested];
-      case 'plain': return [...place.children];
+      case 'view': return ['blobs', 'index.json', 'oci-layout', ...place.nested?.children ?? []];
+      case 'plain': return [...place.dir.children];
       case 'blobs': return [...await this.algorithms(snapshot, place.owner)];
       case 'algorithm': {
         const out: string[] = [];
@@ -719,10 +727,12 @@ export class View {
     switch (place?.kind) {
       case undefined: return undefined;
       case 'view': {
-        const own = await Promise.all((['blobs', 'index.json', 'oci-layout'] as const).map(async (name) => ({ name, node: await this.viewFileNode(snapshot, place.view, name) })));
-        return place.nested.length === 0 ? own : [...own, ...await this.listedByPath(state, path, place.nested)].sort(byName);
+        const own: DirEntry[] = [{ name: 'blobs', node: await this.blobsDirNode(snapshot, place.view) },
+          { name: 'index.json', node: this.viewFileNode(snapshot, place.view, 'index.json') },
+          { name: 'oci-layout', node: this.viewFileNode(snapshot, place.view, 'oci-layout') }];
+        return place.nested === undefined ? own : [...own, ...await this.listedByPath(state, path, place.nested.children)].sort(byName);
       }
-      case 'plain': return (await this.listedByPath(state, path, place.children)).sort(byName);
+      case 'plain': return (await this.listedByPath(state, path, place.dir.children)).sort(byName);
       case 'blobs': return (await this.algorithms(snapshot, place.owner)).map((alg) =>
         ({ name: alg, node: this.algorithmDirNode(snapshot, place.owner, alg as keyof typeof ALGORITHM_PARTS) }));
       case 'algorithm': return this.blobEntries(state, place.owner, place.alg);
